@@ -1,0 +1,92 @@
+import { awscdk, javascript } from 'projen';
+
+// aws-cdk-lib 2.222.0 is the first release whose lambda.Runtime has PYTHON_3_14
+// (3.12 and 3.13 came earlier); see "Minimum aws-cdk-lib" in the README.
+const MIN_CDK_VERSION = '2.222.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'possum-cdk',
+  description: 'Docker-free, byte-reproducible, cached bundling of Python Lambda functions for AWS CDK and SAM.',
+  author: 'possum-cdk developers',
+  authorAddress: 'dev@possum.dev',
+  repositoryUrl: 'https://github.com/possum-cdk/possum-cdk.git',
+  keywords: ['cdk', 'lambda', 'python', 'pipenv', 'sam', 'reproducible-builds'],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  cdkVersion: MIN_CDK_VERSION,
+  jsiiVersion: '~6.0.0',
+  // zlib.crc32 (used by the zip engine) exists from Node 20.15.
+  minNodeVersion: '20.15.0',
+
+  // The engine and the lock-file readers use these; they are bundled so that
+  // jsii consumers (Python, Java) get them inside our tarball.
+  bundledDeps: ['smol-toml@^1.3.0'],
+  devDeps: [
+    '@types/node@^20',
+    'aws-cdk@^2.1100.0',
+    // Only the zip benchmark uses archiver, as a point of comparison.
+    'archiver@^7.0.1',
+    '@types/archiver@^6',
+  ],
+
+  publishToPypi: {
+    distName: 'possum-cdk',
+    module: 'possum_cdk',
+  },
+  publishToMaven: {
+    javaPackage: 'dev.possum.cdk',
+    mavenGroupId: 'dev.possum',
+    mavenArtifactId: 'possum-cdk',
+  },
+
+  // No GitHub here: CI is .ci/run.
+  github: false,
+  release: false,
+  docgen: true,
+
+  jestOptions: {
+    jestConfig: {
+      testTimeout: 300_000,
+      testPathIgnorePatterns: ['/node_modules/', '/examples/', '/bench/', '/cdk.out/'],
+      // Coverage instrumentation slows the large zip trees down for no gain here.
+      collectCoverage: false,
+    },
+  },
+
+  gitignore: [
+    'cdk.out/',
+    'examples/**/cdk.out/',
+    'bench/out/',
+    '.possum-cache/',
+    '__pycache__/',
+  ],
+  npmIgnoreOptions: { ignorePatterns: ['/bench/', '/examples/', '/.ci/'] },
+});
+
+project.package.addBin({
+  'package-python-function': 'lib/cli/package-python-function.js',
+});
+
+// Tests run the compiled engine in a child process (see src/private/zip/run-sync.ts),
+// so `test` compiles first.
+project.testTask.prependSpawn(project.compileTask);
+
+project.addTask('bench:zip', {
+  description: 'Zip engine benchmark (bench/README.md)',
+  exec: 'ts-node --project tsconfig.dev.json bench/zip-bench.ts',
+});
+
+project.addTask('synth-example', {
+  description: 'Synthesize the example app under examples/ with the real engine',
+  steps: [
+    { spawn: 'compile' },
+    { exec: 'cdk synth --quiet', cwd: 'examples/typescript' },
+  ],
+});
+
+project.tsconfigDev.addInclude('bench/**/*.ts');
+project.tsconfigDev.addInclude('examples/**/*.ts');
+
+project.synth();
