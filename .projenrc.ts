@@ -75,7 +75,7 @@ project.testTask.prependSpawn(project.compileTask);
 
 project.addTask('bench:zip', {
   description: 'Zip engine benchmark (bench/README.md)',
-  exec: 'ts-node --project tsconfig.dev.json bench/zip-bench.ts',
+  exec: 'ts-node --project test/tsconfig.json bench/zip-bench.ts',
 });
 
 project.addTask('synth-example', {

@@ -1,5 +1,2 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+// Public API. Everything under src/private/ and src/cli/ stays internal.
+export {};

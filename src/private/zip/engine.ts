@@ -1,0 +1,211 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { CollectedFile, SourceTree, collectFiles, compareZipPaths } from './collect';
+import { resolveEntryTime } from './entry-time';
+import { LoaderPlacement, loaderPaths, loaderSource } from './nested-loader';
+import { ALWAYS_EXCLUDED, PathRules } from './path-rules';
+import { ZipInput, writeZip } from './zip-writer';
+
+/**
+ * Lambda refuses a package (function code plus all its layers) whose unzipped size is
+ * not smaller than this many bytes.
+ */
+export const LAMBDA_UNZIPPED_LIMIT_BYTES = 262_144_000;
+
+/** Everything that decides the bytes of a zip. Plain data, so it can cross a process boundary. */
+export interface ZipPlan {
+  /** Folders to zip; their files are merged (a path given twice is an error). */
+  readonly sources: SourceTree[];
+  /** File to write. Written atomically: a temp file beside it, then a rename. */
+  readonly output: string;
+  /** Exclude patterns on top of the always-excluded ones (see path-rules.ts). */
+  readonly excludes?: string[];
+  /** Raw `SOURCE_DATE_EPOCH` value; unset or empty means 1980-01-01T00:00:00Z. */
+  readonly sourceDateEpoch?: string;
+  /** zlib level, 0 (store) to 9. @default 6 */
+  readonly level?: number;
+  /**
+   * How Lambda would load a nested bundle. Without it the engine never nests and a
+   * tree at or over `limitBytes` is an error.
+   */
+  readonly loader?: LoaderPlacement;
+  /** The unzipped size at which the bundle becomes nested. @default limitBytes */
+  readonly nestThresholdBytes?: number;
+  /** The unzipped size the deployed zip must stay below. @default LAMBDA_UNZIPPED_LIMIT_BYTES */
+  readonly limitBytes?: number;
+  /** Write progress lines to stderr. @default false */
+  readonly progress?: boolean;
+}
+
+/** Unzipped bytes under one top-level name, with its dist-info and .libs folded in. */
+export interface TopLevelSize {
+  readonly name: string;
+  readonly bytes: number;
+  readonly files: number;
+}
+
+/** What the engine wrote. */
+export interface ZipReport {
+  readonly output: string;
+  readonly sha256: string;
+  /** Files of the user's tree (inside the inner zip when nested). */
+  readonly files: number;
+  /** Unzipped size of the user's tree, what /tmp must hold when nested. */
+  readonly unzippedBytes: number;
+  /** Size of the zip file written. */
+  readonly zippedBytes: number;
+  readonly nested: boolean;
+  /** Unzipped size Lambda counts against its limit: the tree, or the loader plus the inner zip. */
+  readonly deployedUnzippedBytes: number;
+  /** The largest top-level packages, biggest first. */
+  readonly largest: TopLevelSize[];
+}
+
+const TOP_LEVEL_REPORTED = 10;
+
+/** Builds the zip the plan describes. On any failure nothing is left at `plan.output`. */
+export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
+  const entryTime = resolveEntryTime(plan.sourceDateEpoch);
+  const level = plan.level ?? 6;
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    throw new Error(`Compression level ${level} is not an integer from 0 (store) to 9.`);
+  }
+  const limit = plan.limitBytes ?? LAMBDA_UNZIPPED_LIMIT_BYTES;
+  const threshold = plan.nestThresholdBytes ?? limit;
+  const rules = new PathRules([...ALWAYS_EXCLUDED, ...(plan.excludes ?? [])]);
+  const files = collectFiles(plan.sources, rules);
+  const unzippedBytes = files.reduce((sum, f) => sum + f.size, 0);
+  const largest = largestTopLevel(files);
+  const progress = plan.progress ? progressReporter(files.length) : undefined;
+
+  const output = path.resolve(plan.output);
+  fs.mkdirSync(path.dirname(output), { recursive: true });
+  const scratch = fs.mkdtempSync(path.join(path.dirname(output), `.${path.basename(output)}.`));
+  try {
+    if (unzippedBytes < threshold || !plan.loader) {
+      if (unzippedBytes >= limit) {
+        throw new Error(
+          `The bundle for ${output} unzips to ${unzippedBytes} bytes, not below Lambda's limit of ${limit} bytes, ` +
+          `and nesting is off. Largest: ${describeLargest(largest)}. Remove dependencies or enable the nested zip.`);
+      }
+      const tmp = path.join(scratch, 'flat.zip');
+      await writeZipFile(tmp, files, entryTime, level, progress);
+      return await finish(tmp, output, { files: files.length, unzippedBytes, nested: false, deployedUnzippedBytes: unzippedBytes, largest });
+    }
+
+    const loader = plan.loader;
+    const paths = loaderPaths(loader);
+    if (loader.kind === 'package' && !files.some(f => f.zipPath.startsWith(`${loader.packageName}/`))) {
+      throw new Error(
+        `The bundle for ${output} unzips to ${unzippedBytes} bytes, at or over the nesting threshold of ${threshold} bytes, ` +
+        `so it must be nested; the nested zip's loader goes into the top-level package ${loader.packageName}/, ` +
+        'which the tree does not have. Install the project into the virtual environment (pip install .) so that its package is there.');
+    }
+    const clash = files.find(f => f.zipPath === paths.innerZip);
+    if (clash) {
+      throw new Error(`${clash.sourcePath} has the name the nested zip needs (${paths.innerZip}); rename or exclude it.`);
+    }
+    const innerZip = path.join(scratch, 'inner.zip');
+    await writeZipFile(innerZip, files, entryTime, level, progress);
+    const bundleId = (await sha256File(innerZip)).slice(0, 32);
+    const loaderFile = path.join(scratch, 'loader.py');
+    fs.writeFileSync(loaderFile, loaderSource(bundleId, loader));
+    const innerSize = fs.statSync(innerZip).size;
+    const loaderSize = fs.statSync(loaderFile).size;
+    const deployedUnzippedBytes = innerSize + loaderSize;
+    if (deployedUnzippedBytes >= limit) {
+      throw new Error(
+        `The bundle for ${output} is too large even as a nested zip: the tree unzips to ${unzippedBytes} bytes, ` +
+        `its zip is ${innerSize} bytes, and with the ${loaderSize}-byte loader that is ${deployedUnzippedBytes} bytes, ` +
+        `not below Lambda's limit of ${limit} bytes. Largest: ${describeLargest(largest)}.`);
+    }
+    const outer: CollectedFile[] = [
+      { zipPath: paths.loader, sourcePath: loaderFile, size: loaderSize, executable: false },
+      { zipPath: paths.innerZip, sourcePath: innerZip, size: innerSize, executable: false },
+    ].sort((a, b) => compareZipPaths(a.zipPath, b.zipPath));
+    const tmp = path.join(scratch, 'outer.zip');
+    await writeZipFile(tmp, outer.map(f => ({ ...f, store: f.zipPath === paths.innerZip })), entryTime, level);
+    return await finish(tmp, output, { files: files.length, unzippedBytes, nested: true, deployedUnzippedBytes, largest });
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function writeZipFile(file: string, inputs: readonly ZipInput[], entryTime: number, level: number,
+  onEntry?: (written: number, total: number) => void) {
+  const fd = fs.openSync(file, 'wx', 0o644);
+  try {
+    await writeZip(fd, inputs, { entryTime, level, onEntry });
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function finish(tmp: string, output: string, report: Omit<ZipReport, 'output' | 'sha256' | 'zippedBytes'>): Promise<ZipReport> {
+  const sha256 = await sha256File(tmp);
+  const zippedBytes = fs.statSync(tmp).size;
+  // The scratch folder sits beside the output, so this rename stays on one file system.
+  fs.chmodSync(tmp, 0o644);
+  fs.renameSync(tmp, output);
+  return { output, sha256, zippedBytes, ...report };
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}
+
+/** Groups sizes by top-level name, folding `foo-1.0.dist-info`, `foo.libs` and `foo.py` into `foo`. */
+export function largestTopLevel(files: readonly CollectedFile[], count = TOP_LEVEL_REPORTED): TopLevelSize[] {
+  const groups = new Map<string, { bytes: number; files: number }>();
+  for (const f of files) {
+    const first = f.zipPath.split('/')[0];
+    const isDir = f.zipPath.includes('/');
+    let name = first;
+    if (isDir && /\.(dist-info|egg-info|data)$/.test(first)) {
+      name = first.replace(/-[^-]*\.(dist-info|egg-info|data)$/, '').replace(/\.(dist-info|egg-info|data)$/, '');
+    } else if (isDir && first.endsWith('.libs')) {
+      name = first.slice(0, -'.libs'.length);
+    } else if (!isDir) {
+      name = first.replace(/\.(py|pth|so)$/, '');
+    }
+    name = name.toLowerCase().replace(/-/g, '_');
+    const g = groups.get(name) ?? { bytes: 0, files: 0 };
+    g.bytes += f.size;
+    g.files += 1;
+    groups.set(name, g);
+  }
+  return [...groups.entries()]
+    .map(([name, g]) => ({ name, ...g }))
+    .sort((a, b) => b.bytes - a.bytes || (a.name < b.name ? -1 : 1))
+    .slice(0, count);
+}
+
+export function describeLargest(largest: readonly TopLevelSize[], count = 5): string {
+  return largest.slice(0, count).map(t => `${t.name} ${formatBytes(t.bytes)}`).join(', ') || '(empty)';
+}
+
+/** Sizes for people: 512 B, 12.3 kB, 45.6 MB (decimal units, as Lambda's limits are stated). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
+  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${(bytes / 1e9).toFixed(2)} GB`;
+}
+
+/** Prints "zipped N/M files" to stderr at most once a second, and once at the end. */
+function progressReporter(total: number): (written: number, total: number) => void {
+  let last = Date.now();
+  return (written: number) => {
+    const now = Date.now();
+    if (written === total || now - last >= 1000) {
+      last = now;
+      process.stderr.write(`possum-cdk: zipped ${written}/${total} files\n`);
+    }
+  };
+}

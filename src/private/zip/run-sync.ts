@@ -1,0 +1,46 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ZipPlan, ZipReport } from './engine';
+import type { WorkerResult } from './worker';
+
+/**
+ * Runs the zip engine synchronously, in a child Node.js process, for callers that
+ * cannot await (CDK's `ILocalBundling.tryBundle`). The child's stdout carries only the
+ * result; its stderr is passed through so progress reaches the user without touching
+ * the template `cdk synth` prints on stdout.
+ */
+export function buildZipSync(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
+  const child = spawnSync(process.execPath, [workerScript()], {
+    input: JSON.stringify(plan),
+    stdio: ['pipe', 'pipe', 'inherit'],
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (child.error) {
+    throw new Error(`Could not start the zip engine (${process.execPath}): ${child.error.message}`);
+  }
+  const lastLine = child.stdout.toString('utf8').trim().split('\n').pop() ?? '';
+  let result: WorkerResult;
+  try {
+    result = JSON.parse(lastLine);
+  } catch {
+    const how = child.signal ? `was killed by ${child.signal}` : `exited with code ${child.status}`;
+    throw new Error(`The zip engine ${how} without a result; its messages are above on stderr. Nothing was written to ${plan.output}.`);
+  }
+  if (!result.ok || !result.report) {
+    throw new Error(result.error ?? 'The zip engine failed without a message.');
+  }
+  return { ...result.report, maxRssBytes: result.maxRssBytes };
+}
+
+/**
+ * The compiled worker. Beside this file once compiled (lib/); when this module runs from
+ * TypeScript sources (tests), the compiled copy under lib/ is used.
+ */
+function workerScript(): string {
+  const beside = path.join(__dirname, 'worker.js');
+  if (fs.existsSync(beside)) return beside;
+  const compiled = path.join(__dirname, '..', '..', '..', 'lib', 'private', 'zip', 'worker.js');
+  if (fs.existsSync(compiled)) return compiled;
+  throw new Error(`The zip engine worker is not compiled (looked for ${beside} and ${compiled}); run "npx projen compile".`);
+}

@@ -1,0 +1,298 @@
+import * as fs from 'fs';
+import * as zlib from 'zlib';
+import { dosDateTime } from './entry-time';
+
+/**
+ * A minimal, deterministic zip writer over node:zlib.
+ *
+ * Every byte is chosen here rather than by a library default: no extra fields, no
+ * data descriptors, no archive comment, UTF-8 names, Unix modes 0644/0755, one
+ * timestamp. Deflate runs in libuv's thread pool for several files at once (bounded
+ * by count and bytes in flight), while entries are written strictly in order.
+ */
+
+export interface ZipInput {
+  /** Path inside the zip, `/`-separated. */
+  readonly zipPath: string;
+  /** Absolute path of the bytes. */
+  readonly sourcePath: string;
+  readonly size: number;
+  readonly executable: boolean;
+  /** Store without compression whatever the level (e.g. an inner zip). */
+  readonly store?: boolean;
+}
+
+export interface ZipWriteOptions {
+  /** Seconds since the Unix epoch for every entry. */
+  readonly entryTime: number;
+  /** zlib level 0..9; 0 stores everything. */
+  readonly level: number;
+  /** Called after each entry is written, for progress reporting. */
+  readonly onEntry?: (written: number, total: number) => void;
+}
+
+export interface ZipWriteResult {
+  readonly entries: number;
+  readonly zippedBytes: number;
+}
+
+const SIG_LOCAL = 0x04034b50;
+const SIG_CENTRAL = 0x02014b50;
+const SIG_EOCD = 0x06054b50;
+const SIG_ZIP64_EOCD = 0x06064b50;
+const SIG_ZIP64_LOCATOR = 0x07064b50;
+const FLAG_UTF8 = 0x0800;
+const METHOD_STORE = 0;
+const METHOD_DEFLATE = 8;
+const UNIX_HOST = 3;
+const VERSION_DEFAULT = 20;
+const VERSION_ZIP64 = 45;
+const MAX_U32 = 0xffffffff;
+const MAX_U16 = 0xffff;
+
+/** Files above this size are deflated as a stream instead of in one buffer. */
+const STREAM_THRESHOLD = 16 * 1024 * 1024;
+/** Bound on raw bytes read ahead for parallel compression. */
+const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+const MAX_FILES_IN_FLIGHT = 16;
+
+interface CentralRecord {
+  readonly name: Buffer;
+  readonly method: number;
+  readonly crc: number;
+  readonly compressedSize: number;
+  readonly size: number;
+  readonly mode: number;
+  readonly offset: number;
+}
+
+interface PreparedEntry {
+  readonly method: number;
+  readonly crc: number;
+  readonly data: Buffer;
+  readonly size: number;
+}
+
+/**
+ * Writes `inputs`, in the order given, as a zip to the open file descriptor `fd`
+ * (positioned at 0, empty). The caller owns the file: it creates, fsyncs and renames it.
+ */
+export async function writeZip(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions): Promise<ZipWriteResult> {
+  const { time, date } = dosDateTime(options.entryTime);
+  const writer = new PositionalWriter(fd);
+  const central: CentralRecord[] = [];
+
+  // Read-ahead window: prepare (read + deflate) small entries concurrently, write in order.
+  const pending: Array<Promise<PreparedEntry> | undefined> = new Array(inputs.length);
+  let next = 0;
+  let bytesInFlight = 0;
+  const fill = (current: number) => {
+    while (next < inputs.length
+      && next - current < MAX_FILES_IN_FLIGHT
+      && (bytesInFlight === 0 || bytesInFlight + inputs[next].size <= MAX_BYTES_IN_FLIGHT)) {
+      const input = inputs[next];
+      if (input.size <= STREAM_THRESHOLD) {
+        bytesInFlight += input.size;
+        const task = prepareInMemory(input, options.level);
+        // Awaited in order below; this only keeps an early failure from counting as unhandled.
+        task.catch(() => undefined);
+        pending[next] = task;
+      }
+      next++;
+    }
+  };
+
+  for (let i = 0; i < inputs.length; i++) {
+    fill(i);
+    const input = inputs[i];
+    const name = Buffer.from(input.zipPath, 'utf8');
+    if (name.length > MAX_U16) {
+      throw new Error(`Zip path ${input.zipPath.slice(0, 80)}... is longer than a zip entry name can be (65535 bytes).`);
+    }
+    const mode = input.executable ? 0o755 : 0o644;
+    const offset = writer.position;
+    const task = pending[i];
+    let record: CentralRecord;
+    if (task) {
+      const prepared = await task;
+      pending[i] = undefined;
+      bytesInFlight -= input.size;
+      checkSize(input, prepared.size);
+      await writer.append(localHeader(name, prepared.method, time, date, prepared.crc, prepared.data.length, prepared.size));
+      await writer.append(prepared.data);
+      record = { name, method: prepared.method, crc: prepared.crc, compressedSize: prepared.data.length, size: prepared.size, mode, offset };
+    } else {
+      record = await writeStreamed(writer, input, name, options.level, time, date, mode, offset);
+    }
+    if (writer.position > MAX_U32) {
+      throw new Error(`The zip grew past 4 GiB while adding ${input.zipPath}; that is far beyond what Lambda can deploy.`);
+    }
+    central.push(record);
+    options.onEntry?.(i + 1, inputs.length);
+  }
+
+  const cdOffset = writer.position;
+  for (const r of central) {
+    await writer.append(centralHeader(r, time, date));
+  }
+  const cdSize = writer.position - cdOffset;
+  if (central.length > MAX_U16) {
+    await writer.append(zip64End(central.length, cdSize, cdOffset, writer.position));
+  }
+  await writer.append(endOfCentralDirectory(central.length, cdSize, cdOffset));
+  return { entries: central.length, zippedBytes: writer.position };
+}
+
+function checkSize(input: ZipInput, actual: number) {
+  if (actual !== input.size) {
+    throw new Error(`${input.sourcePath} changed size while it was being zipped (${input.size} -> ${actual} bytes); run the build again when nothing writes to the tree.`);
+  }
+}
+
+async function prepareInMemory(input: ZipInput, level: number): Promise<PreparedEntry> {
+  const raw = await fs.promises.readFile(input.sourcePath);
+  const crc = zlib.crc32(raw);
+  if (input.store || level === 0 || raw.length === 0) {
+    return { method: METHOD_STORE, crc, data: raw, size: raw.length };
+  }
+  const deflated = await new Promise<Buffer>((resolve, reject) =>
+    zlib.deflateRaw(raw, { level }, (err, out) => err ? reject(err) : resolve(out)));
+  // Incompressible data (wheels' .so files, images) is stored as-is: smaller and faster to read.
+  if (deflated.length >= raw.length) {
+    return { method: METHOD_STORE, crc, data: raw, size: raw.length };
+  }
+  return { method: METHOD_DEFLATE, crc, data: deflated, size: raw.length };
+}
+
+/** Writes one large entry: header placeholder, streamed data, then the header patched in place. */
+async function writeStreamed(
+  writer: PositionalWriter, input: ZipInput, name: Buffer, level: number,
+  time: number, date: number, mode: number, offset: number): Promise<CentralRecord> {
+  const method = input.store || level === 0 ? METHOD_STORE : METHOD_DEFLATE;
+  await writer.append(localHeader(name, method, time, date, 0, 0, 0));
+  const dataStart = writer.position;
+  let crc = 0;
+  let size = 0;
+  const source = fs.createReadStream(input.sourcePath, { highWaterMark: 1024 * 1024 });
+  if (method === METHOD_STORE) {
+    for await (const chunk of source) {
+      crc = zlib.crc32(chunk as Buffer, crc);
+      size += (chunk as Buffer).length;
+      await writer.append(chunk as Buffer);
+    }
+  } else {
+    const deflate = zlib.createDeflateRaw({ level });
+    const drained = (async () => {
+      for await (const out of deflate) {
+        await writer.append(out as Buffer);
+      }
+    })();
+    for await (const chunk of source) {
+      crc = zlib.crc32(chunk as Buffer, crc);
+      size += (chunk as Buffer).length;
+      if (!deflate.write(chunk)) {
+        await new Promise<void>(resolve => deflate.once('drain', () => resolve()));
+      }
+    }
+    deflate.end();
+    await drained;
+  }
+  checkSize(input, size);
+  const compressedSize = writer.position - dataStart;
+  await writer.writeAt(localHeader(name, method, time, date, crc, compressedSize, size), offset);
+  return { name, method, crc, compressedSize, size, mode, offset };
+}
+
+function localHeader(name: Buffer, method: number, time: number, date: number, crc: number, compressedSize: number, size: number): Buffer {
+  const b = Buffer.alloc(30 + name.length);
+  b.writeUInt32LE(SIG_LOCAL, 0);
+  b.writeUInt16LE(VERSION_DEFAULT, 4);
+  b.writeUInt16LE(FLAG_UTF8, 6);
+  b.writeUInt16LE(method, 8);
+  b.writeUInt16LE(time, 10);
+  b.writeUInt16LE(date, 12);
+  b.writeUInt32LE(crc >>> 0, 14);
+  b.writeUInt32LE(compressedSize, 18);
+  b.writeUInt32LE(size, 22);
+  b.writeUInt16LE(name.length, 26);
+  b.writeUInt16LE(0, 28); // no extra field
+  name.copy(b, 30);
+  return b;
+}
+
+function centralHeader(r: CentralRecord, time: number, date: number): Buffer {
+  const b = Buffer.alloc(46 + r.name.length);
+  b.writeUInt32LE(SIG_CENTRAL, 0);
+  b.writeUInt16LE((UNIX_HOST << 8) | VERSION_DEFAULT, 4);
+  b.writeUInt16LE(VERSION_DEFAULT, 6);
+  b.writeUInt16LE(FLAG_UTF8, 8);
+  b.writeUInt16LE(r.method, 10);
+  b.writeUInt16LE(time, 12);
+  b.writeUInt16LE(date, 14);
+  b.writeUInt32LE(r.crc >>> 0, 16);
+  b.writeUInt32LE(r.compressedSize, 20);
+  b.writeUInt32LE(r.size, 24);
+  b.writeUInt16LE(r.name.length, 28);
+  b.writeUInt16LE(0, 30); // extra field length
+  b.writeUInt16LE(0, 32); // comment length
+  b.writeUInt16LE(0, 34); // disk number
+  b.writeUInt16LE(0, 36); // internal attributes
+  b.writeUInt32LE(((0o100000 | r.mode) << 16) >>> 0, 38); // S_IFREG | mode, in the high half
+  b.writeUInt32LE(r.offset, 42);
+  r.name.copy(b, 46);
+  return b;
+}
+
+function zip64End(entries: number, cdSize: number, cdOffset: number, recordOffset: number): Buffer {
+  const b = Buffer.alloc(56 + 20);
+  b.writeUInt32LE(SIG_ZIP64_EOCD, 0);
+  b.writeBigUInt64LE(44n, 4); // size of the rest of this record
+  b.writeUInt16LE((UNIX_HOST << 8) | VERSION_ZIP64, 12);
+  b.writeUInt16LE(VERSION_ZIP64, 14);
+  b.writeUInt32LE(0, 16);
+  b.writeUInt32LE(0, 20);
+  b.writeBigUInt64LE(BigInt(entries), 24);
+  b.writeBigUInt64LE(BigInt(entries), 32);
+  b.writeBigUInt64LE(BigInt(cdSize), 40);
+  b.writeBigUInt64LE(BigInt(cdOffset), 48);
+  b.writeUInt32LE(SIG_ZIP64_LOCATOR, 56);
+  b.writeUInt32LE(0, 60);
+  b.writeBigUInt64LE(BigInt(recordOffset), 64);
+  b.writeUInt32LE(1, 72);
+  return b;
+}
+
+function endOfCentralDirectory(entries: number, cdSize: number, cdOffset: number): Buffer {
+  const b = Buffer.alloc(22);
+  const count = Math.min(entries, MAX_U16);
+  b.writeUInt32LE(SIG_EOCD, 0);
+  b.writeUInt16LE(0, 4);
+  b.writeUInt16LE(0, 6);
+  b.writeUInt16LE(count, 8);
+  b.writeUInt16LE(count, 10);
+  b.writeUInt32LE(cdSize, 12);
+  b.writeUInt32LE(cdOffset, 16);
+  b.writeUInt16LE(0, 20); // no comment
+  return b;
+}
+
+/** Appends to a file descriptor at a tracked position, and can patch earlier bytes. */
+class PositionalWriter {
+  public position = 0;
+  constructor(private readonly fd: number) {}
+
+  public async append(data: Buffer) {
+    await this.writeAt(data, this.position);
+    this.position += data.length;
+  }
+
+  public async writeAt(data: Buffer, at: number) {
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await new Promise<{ bytesWritten: number }>((resolve, reject) =>
+        fs.write(this.fd, data, done, data.length - done, at + done, (err, bytesWritten) =>
+          err ? reject(err) : resolve({ bytesWritten })));
+      done += bytesWritten;
+    }
+  }
+}
