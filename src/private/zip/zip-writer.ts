@@ -52,9 +52,12 @@ const MAX_U16 = 0xffff;
 
 /** Files above this size are deflated as a stream instead of in one buffer. */
 const STREAM_THRESHOLD = 16 * 1024 * 1024;
+/** Files up to this size are compressed on the main thread (see prepareInMemory). */
+const INLINE_THRESHOLD = 64 * 1024;
 /** Bound on raw bytes read ahead for parallel compression. */
 const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 const MAX_FILES_IN_FLIGHT = 16;
+const WRITE_BUFFER_BYTES = 1024 * 1024;
 
 interface CentralRecord {
   readonly name: Buffer;
@@ -83,7 +86,7 @@ export async function writeZip(fd: number, inputs: readonly ZipInput[], options:
   const central: CentralRecord[] = [];
 
   // Read-ahead window: prepare (read + deflate) small entries concurrently, write in order.
-  const pending: Array<Promise<PreparedEntry> | undefined> = new Array(inputs.length);
+  const pending: Array<PreparedEntry | Promise<PreparedEntry> | undefined> = new Array(inputs.length);
   let next = 0;
   let bytesInFlight = 0;
   const fill = (current: number) => {
@@ -95,7 +98,7 @@ export async function writeZip(fd: number, inputs: readonly ZipInput[], options:
         bytesInFlight += input.size;
         const task = prepareInMemory(input, options.level);
         // Awaited in order below; this only keeps an early failure from counting as unhandled.
-        task.catch(() => undefined);
+        if (task instanceof Promise) task.catch(() => undefined);
         pending[next] = task;
       }
       next++;
@@ -118,8 +121,8 @@ export async function writeZip(fd: number, inputs: readonly ZipInput[], options:
       pending[i] = undefined;
       bytesInFlight -= input.size;
       checkSize(input, prepared.size);
-      await writer.append(localHeader(name, prepared.method, time, date, prepared.crc, prepared.data.length, prepared.size));
-      await writer.append(prepared.data);
+      writer.append(localHeader(name, prepared.method, time, date, prepared.crc, prepared.data.length, prepared.size));
+      writer.append(prepared.data);
       record = { name, method: prepared.method, crc: prepared.crc, compressedSize: prepared.data.length, size: prepared.size, mode, offset };
     } else {
       record = await writeStreamed(writer, input, name, options.level, time, date, mode, offset);
@@ -133,13 +136,14 @@ export async function writeZip(fd: number, inputs: readonly ZipInput[], options:
 
   const cdOffset = writer.position;
   for (const r of central) {
-    await writer.append(centralHeader(r, time, date));
+    writer.append(centralHeader(r, time, date));
   }
   const cdSize = writer.position - cdOffset;
   if (central.length > MAX_U16) {
-    await writer.append(zip64End(central.length, cdSize, cdOffset, writer.position));
+    writer.append(zip64End(central.length, cdSize, cdOffset, writer.position));
   }
-  await writer.append(endOfCentralDirectory(central.length, cdSize, cdOffset));
+  writer.append(endOfCentralDirectory(central.length, cdSize, cdOffset));
+  writer.flush();
   return { entries: central.length, zippedBytes: writer.position };
 }
 
@@ -149,19 +153,26 @@ function checkSize(input: ZipInput, actual: number) {
   }
 }
 
-async function prepareInMemory(input: ZipInput, level: number): Promise<PreparedEntry> {
-  const raw = await fs.promises.readFile(input.sourcePath);
+/**
+ * Reads and compresses one entry that fits in memory. Small files are done inline: for
+ * them a round trip through the thread pool costs more than the work. Larger ones are
+ * deflated in the pool so that several compress at once on several cores.
+ */
+function prepareInMemory(input: ZipInput, level: number): PreparedEntry | Promise<PreparedEntry> {
+  const raw = fs.readFileSync(input.sourcePath);
   const crc = zlib.crc32(raw);
+  const stored: PreparedEntry = { method: METHOD_STORE, crc, data: raw, size: raw.length };
   if (input.store || level === 0 || raw.length === 0) {
-    return { method: METHOD_STORE, crc, data: raw, size: raw.length };
+    return stored;
   }
-  const deflated = await new Promise<Buffer>((resolve, reject) =>
-    zlib.deflateRaw(raw, { level }, (err, out) => err ? reject(err) : resolve(out)));
   // Incompressible data (wheels' .so files, images) is stored as-is: smaller and faster to read.
-  if (deflated.length >= raw.length) {
-    return { method: METHOD_STORE, crc, data: raw, size: raw.length };
+  const choose = (deflated: Buffer): PreparedEntry =>
+    deflated.length >= raw.length ? stored : { method: METHOD_DEFLATE, crc, data: deflated, size: raw.length };
+  if (raw.length <= INLINE_THRESHOLD) {
+    return choose(zlib.deflateRawSync(raw, { level }));
   }
-  return { method: METHOD_DEFLATE, crc, data: deflated, size: raw.length };
+  return new Promise<PreparedEntry>((resolve, reject) =>
+    zlib.deflateRaw(raw, { level }, (err, out) => err ? reject(err) : resolve(choose(out))));
 }
 
 /** Writes one large entry: header placeholder, streamed data, then the header patched in place. */
@@ -169,7 +180,7 @@ async function writeStreamed(
   writer: PositionalWriter, input: ZipInput, name: Buffer, level: number,
   time: number, date: number, mode: number, offset: number): Promise<CentralRecord> {
   const method = input.store || level === 0 ? METHOD_STORE : METHOD_DEFLATE;
-  await writer.append(localHeader(name, method, time, date, 0, 0, 0));
+  writer.append(localHeader(name, method, time, date, 0, 0, 0));
   const dataStart = writer.position;
   let crc = 0;
   let size = 0;
@@ -178,13 +189,13 @@ async function writeStreamed(
     for await (const chunk of source) {
       crc = zlib.crc32(chunk as Buffer, crc);
       size += (chunk as Buffer).length;
-      await writer.append(chunk as Buffer);
+      writer.append(chunk as Buffer);
     }
   } else {
     const deflate = zlib.createDeflateRaw({ level });
     const drained = (async () => {
       for await (const out of deflate) {
-        await writer.append(out as Buffer);
+        writer.append(out as Buffer);
       }
     })();
     for await (const chunk of source) {
@@ -199,7 +210,7 @@ async function writeStreamed(
   }
   checkSize(input, size);
   const compressedSize = writer.position - dataStart;
-  await writer.writeAt(localHeader(name, method, time, date, crc, compressedSize, size), offset);
+  writer.patch(localHeader(name, method, time, date, crc, compressedSize, size), offset);
   return { name, method, crc, compressedSize, size, mode, offset };
 }
 
@@ -276,23 +287,46 @@ function endOfCentralDirectory(entries: number, cdSize: number, cdOffset: number
   return b;
 }
 
-/** Appends to a file descriptor at a tracked position, and can patch earlier bytes. */
+/**
+ * Appends to a file descriptor through a write buffer (a zip of many small files would
+ * otherwise cost two system calls per file), and patches earlier bytes in place.
+ * Writes are synchronous: compression runs in the thread pool meanwhile.
+ */
 class PositionalWriter {
+  /** Logical end of the zip, including bytes not yet flushed. */
   public position = 0;
+  private flushedTo = 0;
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+
   constructor(private readonly fd: number) {}
 
-  public async append(data: Buffer) {
-    await this.writeAt(data, this.position);
+  public append(data: Buffer) {
+    this.buffered.push(data);
+    this.bufferedBytes += data.length;
     this.position += data.length;
+    if (this.bufferedBytes >= WRITE_BUFFER_BYTES) this.flush();
   }
 
-  public async writeAt(data: Buffer, at: number) {
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await new Promise<{ bytesWritten: number }>((resolve, reject) =>
-        fs.write(this.fd, data, done, data.length - done, at + done, (err, bytesWritten) =>
-          err ? reject(err) : resolve({ bytesWritten })));
-      done += bytesWritten;
-    }
+  /** Overwrites bytes at `at`, which must already have been appended. */
+  public patch(data: Buffer, at: number) {
+    this.flush();
+    writeFully(this.fd, data, at);
+  }
+
+  public flush() {
+    if (this.bufferedBytes === 0) return;
+    const data = this.buffered.length === 1 ? this.buffered[0] : Buffer.concat(this.buffered, this.bufferedBytes);
+    writeFully(this.fd, data, this.flushedTo);
+    this.flushedTo += data.length;
+    this.buffered = [];
+    this.bufferedBytes = 0;
+  }
+}
+
+function writeFully(fd: number, data: Buffer, at: number) {
+  let done = 0;
+  while (done < data.length) {
+    done += fs.writeSync(fd, data, done, data.length - done, at + done);
   }
 }

@@ -1,0 +1,80 @@
+import { spawnSync, SpawnSyncReturns } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { ZipPlan } from '../../src/private/zip/engine';
+import type { WorkerResult } from '../../src/private/zip/worker';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const WORKER_JS = path.join(REPO_ROOT, 'lib', 'private', 'zip', 'worker.js');
+export const PACKAGE_PYTHON_FUNCTION_JS = path.join(REPO_ROOT, 'lib', 'cli', 'package-python-function.js');
+export const PYTHON = process.env.POSSUM_TEST_PYTHON ?? 'python3';
+
+/** A fresh temporary folder, removed when the test process ends. */
+export function tempDir(label: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `possum-test-${label}-`));
+  TEMP_DIRS.push(dir);
+  return dir;
+}
+const TEMP_DIRS: string[] = [];
+afterAll(() => {
+  if (process.env.POSSUM_KEEP_TEST_DIRS) return;
+  for (const d of TEMP_DIRS.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** Writes files (path -> content) under root, creating folders. */
+export function writeTree(root: string, files: Record<string, string | Buffer>) {
+  for (const [rel, content] of Object.entries(files)) {
+    const file = path.join(root, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content);
+  }
+}
+
+export function sha256(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/**
+ * Runs the compiled engine worker in its own process with the given environment and
+ * umask, as bundling does, and returns its result.
+ */
+export function runWorker(plan: ZipPlan, opts: { env?: NodeJS.ProcessEnv; umask?: string; cwd?: string } = {}): WorkerResult {
+  const script = opts.umask
+    ? ['sh', ['-c', `umask ${opts.umask} && exec "$0" "$1"`, process.execPath, WORKER_JS]] as const
+    : [process.execPath, [WORKER_JS]] as const;
+  const child = spawnSync(script[0], [...script[1]], {
+    input: JSON.stringify(plan),
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    encoding: 'utf8',
+  });
+  if (child.status !== 0) throw new Error(`worker failed (${child.status}): ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!);
+}
+
+export function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(cmd, [...args], {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    input: opts.input,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+/** Runs Python code; throws with its stderr when it fails. */
+export function python(code: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = run(PYTHON, ['-c', code], opts);
+  if (r.status !== 0) throw new Error(`python failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+
+/** Unpacks a zip with Python's zipfile (as Lambda's service does) into a new folder. */
+export function unzipWithPython(zipFile: string, dest: string) {
+  fs.mkdirSync(dest, { recursive: true });
+  const r = run(PYTHON, ['-m', 'zipfile', '-e', zipFile, dest]);
+  if (r.status !== 0) throw new Error(`unzip failed: ${r.stderr}`);
+}

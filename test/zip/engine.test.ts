@@ -1,0 +1,265 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { dosDateTime } from '../../src/private/zip/entry-time';
+import { buildZipSync } from '../../src/private/zip/run-sync';
+import { PYTHON, python, run, runWorker, sha256, tempDir, unzipWithPython, writeTree } from '../helpers/run';
+import { inspectZip } from '../helpers/zip-inspect';
+
+/** A small site-packages-like tree with text, binary, executable and leaky files. */
+function makeTree(root: string, opts: { reverseOrder?: boolean; mtimeSeed?: number } = {}) {
+  const files: Array<[string, string | Buffer]> = [
+    ['handler.py', 'import mylib\n\ndef handler(event, context):\n    return {"answer": mylib.answer(), "event": event}\n'],
+    ['mylib/__init__.py', 'from .core import answer\n'],
+    ['mylib/core.py', 'def answer():\n    return 42\n'],
+    ['mylib/data/blob.bin', crypto.createHash('sha512').update('seed').digest()],
+    ['mylib/big.txt', 'lorem ipsum dolor sit amet\n'.repeat(20_000)],
+    ['mylib-1.0.dist-info/METADATA', 'Metadata-Version: 2.1\nName: mylib\nVersion: 1.0\n'],
+    ['mylib-1.0.dist-info/RECORD', `mylib/__init__.py,,\n${root}\n`],
+    ['mylib-1.0.dist-info/direct_url.json', JSON.stringify({ url: `file://${root}` })],
+    ['mylib/__pycache__/core.cpython-311.pyc', 'bytecode with a timestamp'],
+    ['stale.pyc', 'x'],
+    ['bin/tool', '#!/bin/sh\necho tool\n'],
+    ['Zeta.py', 'Z = 1\n'],
+    ['émoji/ünïcode.py', 'U = 1\n'],
+  ];
+  if (opts.reverseOrder) files.reverse();
+  for (const [rel, content] of files) writeTree(root, { [rel]: content });
+  fs.chmodSync(path.join(root, 'bin/tool'), 0o755);
+  let t = opts.mtimeSeed ?? 1_000_000_000;
+  for (const [rel] of files) {
+    t = (t * 7919 + 13) % 2_000_000_000;
+    fs.utimesSync(path.join(root, rel), t, t);
+  }
+}
+
+const EXPECTED_NAMES = [
+  'Zeta.py',
+  'bin/tool',
+  'handler.py',
+  'mylib-1.0.dist-info/METADATA',
+  'mylib/__init__.py',
+  'mylib/big.txt',
+  'mylib/core.py',
+  'mylib/data/blob.bin',
+  'émoji/ünïcode.py',
+];
+
+describe('zip engine (real child process)', () => {
+  test('same inputs give the same sha256 whatever the build dir, TZ, umask, locale, mtimes and creation order', () => {
+    const a = tempDir('det-a');
+    const b = tempDir('det-b');
+    makeTree(path.join(a, 'src'));
+    makeTree(path.join(b, 'deeper', 'other-name'), { reverseOrder: true, mtimeSeed: 123_456_789 });
+
+    const ra = runWorker({ sources: [{ dir: path.join(a, 'src') }], output: path.join(a, 'out.zip') },
+      { env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' }, umask: '022', cwd: a });
+    const rb = runWorker({ sources: [{ dir: path.join(b, 'deeper', 'other-name') }], output: path.join(b, 'x', 'y.zip') },
+      { env: { ...process.env, TZ: 'Pacific/Kiritimati', LC_ALL: 'tr_TR.UTF-8', LANG: 'tr_TR.UTF-8' }, umask: '077', cwd: b });
+
+    expect(ra.ok).toBe(true);
+    expect(rb.ok).toBe(true);
+    expect(sha256(path.join(a, 'out.zip'))).toBe(sha256(path.join(b, 'x', 'y.zip')));
+    expect(ra.report!.sha256).toBe(sha256(path.join(a, 'out.zip')));
+    expect(rb.report!.sha256).toBe(ra.report!.sha256);
+  });
+
+  test('entries: sorted by UTF-8 bytes, one timestamp, 0644/0755, no extra fields, no comments, deflate', () => {
+    const dir = tempDir('inspect');
+    makeTree(path.join(dir, 'src'));
+    const report = buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'out.zip') });
+    const zip = inspectZip(path.join(dir, 'out.zip'));
+
+    expect(zip.entries.map(e => e.name)).toEqual(EXPECTED_NAMES);
+    expect(zip.commentLength).toBe(0);
+    expect(zip.zip64).toBe(false);
+    const { date, time } = dosDateTime(315532800);
+    for (const e of zip.entries) {
+      expect({ name: e.name, date: e.dosDate, time: e.dosTime }).toEqual({ name: e.name, date, time });
+      expect(e.centralExtraLength).toBe(0);
+      expect(e.localExtraLength).toBe(0);
+      expect(e.commentLength).toBe(0);
+      expect(e.versionMadeBy >> 8).toBe(3); // Unix, so the modes are honoured
+      expect(e.mode).toBe(e.name === 'bin/tool' ? 0o755 : 0o644);
+    }
+    // Compressible text is deflated; 64 random-looking bytes are stored.
+    expect(zip.entries.find(e => e.name === 'mylib/big.txt')!.method).toBe(8);
+    expect(zip.entries.find(e => e.name === 'mylib/data/blob.bin')!.method).toBe(0);
+
+    expect(report.files).toBe(EXPECTED_NAMES.length);
+    expect(report.nested).toBe(false);
+    expect(report.unzippedBytes).toBe(zip.entries.reduce((s, e) => s + e.size, 0));
+    expect(report.zippedBytes).toBe(fs.statSync(path.join(dir, 'out.zip')).size);
+    expect(report.largest[0]).toEqual({ name: 'mylib', bytes: expect.any(Number), files: 5 }); // dist-info folded in, __pycache__ gone
+  });
+
+  test('SOURCE_DATE_EPOCH sets every timestamp (in UTC), and changes the hash', () => {
+    const dir = tempDir('sde');
+    makeTree(path.join(dir, 'src'));
+    const plain = runWorker({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'a.zip') });
+    const dated = runWorker({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'b.zip'), sourceDateEpoch: '1700000001' },
+      { env: { ...process.env, TZ: 'America/St_Johns' } });
+    expect(dated.report!.sha256).not.toBe(plain.report!.sha256);
+    const listing = python(`import zipfile; print(set(i.date_time for i in zipfile.ZipFile(${JSON.stringify(path.join(dir, 'b.zip'))}).infolist()))`);
+    expect(listing.trim()).toBe('{(2023, 11, 14, 22, 13, 20)}');
+  });
+
+  test.each([['abc', 'is not a non-negative integer'], ['100', 'is before 1980-01-01T00:00:00Z']])(
+    'SOURCE_DATE_EPOCH=%p is an error and nothing is written', (value, message) => {
+      const dir = tempDir('sde-bad');
+      makeTree(path.join(dir, 'src'));
+      const result = runWorker({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'out', 'a.zip'), sourceDateEpoch: value });
+      expect(result.ok).toBe(false);
+      expect(result.error).toContain(`SOURCE_DATE_EPOCH=${value === 'abc' ? '"abc"' : value} ${message}`);
+      expect(fs.existsSync(path.join(dir, 'out', 'a.zip'))).toBe(false);
+      expect(fs.readdirSync(dir)).not.toContain('out');
+    });
+
+  test('Python reads the zip, and a handler importing a package from it runs', () => {
+    const dir = tempDir('py');
+    makeTree(path.join(dir, 'src'));
+    buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'fn.zip') });
+
+    const check = run(PYTHON, ['-m', 'zipfile', '-t', path.join(dir, 'fn.zip')]);
+    expect(check.status).toBe(0);
+    expect(check.stdout).toContain('Done testing');
+
+    unzipWithPython(path.join(dir, 'fn.zip'), path.join(dir, 'task'));
+    const out = python('import json, handler; print(json.dumps(handler.handler({"k": 1}, None)))', { cwd: path.join(dir, 'task') });
+    expect(JSON.parse(out)).toEqual({ answer: 42, event: { k: 1 } });
+    // importlib.metadata still finds the distribution: dist-info is kept, RECORD is not.
+    expect(python('import importlib.metadata as m; print(m.version("mylib"))', { cwd: path.join(dir, 'task') }).trim()).toBe('1.0');
+  });
+
+  test('binaries are stored byte for byte', () => {
+    const dir = tempDir('bin');
+    const blob = crypto.randomBytes(300_000);
+    writeTree(path.join(dir, 'src'), { 'lib/_native.cpython-311-x86_64-linux-gnu.so': blob });
+    buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'a.zip') });
+    unzipWithPython(path.join(dir, 'a.zip'), path.join(dir, 'x'));
+    expect(fs.readFileSync(path.join(dir, 'x', 'lib/_native.cpython-311-x86_64-linux-gnu.so')).equals(blob)).toBe(true);
+  });
+
+  test('large files are streamed and read back intact (deflated and stored)', () => {
+    const dir = tempDir('large');
+    const text = Buffer.from('0123456789abcdef\n'.repeat(1_200_000)); // ~20 MB, over the streaming threshold
+    const noise = crypto.randomBytes(17 * 1024 * 1024);
+    writeTree(path.join(dir, 'src'), { 'a/text.txt': text, 'b/noise.bin': noise });
+    const r1 = buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'a.zip') });
+    const r2 = buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'b.zip'), level: 0 });
+    expect(r1.sha256).not.toBe(r2.sha256);
+    for (const z of ['a.zip', 'b.zip']) {
+      expect(run(PYTHON, ['-m', 'zipfile', '-t', path.join(dir, z)]).status).toBe(0);
+    }
+    const entries = inspectZip(path.join(dir, 'a.zip')).entries;
+    expect(entries.map(e => [e.name, e.method])).toEqual([['a/text.txt', 8], ['b/noise.bin', 8]]);
+    expect(entries[0].compressedSize).toBeLessThan(text.length / 10);
+    unzipWithPython(path.join(dir, 'a.zip'), path.join(dir, 'x'));
+    expect(fs.readFileSync(path.join(dir, 'x/a/text.txt')).equals(text)).toBe(true);
+    expect(fs.readFileSync(path.join(dir, 'x/b/noise.bin')).equals(noise)).toBe(true);
+  });
+
+  test('always strips __pycache__, .pyc/.pyo, RECORD and direct_url.json; callers add patterns', () => {
+    const dir = tempDir('strip');
+    makeTree(path.join(dir, 'src'));
+    buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'a.zip'), excludes: ['bin/', '*.txt'] });
+    expect(inspectZip(path.join(dir, 'a.zip')).entries.map(e => e.name))
+      .toEqual(EXPECTED_NAMES.filter(n => n !== 'bin/tool' && n !== 'mylib/big.txt'));
+  });
+
+  test('several sources merge under prefixes; a path given twice is an error', () => {
+    const dir = tempDir('merge');
+    writeTree(path.join(dir, 'deps'), { 'requests/__init__.py': 'R = 1\n' });
+    writeTree(path.join(dir, 'code'), { 'index.py': 'I = 1\n', 'requests/__init__.py': 'shadow\n' });
+    buildZipSync({ sources: [{ dir: path.join(dir, 'deps'), prefix: 'python' }, { dir: path.join(dir, 'code') }], output: path.join(dir, 'a.zip') });
+    expect(inspectZip(path.join(dir, 'a.zip')).entries.map(e => e.name)).toEqual(['index.py', 'python/requests/__init__.py', 'requests/__init__.py']);
+    expect(() => buildZipSync({ sources: [{ dir: path.join(dir, 'deps') }, { dir: path.join(dir, 'code') }], output: path.join(dir, 'b.zip') }))
+      .toThrow(/Both .*deps and .*code provide requests\/__init__.py/);
+    expect(fs.existsSync(path.join(dir, 'b.zip'))).toBe(false);
+  });
+
+  test('more than 65,535 entries use zip64 end records that Python reads', () => {
+    const dir = tempDir('zip64');
+    const src = path.join(dir, 'src');
+    for (let d = 0; d < 70; d++) {
+      fs.mkdirSync(path.join(src, `d${d}`), { recursive: true });
+      for (let f = 0; f < 1000; f++) fs.writeFileSync(path.join(src, `d${d}`, `f${f}.py`), `${d}-${f}\n`);
+    }
+    const report = buildZipSync({ sources: [{ dir: src }], output: path.join(dir, 'a.zip') });
+    expect(report.files).toBe(70_000);
+    const zip = inspectZip(path.join(dir, 'a.zip'));
+    expect(zip.zip64).toBe(true);
+    expect(zip.entries).toHaveLength(70_000);
+    const out = python(`import zipfile; z = zipfile.ZipFile(${JSON.stringify(path.join(dir, 'a.zip'))}); print(len(z.infolist()), z.read("d69/f999.py").decode().strip(), z.testzip())`);
+    expect(out.trim()).toBe('70000 69-999 None');
+  });
+});
+
+describe('symlinks', () => {
+  test('a link to a file inside the tree is stored as that file', () => {
+    const dir = tempDir('link-in');
+    const src = path.join(dir, 'src');
+    writeTree(src, { 'real/data.txt': 'payload\n', 'real/run.sh': '#!/bin/sh\n' });
+    fs.chmodSync(path.join(src, 'real/run.sh'), 0o755);
+    fs.symlinkSync('real/data.txt', path.join(src, 'alias.txt'));
+    fs.symlinkSync('real', path.join(src, 'linked-dir'));
+    fs.symlinkSync('real/run.sh', path.join(src, 'run-link'));
+    buildZipSync({ sources: [{ dir: src }], output: path.join(dir, 'a.zip') });
+    const entries = inspectZip(path.join(dir, 'a.zip')).entries;
+    expect(entries.map(e => [e.name, e.mode])).toEqual([
+      ['alias.txt', 0o644],
+      ['linked-dir/data.txt', 0o644],
+      ['linked-dir/run.sh', 0o755],
+      ['real/data.txt', 0o644],
+      ['real/run.sh', 0o755],
+      ['run-link', 0o755],
+    ]);
+    unzipWithPython(path.join(dir, 'a.zip'), path.join(dir, 'x'));
+    expect(fs.readFileSync(path.join(dir, 'x', 'alias.txt'), 'utf8')).toBe('payload\n');
+    expect(fs.lstatSync(path.join(dir, 'x', 'alias.txt')).isSymbolicLink()).toBe(false);
+  });
+
+  test.each([
+    ['outside the tree', (src: string, dir: string) => { writeTree(dir, { 'secret.txt': 's' }); fs.symlinkSync('../secret.txt', path.join(src, 'leak')); }, /Symlink .*leak \(leak\) points to \.\.\/secret\.txt .*outside the folder being zipped/],
+    ['to a sibling folder with the same prefix (src2 beside src)', (src: string, dir: string) => { writeTree(dir, { 'src2/x.txt': 'x' }); fs.symlinkSync(path.join(dir, 'src2', 'x.txt'), path.join(src, 'sib')); }, /Symlink .*sib \(sib\) points to .*src2\/x\.txt.*outside the folder being zipped/],
+    ['in a loop', (src: string) => { fs.symlinkSync('b', path.join(src, 'a')); fs.symlinkSync('a', path.join(src, 'b')); }, /Symlink .*\/a \(a\) points to b, which loops back on itself/],
+    ['to an ancestor folder', (src: string) => { fs.mkdirSync(path.join(src, 'pkg')); fs.symlinkSync('..', path.join(src, 'pkg', 'up')); }, /Symlink .*pkg\/up points to \.\., a folder that contains it/],
+    ['dangling', (src: string) => { fs.symlinkSync('nowhere.txt', path.join(src, 'gone')); }, /Symlink .*gone \(gone\) points to nowhere\.txt, which does not exist/],
+  ])('a link %s is an error naming the link and target, and nothing is written', (_label, setup, message) => {
+    const dir = tempDir('link-bad');
+    const src = path.join(dir, 'src');
+    writeTree(src, { 'ok.py': 'x = 1\n' });
+    setup(src, dir);
+    expect(() => buildZipSync({ sources: [{ dir: src }], output: path.join(dir, 'out', 'a.zip') })).toThrow(message);
+    // The tree is checked before anything is created: not even the output folder exists.
+    expect(fs.existsSync(path.join(dir, 'out'))).toBe(false);
+  });
+});
+
+describe('atomic output', () => {
+  test('a failure replaces nothing: an existing zip at the target stays as it was', () => {
+    const dir = tempDir('atomic');
+    writeTree(path.join(dir, 'src'), { 'a.py': 'a\n' });
+    buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'a.zip') });
+    const before = sha256(path.join(dir, 'a.zip'));
+    fs.symlinkSync('/etc/passwd', path.join(dir, 'src', 'evil'));
+    expect(() => buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'a.zip') })).toThrow(/outside the folder/);
+    expect(sha256(path.join(dir, 'a.zip'))).toBe(before);
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.zip', 'src']);
+  });
+
+  test('a worker killed mid-write leaves no file at the target', () => {
+    const dir = tempDir('killed');
+    const src = path.join(dir, 'src');
+    for (let i = 0; i < 40; i++) writeTree(src, { [`f${i}.bin`]: crypto.randomBytes(2 * 1024 * 1024) });
+    const r = run(process.execPath, ['-e', `
+      const { spawn } = require('child_process');
+      const child = spawn(process.execPath, [${JSON.stringify(path.join(__dirname, '..', '..', 'lib', 'private', 'zip', 'worker.js'))}], { stdio: ['pipe', 'ignore', 'ignore'] });
+      child.stdin.end(JSON.stringify({ sources: [{ dir: ${JSON.stringify(src)} }], output: ${JSON.stringify(path.join(dir, 'out.zip'))} }));
+      setTimeout(() => child.kill('SIGKILL'), 150);
+      child.on('exit', (code, signal) => console.log(signal));
+    `]);
+    expect(r.stdout.trim()).toBe('SIGKILL');
+    expect(fs.existsSync(path.join(dir, 'out.zip'))).toBe(false);
+  });
+});
