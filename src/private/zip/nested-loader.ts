@@ -52,10 +52,10 @@ export function loaderSource(bundleId: string, placement: LoaderPlacement): stri
     throw new Error(`Nested zip bundle id ${JSON.stringify(bundleId)} must be lowercase hex.`);
   }
   const tail = placement.kind === 'package' ? PACKAGE_TAIL : HANDLER_TAIL;
-  return COMMON
-    .replace('@BUNDLE_ID@', bundleId)
-    .replace('@INNER_ZIP@', INNER_ZIP_NAME)
-    .replace('@REAL_HANDLER_ENV@', REAL_HANDLER_ENV) + tail.replace('@REAL_HANDLER_ENV@', REAL_HANDLER_ENV);
+  return (COMMON + tail)
+    .replace(/@BUNDLE_ID@/g, bundleId)
+    .replace(/@INNER_ZIP@/g, INNER_ZIP_NAME)
+    .replace(/@REAL_HANDLER_ENV@/g, REAL_HANDLER_ENV);
 }
 
 const COMMON = `# Nested-zip loader written by possum-cdk. Do not edit: the build regenerates it.
