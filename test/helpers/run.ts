@@ -78,3 +78,15 @@ export function unzipWithPython(zipFile: string, dest: string) {
   const r = run(PYTHON, ['-m', 'zipfile', '-e', zipFile, dest]);
   if (r.status !== 0) throw new Error(`unzip failed: ${r.stderr}`);
 }
+
+const MAKE_WHEEL = path.join(__dirname, '..', 'fixtures', 'make_wheel.py');
+
+/** Builds a real wheel from a folder with test/fixtures/make_wheel.py; returns its path. */
+export function makeWheel(opts: { name: string; version: string; source: string; out: string; tag?: string; requires?: string[] }): string {
+  const args = [MAKE_WHEEL, '--name', opts.name, '--version', opts.version, '--source', opts.source, '--out', opts.out];
+  if (opts.tag) args.push('--tag', opts.tag);
+  for (const r of opts.requires ?? []) args.push('--requires', r);
+  const r = run(PYTHON, args);
+  if (r.status !== 0) throw new Error(`make_wheel failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
