@@ -7,8 +7,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildZip, describeLargest, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from '../private/zip/engine';
 import { importNameOf, readProjectName } from '../private/pyproject';
+import { buildZip, describeLargest, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from '../private/zip/engine';
 
 const USAGE = `usage: package-python-function VENV_DIR [--project FILE] (--output-dir DIR | --output FILE)
                                [--report FILE] [--exclude PATTERN]... [--nest-threshold-bytes N]

@@ -174,7 +174,7 @@ describe('nested zip', () => {
     ].join('\n').replace('sys.argv[1]', JSON.stringify(inner)));
     const r = invoke(n);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("possum-cdk loader: refusing to unpack");
+    expect(r.stderr).toContain('possum-cdk loader: refusing to unpack');
     expect(r.stderr).toContain("entry '../../escaped.py' would be written outside");
     expect(fs.existsSync(path.join(n.dir, 'escaped.py'))).toBe(false);
     expect(fs.readdirSync(n.extractRoot).filter(f => !f.endsWith('.lock'))).toEqual([]);
@@ -196,8 +196,11 @@ describe('nested zip', () => {
     const dir = tempDir('nested-too-big');
     writeTree(path.join(dir, 'sp'), { 'my_app/__init__.py': '', 'my_app/blob.bin': crypto.randomBytes(200_000) });
     expect(() => buildZipSync({
-      sources: [{ dir: path.join(dir, 'sp') }], output: path.join(dir, 'fn.zip'),
-      nestThresholdBytes: 50_000, limitBytes: 150_000, loader: { kind: 'package', packageName: 'my_app' },
+      sources: [{ dir: path.join(dir, 'sp') }],
+      output: path.join(dir, 'fn.zip'),
+      nestThresholdBytes: 50_000,
+      limitBytes: 150_000,
+      loader: { kind: 'package', packageName: 'my_app' },
     })).toThrow(/too large even as a nested zip: the tree unzips to 200000 bytes, its zip is \d+ bytes, and with the \d+-byte loader that is \d+ bytes, not below Lambda's limit of 150000 bytes\. Largest: my_app 200\.0 kB/);
     expect(fs.readdirSync(dir)).toEqual(['sp']);
   });

@@ -5,6 +5,7 @@
  * CDK's local bundling is synchronous while zip writing is asynchronous, so the
  * synchronous side (run-sync.ts) runs this file with spawnSync.
  */
+import * as fs from 'fs';
 import { buildZip, ZipPlan } from './engine';
 
 export interface WorkerResult {
@@ -22,11 +23,26 @@ async function main() {
   try {
     const plan = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ZipPlan;
     const report = await buildZip(plan);
-    result = { ok: true, report, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+    result = { ok: true, report, maxRssBytes: peakRssBytes() };
   } catch (e: any) {
-    result = { ok: false, error: e?.message ?? String(e), maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+    result = { ok: false, error: e?.message ?? String(e), maxRssBytes: peakRssBytes() };
   }
   process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+/**
+ * This process's own peak RSS. getrusage's maxRSS is no good here: Linux carries the
+ * parent's high-water mark over fork and exec, so a child started by a big parent
+ * would report the parent's peak. VmHWM belongs to this address space alone.
+ */
+function peakRssBytes(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // not Linux: fall back below
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 void main();
