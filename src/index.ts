@@ -1,2 +1,5 @@
-// Public API. Everything under src/private/ and src/cli/ stays internal.
-export {};
+export * from './bundling-options';
+export * from './installer';
+export * from './python-pipfile-function';
+export * from './python-pipfile-layer';
+export * from './size-report';

@@ -1,9 +1,5 @@
 import * as fs from 'fs';
-
-// smol-toml ships CommonJS beside its ESM build, but its type declarations are ESM-only,
-// which a CommonJS (jsii) compile cannot import; so it is required with a narrow type.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const parseToml: (text: string) => unknown = require('smol-toml').parse;
+import { parseTomlFile } from './toml';
 
 /**
  * Reads a pyproject.toml and returns the project's name: `[project].name`, else
@@ -18,12 +14,7 @@ export function readProjectName(pyprojectFile: string): string {
   } catch {
     throw new Error(`${pyprojectFile} does not exist; pass the project's pyproject.toml with --project FILE.`);
   }
-  let doc: any;
-  try {
-    doc = parseToml(text);
-  } catch (e: any) {
-    throw new Error(`${pyprojectFile} is not valid TOML: ${String(e?.message ?? e).split('\n')[0]}`);
-  }
+  const doc = parseTomlFile(text, pyprojectFile);
   const name = doc?.project?.name ?? doc?.tool?.poetry?.name;
   if (typeof name !== 'string' || name.trim() === '') {
     throw new Error(`${pyprojectFile} has no [project].name or [tool.poetry].name; add the project's name there.`);

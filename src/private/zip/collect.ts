@@ -8,6 +8,8 @@ export interface SourceTree {
   readonly dir: string;
   /** Path inside the zip to put the folder's contents under, e.g. `python`. Empty means the root. */
   readonly prefix?: string;
+  /** Exclude patterns for this folder only, on top of the ones for every folder. */
+  readonly excludes?: string[];
 }
 
 /** A file as it will be stored: its path in the zip and where its bytes come from. */
@@ -27,7 +29,7 @@ export interface CollectedFile {
  * @throws Error for a symlink that leaves its tree or loops, a dangling symlink, a special
  * file, or two trees that both provide the same zip path.
  */
-export function collectFiles(sources: readonly SourceTree[], rules: PathRules): CollectedFile[] {
+export function collectFiles(sources: readonly SourceTree[], excludes: readonly string[]): CollectedFile[] {
   const byZipPath = new Map<string, { file: CollectedFile; tree: string }>();
   for (const source of sources) {
     const root = path.resolve(source.dir);
@@ -41,7 +43,7 @@ export function collectFiles(sources: readonly SourceTree[], rules: PathRules): 
       throw new Error(`Source ${root} is not a folder; give the folder that holds the files to zip.`);
     }
     const prefix = normalizePrefix(source.prefix);
-    const walker = new TreeWalker(root, rootReal, rules);
+    const walker = new TreeWalker(root, rootReal, new PathRules([...excludes, ...(source.excludes ?? [])]));
     for (const file of walker.walk()) {
       const zipPath = prefix + file.zipPath;
       const existing = byZipPath.get(zipPath);

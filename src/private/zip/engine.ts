@@ -4,7 +4,7 @@ import * as path from 'path';
 import { CollectedFile, SourceTree, collectFiles, compareZipPaths } from './collect';
 import { resolveEntryTime } from './entry-time';
 import { LoaderPlacement, loaderPaths, loaderSource } from './nested-loader';
-import { ALWAYS_EXCLUDED, PathRules } from './path-rules';
+import { ALWAYS_EXCLUDED } from './path-rules';
 import { ZipInput, writeZip } from './zip-writer';
 
 /**
@@ -73,8 +73,7 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
   }
   const limit = plan.limitBytes ?? LAMBDA_UNZIPPED_LIMIT_BYTES;
   const threshold = plan.nestThresholdBytes ?? limit;
-  const rules = new PathRules([...ALWAYS_EXCLUDED, ...(plan.excludes ?? [])]);
-  const files = collectFiles(plan.sources, rules);
+  const files = collectFiles(plan.sources, [...ALWAYS_EXCLUDED, ...(plan.excludes ?? [])]);
   const unzippedBytes = files.reduce((sum, f) => sum + f.size, 0);
   const largest = largestTopLevel(files);
   const progress = plan.progress ? progressReporter(files.length) : undefined;

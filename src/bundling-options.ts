@@ -1,0 +1,126 @@
+import { Installer } from './installer';
+
+/**
+ * Commands run around the dependency install, on this machine, with bash.
+ */
+export interface ICommandHooks {
+  /**
+   * Commands to run before dependencies are installed, in the function's folder.
+   * @param inputDir the function's folder
+   * @param outputDir the folder dependencies are installed into
+   */
+  beforeInstall(inputDir: string, outputDir: string): string[];
+
+  /**
+   * Commands to run after dependencies are installed, in the function's folder.
+   * @param inputDir the function's folder
+   * @param outputDir the folder dependencies were installed into
+   */
+  afterInstall(inputDir: string, outputDir: string): string[];
+}
+
+/**
+ * Files of a function's folder that are never bundled unless you pass your own `exclude`
+ * list: tooling, caches, secrets and tests.
+ */
+export const DEFAULT_EXCLUDES: string[] = [
+  '.venv/', 'venv/', '.git/', '.hg/', '.env', '.env.*', 'cdk.out/', 'node_modules/', '__pycache__/',
+  '.pytest_cache/', '.mypy_cache/', '.ruff_cache/', '.tox/', '.idea/', '.vscode/', '.DS_Store',
+  '/tests/', '/test/',
+];
+
+/**
+ * How a Python function's dependencies are installed and its bundle is built.
+ */
+export interface PythonPipfileBundlingOptions {
+  /**
+   * The installer.
+   * @default Installer.pip()
+   */
+  readonly installer?: Installer;
+
+  /**
+   * Allow packages that have no compatible wheel to be built from source on this machine.
+   * This runs their setup code here, and this machine's Python version and architecture
+   * must then match the function's runtime; possum-cdk checks and refuses otherwise.
+   * @default false - wheels only (`--only-binary=:all:`)
+   */
+  readonly buildFromSource?: boolean;
+
+  /**
+   * The package index. May contain credentials (`https://user:token@host/simple`), which never
+   * appear in logs, errors, the asset hash or the cache key. `${VAR}` is expanded from the environment.
+   * @default - the first source of the Pipfile/Pipfile.lock, else PyPI
+   */
+  readonly indexUrl?: string;
+
+  /**
+   * More package indexes, searched after `indexUrl`. Credentials are handled as for `indexUrl`.
+   * @default - none
+   */
+  readonly extraIndexUrls?: string[];
+
+  /**
+   * Folders or URLs of wheels to install from (pip's `--find-links`).
+   * @default - none
+   */
+  readonly findLinks?: string[];
+
+  /**
+   * Leave out boto3, botocore and s3transfer, which the Lambda runtime provides.
+   * @default false - bundle them, so the function runs with the versions it was tested with
+   */
+  readonly excludeRuntimePackages?: boolean;
+
+  /**
+   * Patterns of the function's own files to leave out (.gitignore-like: `*`, `**`, a
+   * trailing `/` for folders, a leading `/` to anchor at the function's folder).
+   * @default DEFAULT_EXCLUDES
+   */
+  readonly exclude?: string[];
+
+  /**
+   * Commands to run before and after the dependency install.
+   * @default - none
+   */
+  readonly commandHooks?: ICommandHooks;
+
+  /**
+   * The build cache folder, shared by every app on this machine.
+   * @default - $POSSUM_CACHE_DIR, else $XDG_CACHE_HOME/possum-cdk, else ~/.cache/possum-cdk
+   */
+  readonly cacheDir?: string;
+
+  /**
+   * Fail when Pipfile.lock is out of date with Pipfile, instead of warning.
+   * @default false
+   */
+  readonly strictLock?: boolean;
+
+  /**
+   * The Python interpreter on this machine that runs pip (any Python 3; it does not need
+   * to match the runtime unless `buildFromSource` is set).
+   * @default python3
+   */
+  readonly pythonExecutable?: string;
+
+  /**
+   * Unzipped size in bytes from which the bundle is deployed as a nested zip that unpacks
+   * to /tmp at cold start.
+   * @default - Lambda's 262,144,000-byte limit less the size of the layers possum-cdk built
+   */
+  readonly nestedThresholdBytes?: number;
+
+  /**
+   * zlib compression level of the bundle, 0 (store) to 9.
+   * @default 6
+   */
+  readonly compressionLevel?: number;
+
+  /**
+   * Write the bundle's size report to `possum-size-report.<construct address>.json` in the
+   * cloud assembly folder (cdk.out).
+   * @default false
+   */
+  readonly sizeReportFile?: boolean;
+}

@@ -1,0 +1,148 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { DEFAULT_EXCLUDES, PythonPipfileBundlingOptions } from './bundling-options';
+import { BundlePlan, BundleRequest, buildBundle, cachedReport, planBundle } from './private/bundler';
+import { cacheRoot } from './private/cache';
+import { pythonTarget } from './private/python/target';
+import { ZipReport } from './private/zip/engine';
+import { LoaderPlacement } from './private/zip/nested-loader';
+import { BundleSizeReport } from './size-report';
+
+/** What the function and layer constructs ask of the bundling. */
+export interface BundledCodeProps {
+  readonly entry: string;
+  readonly manifest?: string;
+  readonly runtime: lambda.Runtime;
+  readonly architectures: lambda.Architecture[];
+  readonly options: PythonPipfileBundlingOptions;
+  readonly includeCode: boolean;
+  readonly dependencyPrefix: string;
+  readonly loader?: LoaderPlacement;
+  /** Unzipped bytes this bundle may use (Lambda's limit less known layers). */
+  readonly limitBytes: number;
+}
+
+/**
+ * CDK bundling for a Python function or layer: always local (no Docker), producing one
+ * zip that CDK uploads as it is (`BundlingOutput.ARCHIVED`).
+ */
+export class PythonPipfileBundling implements cdk.BundlingOptions {
+  /**
+   * Asset code for the props. The asset hash is the bundle's cache key, so an unchanged
+   * function keeps its S3 key and CDK skips bundling when cdk.out already has it.
+   */
+  public static code(label: string, props: BundledCodeProps): { code: lambda.AssetCode; bundling: PythonPipfileBundling } {
+    const plan = planBundle(bundleRequest(label, props));
+    const bundling = new PythonPipfileBundling(plan, props.runtime);
+    const code = lambda.Code.fromAsset(props.entry, {
+      assetHashType: cdk.AssetHashType.CUSTOM,
+      assetHash: plan.bundleKey,
+      bundling,
+    });
+    return { code, bundling };
+  }
+
+  public readonly image: cdk.DockerImage;
+  public readonly local: cdk.ILocalBundling;
+  public readonly outputType = cdk.BundlingOutput.ARCHIVED;
+  private built?: ZipReport;
+
+  private constructor(private readonly plan: BundlePlan, runtime: lambda.Runtime) {
+    // Never used: local bundling always runs, and it throws rather than fall back to Docker.
+    this.image = runtime.bundlingImage;
+    this.local = {
+      tryBundle: (outputDir: string) => {
+        this.built = buildBundle(this.plan, path.join(outputDir, 'bundle.zip'));
+        return true;
+      },
+    };
+  }
+
+  /** The asset hash. */
+  public get bundleKey(): string {
+    return this.plan.bundleKey;
+  }
+
+  /** Adds the manifest's soft problems (an out-of-date lock, ...) as warnings on `scope`. */
+  public addWarnings(scope: Construct) {
+    for (const w of this.plan.dependencies.warnings) cdk.Annotations.of(scope).addWarningV2(w.id, w.message);
+  }
+
+  /** The public form of the size report. */
+  public sizeReport(): BundleSizeReport {
+    const r = this.report();
+    return {
+      files: r.files,
+      unzippedBytes: r.unzippedBytes,
+      zippedBytes: r.zippedBytes,
+      deployedUnzippedBytes: r.deployedUnzippedBytes,
+      nested: r.nested,
+      sha256: r.sha256,
+      largestPackages: r.largest.map(l => ({ name: l.name, bytes: l.bytes, files: l.files })),
+    };
+  }
+
+  /**
+   * The size report of the bundle: from this synth's bundling, else from the cache (CDK skips
+   * bundling when cdk.out already has the asset), else rebuilt into the cache.
+   */
+  public report(): ZipReport {
+    if (this.built) return this.built;
+    const cached = cachedReport(this.plan);
+    if (cached) return cached;
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'possum-report-'));
+    try {
+      this.built = buildBundle(this.plan, path.join(scratch, 'bundle.zip'));
+      return this.built;
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+}
+
+function bundleRequest(label: string, props: BundledCodeProps): BundleRequest {
+  const o = props.options;
+  const entry = path.resolve(props.entry);
+  const installer = o.installer?.name ?? 'pip';
+  if (installer !== 'pip' && installer !== 'uv') throw new Error(`Unknown installer ${installer}; use Installer.pip() or Installer.uv().`);
+  const level = o.compressionLevel ?? 6;
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    throw new Error(`bundling.compressionLevel ${level} at ${label} must be a whole number from 0 to 9.`);
+  }
+  if (o.nestedThresholdBytes !== undefined && (!Number.isInteger(o.nestedThresholdBytes) || o.nestedThresholdBytes <= 0)) {
+    throw new Error(`bundling.nestedThresholdBytes ${o.nestedThresholdBytes} at ${label} must be a positive whole number of bytes.`);
+  }
+  return {
+    label,
+    entry,
+    manifestFile: props.manifest ? path.resolve(entry, props.manifest) : undefined,
+    targets: props.architectures.map(a => pythonTarget(props.runtime.name, a.name)),
+    installer: {
+      tool: installer,
+      buildFromSource: o.buildFromSource ?? false,
+      indexUrl: o.indexUrl,
+      extraIndexUrls: o.extraIndexUrls ?? [],
+      findLinks: (o.findLinks ?? []).map(f => /^[a-z][a-z0-9+.-]*:\/\//i.test(f) ? f : path.resolve(f)),
+      python: o.pythonExecutable ?? 'python3',
+    },
+    strictLock: o.strictLock ?? false,
+    includeCode: props.includeCode,
+    codeExcludes: o.exclude ?? DEFAULT_EXCLUDES,
+    dependencyPrefix: props.dependencyPrefix,
+    excludeRuntimePackages: o.excludeRuntimePackages ?? false,
+    hooks: o.commandHooks && {
+      beforeInstall: (i, out) => o.commandHooks!.beforeInstall(i, out),
+      afterInstall: (i, out) => o.commandHooks!.afterInstall(i, out),
+    },
+    cacheRoot: cacheRoot(o.cacheDir),
+    loader: props.loader,
+    nestThresholdBytes: o.nestedThresholdBytes ?? (props.loader ? props.limitBytes : undefined),
+    limitBytes: props.limitBytes,
+    level,
+    sourceDateEpoch: process.env.SOURCE_DATE_EPOCH,
+  };
+}

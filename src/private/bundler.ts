@@ -1,0 +1,245 @@
+import { spawnSync } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { BuildCache, treeDigest } from './cache';
+import { InstallerSettings, installDependencies, installerVersion, redactUrl } from './python/installer';
+import { readDependencies } from './python/manifest';
+import { DependencySpec } from './python/spec';
+import { PythonTarget } from './python/target';
+import { collectFiles } from './zip/collect';
+import { ZipReport } from './zip/engine';
+import { LoaderPlacement } from './zip/nested-loader';
+import { ALWAYS_EXCLUDED } from './zip/path-rules';
+import { buildZipSync } from './zip/run-sync';
+
+/** Bumped when the layout or meaning of a bundle changes, so old cache entries are not reused. */
+const BUNDLE_FORMAT = 1;
+
+/** Packages the Lambda Python runtimes already provide. */
+export const RUNTIME_PROVIDED_EXCLUDES = [
+  '/boto3/', '/botocore/', '/s3transfer/',
+  '/boto3-*.dist-info/', '/botocore-*.dist-info/', '/s3transfer-*.dist-info/',
+];
+
+export interface CommandHookStrings {
+  readonly beforeInstall: (inputDir: string, outputDir: string) => string[];
+  readonly afterInstall: (inputDir: string, outputDir: string) => string[];
+}
+
+/** Everything that decides a bundle. */
+export interface BundleRequest {
+  /** Names the bundle in messages (the construct path). */
+  readonly label: string;
+  /** Absolute folder with the manifest (and the code, for a function). */
+  readonly entry: string;
+  readonly manifestFile?: string;
+  /** One target, or several that must all install the same tree (a layer for several architectures). */
+  readonly targets: PythonTarget[];
+  readonly installer: InstallerSettings;
+  readonly strictLock: boolean;
+  /** Put the entry's own files in the bundle (functions) or only the dependencies (layers). */
+  readonly includeCode: boolean;
+  readonly codeExcludes: string[];
+  /** Where the dependencies go in the zip: '' for functions, 'python' for layers. */
+  readonly dependencyPrefix: string;
+  readonly excludeRuntimePackages: boolean;
+  readonly hooks?: CommandHookStrings;
+  readonly cacheRoot: string;
+  readonly loader?: LoaderPlacement;
+  readonly nestThresholdBytes?: number;
+  readonly limitBytes: number;
+  readonly level: number;
+  readonly sourceDateEpoch?: string;
+}
+
+export interface BundlePlan {
+  readonly request: BundleRequest;
+  readonly dependencies: DependencySpec;
+  /** Key of the installed dependency tree per target, or undefined when nothing is installed. */
+  readonly dependencyKeys?: string[];
+  /** Key of the finished zip: also the asset hash. */
+  readonly bundleKey: string;
+}
+
+const HOOK_INPUT = '/possum-cdk/input';
+const HOOK_OUTPUT = '/possum-cdk/output';
+
+/** Reads the manifest and computes the cache keys; installs nothing. */
+export function planBundle(request: BundleRequest): BundlePlan {
+  const dependencies = readDependencies(request.entry, request.manifestFile, request.targets[0], { strictLock: request.strictLock });
+  let dependencyKeys: string[] | undefined;
+  if (dependencies.steps.length > 0) {
+    const common = {
+      format: BUNDLE_FORMAT,
+      library: libraryVersion(),
+      kind: dependencies.kind,
+      inputs: dependencies.inputFiles.map(f => [path.relative(request.entry, f), sha256(fs.readFileSync(f))]),
+      installer: {
+        tool: request.installer.tool,
+        version: installerVersion(request.installer),
+        buildFromSource: request.installer.buildFromSource,
+        // Credentials never enter a key: the same index with a rotated token is the same index.
+        indexUrl: request.installer.indexUrl && redactUrl(request.installer.indexUrl),
+        extraIndexUrls: request.installer.extraIndexUrls.map(redactUrl),
+        manifestIndexUrls: dependencies.manifestIndexUrls.map(redactUrl),
+        findLinks: request.installer.findLinks.map(findLinksIdentity),
+      },
+      hooks: request.hooks && {
+        before: request.hooks.beforeInstall(HOOK_INPUT, HOOK_OUTPUT),
+        after: request.hooks.afterInstall(HOOK_INPUT, HOOK_OUTPUT),
+      },
+    };
+    dependencyKeys = request.targets.map(t => keyOf({ ...common, target: { runtime: t.runtime, architecture: t.architecture, tags: t.platformTags } }));
+  }
+  const bundleKey = keyOf({
+    format: BUNDLE_FORMAT,
+    dependencies: dependencyKeys ?? null,
+    code: request.includeCode ? codeFingerprint(request.entry, request.codeExcludes) : null,
+    dependencyPrefix: request.dependencyPrefix,
+    excludeRuntimePackages: request.excludeRuntimePackages,
+    engine: {
+      level: request.level,
+      loader: request.loader ?? null,
+      nestThresholdBytes: request.nestThresholdBytes ?? null,
+      limitBytes: request.limitBytes,
+      sourceDateEpoch: request.sourceDateEpoch ?? null,
+    },
+  });
+  return { request, dependencies, dependencyKeys, bundleKey };
+}
+
+/** The report of a bundle already in the cache, if it is there. */
+export function cachedReport(plan: BundlePlan): ZipReport | undefined {
+  return new BuildCache(plan.request.cacheRoot).zip<ZipReport>(plan.bundleKey)?.report;
+}
+
+/**
+ * Produces the bundle at `outputZip`: from the cache when it is there, else by installing
+ * (or reusing) the dependencies and zipping. Nothing reaches the cache unless complete.
+ */
+export function buildBundle(plan: BundlePlan, outputZip: string): ZipReport {
+  const cache = new BuildCache(plan.request.cacheRoot);
+  const label = plan.request.label;
+  const deliver = (zipFile: string, report: ZipReport): ZipReport => {
+    fs.copyFileSync(zipFile, outputZip);
+    return { ...report, output: outputZip };
+  };
+  const hit = cache.zip<ZipReport>(plan.bundleKey);
+  if (hit) {
+    process.stderr.write(`possum-cdk: ${label}: bundle unchanged, reused from the cache\n`);
+    return deliver(hit.zipFile, hit.report);
+  }
+  return cache.withLock(plan.bundleKey, () => {
+    const raced = cache.zip<ZipReport>(plan.bundleKey);
+    if (raced) return deliver(raced.zipFile, raced.report);
+    const tree = plan.dependencyKeys ? dependencyTree(plan, cache) : undefined;
+    const request = plan.request;
+    const sources = [];
+    if (tree) {
+      sources.push({
+        dir: tree,
+        prefix: request.dependencyPrefix,
+        excludes: request.excludeRuntimePackages ? RUNTIME_PROVIDED_EXCLUDES : [],
+      });
+    }
+    if (request.includeCode) sources.push({ dir: request.entry, excludes: request.codeExcludes });
+    const tmpZip = cache.newZipPath();
+    let report: ZipReport;
+    try {
+      report = buildZipSync({
+        sources,
+        output: tmpZip,
+        loader: request.loader,
+        nestThresholdBytes: request.nestThresholdBytes,
+        limitBytes: request.limitBytes,
+        level: request.level,
+        sourceDateEpoch: request.sourceDateEpoch,
+      });
+    } catch (e: any) {
+      cache.abandon(tmpZip);
+      throw new Error(`${label}: ${e.message}`);
+    }
+    const { output: _ignored, ...portable } = report;
+    const committed = cache.commitZip(plan.bundleKey, tmpZip, { ...portable, output: '' } as ZipReport);
+    process.stderr.write(`possum-cdk: ${label}: bundled ${report.files} files, ${report.unzippedBytes} bytes unzipped${report.nested ? ' (nested zip)' : ''}\n`);
+    return deliver(committed.zipFile, committed.report);
+  });
+}
+
+/** The installed dependency tree for the plan, from the cache or freshly installed. */
+function dependencyTree(plan: BundlePlan, cache: BuildCache): string {
+  const trees = plan.request.targets.map((target, i) => {
+    const key = plan.dependencyKeys![i];
+    const cached = cache.dependencyTree(key);
+    if (cached) return cached;
+    return cache.withLock(`deps-${key}`, () => cache.dependencyTree(key) ?? install(plan, target, key, cache));
+  });
+  if (trees.length > 1) {
+    const digests = trees.map(t => treeDigest(t).digest);
+    const differs = digests.findIndex(d => d !== digests[0]);
+    if (differs > 0) {
+      throw new Error(
+        `${plan.request.label}: the dependencies install differently for ${plan.request.targets[0].architecture} and ` +
+        `${plan.request.targets[differs].architecture} (some have binary wheels), so one layer cannot serve both. ` +
+        'Create one layer per architecture.');
+    }
+  }
+  return trees[0];
+}
+
+function install(plan: BundlePlan, target: PythonTarget, key: string, cache: BuildCache): string {
+  const request = plan.request;
+  const work = fs.mkdtempSync(path.join(cache.root, 'install-'));
+  const tree = path.join(work, 'tree');
+  try {
+    runHooks(request.hooks?.beforeInstall(request.entry, tree) ?? [], request.entry, request.label, 'beforeInstall');
+    installDependencies(plan.dependencies, target, request.installer, tree, request.label);
+    runHooks(request.hooks?.afterInstall(request.entry, tree) ?? [], request.entry, request.label, 'afterInstall');
+    return cache.commitDependencyTree(key, tree);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function runHooks(commands: readonly string[], cwd: string, label: string, which: string) {
+  for (const command of commands) {
+    const r = spawnSync('bash', ['-c', command], { cwd, stdio: ['ignore', process.stderr.fd, process.stderr.fd] });
+    if (r.status !== 0) {
+      throw new Error(`${label}: the ${which} command hook "${command}" failed with exit code ${r.status}; fix the command or remove the hook.`);
+    }
+  }
+}
+
+/** The function's own files: paths, contents and exec bits (never mtimes or absolute paths). */
+function codeFingerprint(entry: string, excludes: readonly string[]): string {
+  const hash = crypto.createHash('sha256');
+  for (const f of collectFiles([{ dir: entry, excludes: [...excludes] }], ALWAYS_EXCLUDED)) {
+    hash.update(`${f.zipPath}\0${f.executable ? 'x' : '-'}\0${sha256(fs.readFileSync(f.sourcePath))}\n`);
+  }
+  return hash.digest('hex');
+}
+
+/** A find-links location by what it offers: a folder by its file names, a URL without credentials. */
+function findLinksIdentity(location: string): string | string[] {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !location.startsWith('file:')) return redactUrl(location);
+  const dir = location.replace(/^file:\/\//, '');
+  return fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).sort() : [path.basename(dir)];
+}
+
+function keyOf(value: unknown): string {
+  return sha256(Buffer.from(JSON.stringify(value)));
+}
+
+function sha256(data: Buffer): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+let version: string | undefined;
+/** This library's version, part of every key. */
+export function libraryVersion(): string {
+  if (!version) {
+    version = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version as string;
+  }
+  return version;
+}

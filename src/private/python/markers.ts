@@ -1,0 +1,159 @@
+/**
+ * PEP 508 environment markers, evaluated for the Lambda target rather than the build
+ * machine, so a lock file installs what Lambda needs (and not, say, a Windows-only
+ * dependency whose marker pip would otherwise check against the host).
+ */
+
+type Node =
+  | { readonly op: 'and' | 'or'; readonly left: Node; readonly right: Node }
+  | { readonly op: 'cmp'; readonly left: Operand; readonly cmp: string; readonly right: Operand };
+type Operand = { readonly variable: string } | { readonly literal: string };
+
+const VERSION_VARIABLES = new Set(['python_version', 'python_full_version', 'implementation_version']);
+
+/**
+ * True when `marker` holds in `env`. `extras` are the extras active for the package whose
+ * dependency carries the marker (`extra == "x"`).
+ * @throws Error naming the marker when it cannot be parsed.
+ */
+export function evaluateMarker(marker: string, env: Record<string, string>, extras: readonly string[] = []): boolean {
+  const tokens = tokenize(marker);
+  let pos = 0;
+  const fail = (why: string): never => {
+    throw new Error(`Cannot read the environment marker ${JSON.stringify(marker)}: ${why}.`);
+  };
+  const peek = () => tokens[pos];
+  const parseOr = (): Node => {
+    let left = parseAnd();
+    while (peek() === 'or') {
+      pos++;
+      left = { op: 'or', left, right: parseAnd() };
+    }
+    return left;
+  };
+  const parseAnd = (): Node => {
+    let left = parseAtom();
+    while (peek() === 'and') {
+      pos++;
+      left = { op: 'and', left, right: parseAtom() };
+    }
+    return left;
+  };
+  const parseOperand = (): Operand => {
+    const t = tokens[pos++];
+    if (t === undefined) return fail('it ends too early');
+    if (t.startsWith('"') || t.startsWith("'")) return { literal: t.slice(1, -1) };
+    if (/^[a-z_.]+$/.test(t)) return { variable: t === 'os.name' ? 'os_name' : t === 'sys.platform' ? 'sys_platform' : t };
+    return fail(`unexpected ${t}`);
+  };
+  const parseAtom = (): Node => {
+    if (peek() === '(') {
+      pos++;
+      const inner = parseOr();
+      if (tokens[pos++] !== ')') fail('a parenthesis is not closed');
+      return inner;
+    }
+    const left = parseOperand();
+    let cmp = tokens[pos++];
+    if (cmp === 'not' && peek() === 'in') {
+      pos++;
+      cmp = 'not in';
+    }
+    if (!['<', '<=', '==', '!=', '>=', '>', '~=', '===', 'in', 'not in'].includes(cmp)) fail(`unknown operator ${cmp}`);
+    return { op: 'cmp', left, cmp, right: parseOperand() };
+  };
+  const tree = parseOr();
+  if (pos !== tokens.length) fail(`unexpected ${tokens[pos]}`);
+
+  const evaluate = (n: Node): boolean => {
+    if (n.op !== 'cmp') return n.op === 'and' ? evaluate(n.left) && evaluate(n.right) : evaluate(n.left) || evaluate(n.right);
+    const variable = 'variable' in n.left ? n.left.variable : 'variable' in n.right ? n.right.variable : undefined;
+    if (variable === 'extra') {
+      const literal = 'literal' in n.left ? n.left.literal : 'literal' in n.right ? n.right.literal : '';
+      const active = extras.map(normalizeName).includes(normalizeName(literal));
+      if (n.cmp === '==') return active;
+      if (n.cmp === '!=') return !active;
+      return fail(`extra can only be compared with == or !=`);
+    }
+    const value = (o: Operand) => 'literal' in o ? o.literal : (o.variable in env ? env[o.variable] : fail(`unknown variable ${o.variable}`));
+    const lhs = value(n.left);
+    const rhs = value(n.right);
+    switch (n.cmp) {
+      case 'in': return rhs.includes(lhs);
+      case 'not in': return !rhs.includes(lhs);
+      case '===': return lhs === rhs;
+    }
+    if (variable && VERSION_VARIABLES.has(variable) && isVersion(lhs) && isVersion(rhs.replace(/\.\*$/, ''))) {
+      return compareWithSpecifier(lhs, n.cmp, rhs);
+    }
+    switch (n.cmp) {
+      case '==': return lhs === rhs;
+      case '!=': return lhs !== rhs;
+      case '<': return lhs < rhs;
+      case '<=': return lhs <= rhs;
+      case '>': return lhs > rhs;
+      case '>=': return lhs >= rhs;
+      default: return fail(`${n.cmp} needs versions on both sides`);
+    }
+  };
+  return evaluate(tree);
+}
+
+function tokenize(marker: string): string[] {
+  const tokens: string[] = [];
+  const re = /\s*(\(|\)|===|==|!=|<=|>=|~=|<|>|"[^"]*"|'[^']*'|[A-Za-z_][A-Za-z0-9_.]*)/y;
+  let i = 0;
+  while (i < marker.length) {
+    if (/^\s*$/.test(marker.slice(i))) break;
+    re.lastIndex = i;
+    const m = re.exec(marker);
+    if (!m) throw new Error(`Cannot read the environment marker ${JSON.stringify(marker)}: unexpected text at "${marker.slice(i)}".`);
+    tokens.push(m[1]);
+    i = re.lastIndex;
+  }
+  return tokens;
+}
+
+function isVersion(v: string): boolean {
+  return /^\d+(\.\d+)*$/.test(v);
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+/** `version <cmp> spec` for plain release versions, with `==X.*` and `~=` as PEP 440 defines them. */
+function compareWithSpecifier(version: string, cmp: string, spec: string): boolean {
+  if (spec.endsWith('.*')) {
+    const prefix = spec.slice(0, -2).split('.');
+    const matches = prefix.every((p, i) => Number(version.split('.')[i] ?? 0) === Number(p));
+    if (cmp === '==') return matches;
+    if (cmp === '!=') return !matches;
+  }
+  const c = compareVersions(version, spec);
+  switch (cmp) {
+    case '==': return c === 0;
+    case '!=': return c !== 0;
+    case '<': return c < 0;
+    case '<=': return c <= 0;
+    case '>': return c > 0;
+    case '>=': return c >= 0;
+    case '~=': {
+      const parts = spec.split('.');
+      const prefix = parts.slice(0, -1).join('.');
+      return c >= 0 && compareWithSpecifier(version, '==', `${prefix}.*`);
+    }
+  }
+  return false;
+}
+
+/** PEP 503 name normalisation: `Foo.Bar_baz` -> `foo-bar-baz`. */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}

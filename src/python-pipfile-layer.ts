@@ -1,0 +1,83 @@
+import * as path from 'path';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { PythonPipfileBundling } from './bundling';
+import { PythonPipfileBundlingOptions } from './bundling-options';
+import { LAMBDA_UNZIPPED_LIMIT_BYTES } from './private/zip/engine';
+import { BundleSizeReport } from './size-report';
+
+/**
+ * Properties of a PythonPipfileLayerVersion.
+ */
+export interface PythonPipfileLayerVersionProps extends lambda.LayerVersionOptions {
+  /**
+   * The folder with the layer's dependency manifest.
+   */
+  readonly entry: string;
+
+  /**
+   * The dependency manifest, relative to `entry`.
+   * @default - detected in `entry` as for PythonPipfileFunction
+   */
+  readonly manifest?: string;
+
+  /**
+   * The runtime the dependencies are installed for (wheels are chosen for its Python
+   * version and glibc); it is the layer's compatible runtime.
+   * @default lambda.Runtime.PYTHON_3_13
+   */
+  readonly runtime?: lambda.Runtime;
+
+  /**
+   * Architectures the layer serves. With more than one, the dependencies are installed for
+   * each and must come out identical (pure-Python); otherwise synth fails and asks for one
+   * layer per architecture.
+   * @default [lambda.Architecture.X86_64]
+   */
+  readonly compatibleArchitectures?: lambda.Architecture[];
+
+  /**
+   * How dependencies are installed and the bundle is built.
+   * @default - pip, wheels only, the user build cache
+   */
+  readonly bundling?: PythonPipfileBundlingOptions;
+}
+
+/**
+ * A Lambda layer of a manifest's Python dependencies, under `python/`, bundled on this
+ * machine without Docker into one byte-reproducible zip.
+ */
+export class PythonPipfileLayerVersion extends lambda.LayerVersion {
+  /** Unzipped bytes of the layer: PythonPipfileFunction counts them against Lambda's limit. */
+  public readonly unzippedBytes: number;
+
+  /** The layer's size report. */
+  public readonly sizeReport: BundleSizeReport;
+
+  constructor(scope: Construct, id: string, props: PythonPipfileLayerVersionProps) {
+    const runtime = props.runtime ?? lambda.Runtime.PYTHON_3_13;
+    const architectures = props.compatibleArchitectures ?? [lambda.Architecture.X86_64];
+    if (architectures.length === 0) {
+      throw new Error(`${scope.node.path}/${id}: compatibleArchitectures is empty; list at least one architecture.`);
+    }
+    const { code, bundling } = PythonPipfileBundling.code(`${scope.node.path}/${id}`, {
+      entry: path.resolve(props.entry),
+      manifest: props.manifest,
+      runtime,
+      architectures,
+      options: props.bundling ?? {},
+      includeCode: false,
+      dependencyPrefix: 'python',
+      limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES,
+    });
+    super(scope, id, {
+      ...props,
+      code,
+      compatibleRuntimes: [runtime],
+      compatibleArchitectures: architectures,
+    });
+    bundling.addWarnings(this);
+    this.sizeReport = bundling.sizeReport();
+    this.unzippedBytes = this.sizeReport.unzippedBytes;
+  }
+}
