@@ -5,10 +5,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { PythonPipfileBundling } from './bundling';
 import { PythonPipfileBundlingOptions } from './bundling-options';
-import { PythonPipfileLayerVersion } from './python-pipfile-layer';
-import { BundleSizeReport } from './size-report';
 import { describeLargest, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from './private/zip/engine';
 import { HANDLER_LOADER_HANDLER, REAL_HANDLER_ENV } from './private/zip/nested-loader';
+import { PythonPipfileLayerVersion } from './python-pipfile-layer';
+import { BundleSizeReport } from './size-report';
 
 /** A size from which the size report becomes a warning. */
 const NEAR_LIMIT_RATIO = 0.8;

@@ -90,7 +90,8 @@ export function planBundle(request: BundleRequest): BundlePlan {
         after: request.hooks.afterInstall(HOOK_INPUT, HOOK_OUTPUT),
       },
     };
-    dependencyKeys = request.targets.map(t => keyOf({ ...common, target: { runtime: t.runtime, architecture: t.architecture, tags: t.platformTags } }));
+    dependencyKeys = request.targets.map(t =>
+      keyOf({ ...common, target: { runtime: t.runtime, architecture: t.architecture, tags: t.platformTags } }));
   }
   const bundleKey = keyOf({
     format: BUNDLE_FORMAT,

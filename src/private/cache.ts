@@ -206,7 +206,7 @@ export function treeDigest(root: string): { digest: string; files: number; bytes
       } else {
         files++;
         bytes += st.size;
-        hash.update(`f ${relPath} ${st.size} ${(st.mode & 0o111) ? 'x' : '-'} ${sha256File(abs)}\n`);
+        hash.update(`f ${relPath} ${st.size} ${isExecutable(st.mode) ? 'x' : '-'} ${sha256File(abs)}\n`);
       }
     }
   };
@@ -225,6 +225,11 @@ export function sha256File(file: string): string {
     fs.closeSync(fd);
   }
   return hash.digest('hex');
+}
+
+function isExecutable(mode: number): boolean {
+  // eslint-disable-next-line no-bitwise
+  return (mode & 0o111) !== 0;
 }
 
 function readJson<T>(file: string): T | undefined {

@@ -54,7 +54,14 @@ export function runWorker(plan: ZipPlan, opts: { env?: NodeJS.ProcessEnv; umask?
   return JSON.parse(child.stdout.trim().split('\n').pop()!);
 }
 
-export function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly input?: string;
+  readonly timeoutMs?: number;
+}
+
+export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): SpawnSyncReturns<string> {
   return spawnSync(cmd, [...args], {
     cwd: opts.cwd,
     env: opts.env ?? process.env,

@@ -68,7 +68,7 @@ export function installerVersion(settings: InstallerSettings): string {
   if (r.error || r.status !== 0) {
     const what = settings.tool === 'pip' ? `${settings.python} -m pip` : 'uv';
     const fix = settings.tool === 'pip'
-      ? `Install Python 3 with pip on this machine, or point bundling.pythonExecutable at one.`
+      ? 'Install Python 3 with pip on this machine, or point bundling.pythonExecutable at one.'
       : 'Install uv (pip install uv) so that "uv" is on PATH, or use Installer.pip().';
     throw new Error(`${what} is not available (${r.error?.message ?? r.stderr.trim()}). ${fix}`);
   }

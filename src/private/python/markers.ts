@@ -73,7 +73,7 @@ export function evaluateMarker(marker: string, env: Record<string, string>, extr
       const active = extras.map(normalizeName).includes(normalizeName(literal));
       if (n.cmp === '==') return active;
       if (n.cmp === '!=') return !active;
-      return fail(`extra can only be compared with == or !=`);
+      return fail('extra can only be compared with == or !=');
     }
     const value = (o: Operand) => 'literal' in o ? o.literal : (o.variable in env ? env[o.variable] : fail(`unknown variable ${o.variable}`));
     const lhs = value(n.left);

@@ -14,13 +14,13 @@ interface UvDependency {
 }
 
 interface UvPackage {
-  readonly name: string;
-  readonly version?: string;
-  readonly source?: Record<string, string>;
-  readonly dependencies?: UvDependency[];
+  readonly 'name': string;
+  readonly 'version'?: string;
+  readonly 'source'?: Record<string, string>;
+  readonly 'dependencies'?: UvDependency[];
   readonly 'optional-dependencies'?: Record<string, UvDependency[]>;
-  readonly sdist?: { hash?: string };
-  readonly wheels?: Array<{ hash?: string }>;
+  readonly 'sdist'?: { hash?: string };
+  readonly 'wheels'?: Array<{ hash?: string }>;
 }
 
 /**
