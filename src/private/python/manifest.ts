@@ -2,9 +2,10 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseToml, parseTomlFile } from '../toml';
+import { evaluateMarker } from './markers';
 import { readPoetryLock } from './poetry-lock';
 import { DependencySpec, lockedSteps, ManifestKind, ManifestWarning } from './spec';
-import { PythonTarget } from './target';
+import { markerEnvironment, PythonTarget } from './target';
 import { readUvLock } from './uv-lock';
 
 /** The dependency manifests a function folder can have, in the order they are looked for. */
@@ -60,7 +61,7 @@ export function readDependencies(entry: string, manifestFile: string | undefined
     case 'none':
       return { kind, inputFiles: [], steps: [], manifestIndexUrls: [], warnings: [] };
     case 'Pipfile.lock':
-      return readPipfileLock(file!, options);
+      return readPipfileLock(file!, options, target);
     case 'Pipfile':
       return readPipfile(file!);
     case 'requirements.txt':
@@ -90,7 +91,7 @@ interface LockedPackage {
   readonly subdirectory?: string;
 }
 
-function readPipfileLock(file: string, options: ReadOptions): DependencySpec {
+function readPipfileLock(file: string, options: ReadOptions, target: PythonTarget): DependencySpec {
   const lock = readJson(file);
   if (typeof lock !== 'object' || lock === null || typeof lock.default !== 'object') {
     throw new Error(`${file} has no "default" section; it does not look like a Pipfile.lock. Regenerate it with "pipenv lock".`);
@@ -114,8 +115,11 @@ function readPipfileLock(file: string, options: ReadOptions): DependencySpec {
   const dir = path.dirname(file);
   const hashed: string[] = [];
   const unhashed: string[] = [];
+  const env = markerEnvironment(target);
   for (const name of Object.keys(lock.default).sort()) {
     const pkg: LockedPackage = lock.default[name];
+    // Markers are decided here for Lambda, not by pip for the build machine.
+    if (pkg.markers && !evaluateMarker(pkg.markers, env)) continue;
     const line = lockedRequirement(name, pkg, dir, file);
     (pkg.hashes && pkg.hashes.length > 0 ? hashed : unhashed).push(line);
   }
@@ -133,21 +137,24 @@ function readPipfileLock(file: string, options: ReadOptions): DependencySpec {
 
 function lockedRequirement(name: string, pkg: LockedPackage, dir: string, file: string): string {
   const extras = pkg.extras && pkg.extras.length ? `[${pkg.extras.join(',')}]` : '';
-  const marker = pkg.markers ? ` ; ${pkg.markers}` : '';
   if (pkg.git) {
     const sub = pkg.subdirectory ? `#subdirectory=${pkg.subdirectory}` : '';
-    return `${name}${extras} @ git+${pkg.git.replace(/^git\+/, '')}${pkg.ref ? `@${pkg.ref}` : ''}${sub}${marker}`;
+    return `${name}${extras} @ git+${pkg.git.replace(/^git\+/, '')}${pkg.ref ? `@${pkg.ref}` : ''}${sub}`;
   }
   if (pkg.path || pkg.file) {
-    const target = pkg.path ? path.resolve(dir, pkg.path) : pkg.file!;
-    const url = pkg.path ? `file://${target}` : target;
-    return `${name}${extras} @ ${url}${marker}`;
+    const location = pkg.path ? path.resolve(dir, pkg.path) : pkg.file!;
+    return `${name}${extras} @ ${pkg.path ? `file://${location}` : location}`;
+  }
+  if (pkg.version === '*') {
+    // pipenv leaves packages whose markers did not hold on the locking machine unpinned.
+    throw new Error(`${file}: package ${name} is not pinned (version "*"), yet Lambda needs it; ` +
+      'run "pipenv lock" on a Linux machine, or pin it in the Pipfile.');
   }
   if (!pkg.version) {
     throw new Error(`${file}: package ${name} in "default" has no version, git or path; regenerate the lock with "pipenv lock".`);
   }
   const hashes = (pkg.hashes ?? []).map(h => ` --hash=${h}`).join('');
-  return `${name}${extras}${pkg.version}${marker}${hashes}`;
+  return `${name}${extras}${pkg.version}${hashes}`;
 }
 
 /** pipenv's Pipfile hash (the lock's `_meta.hash.sha256`): sha256 of a canonical JSON form. */
