@@ -87,7 +87,7 @@ export interface PythonPipfileBundlingOptions {
 
   /**
    * The build cache folder, shared by every app on this machine.
-   * @default - $POSSUM_CACHE_DIR, else $XDG_CACHE_HOME/possum-cdk, else ~/.cache/possum-cdk
+   * @default - $POSSUM_CACHE_DIR if set, else $XDG_CACHE_HOME/possum-cdk, else ~/.cache/possum-cdk
    */
   readonly cacheDir?: string;
 

@@ -56,10 +56,24 @@ export class PythonPipfileBundling implements cdk.BundlingOptions {
     this.image = runtime.bundlingImage;
     this.local = {
       tryBundle: (outputDir: string) => {
-        this.built = buildBundle(this.plan, path.join(outputDir, 'bundle.zip'));
+        try {
+          this.built = buildBundle(this.plan, path.join(outputDir, 'bundle.zip'));
+        } catch (e) {
+          // Leave nothing behind: CDK would keep the empty output folder "for diagnosis".
+          fs.rmSync(outputDir, { recursive: true, force: true });
+          throw e;
+        }
         return true;
       },
     };
+  }
+
+  /**
+   * What CDK folds into the asset hash (it hashes JSON.stringify of the bundling options):
+   * only the bundle key, never paths or index URLs, which may hold credentials.
+   */
+  public toJSON(): { bundleKey: string } {
+    return { bundleKey: this.plan.bundleKey };
   }
 
   /** The asset hash. */

@@ -16,10 +16,10 @@ import * as path from 'path';
  */
 export const CACHE_FORMAT = 'v1';
 
-/** The cache root: $POSSUM_CACHE_DIR, else the given folder, else the user's cache folder. */
+/** The cache root: the configured folder, else $POSSUM_CACHE_DIR, else the user's cache folder. */
 export function cacheRoot(configured?: string): string {
-  if (process.env.POSSUM_CACHE_DIR) return path.resolve(process.env.POSSUM_CACHE_DIR);
   if (configured) return path.resolve(configured);
+  if (process.env.POSSUM_CACHE_DIR) return path.resolve(process.env.POSSUM_CACHE_DIR);
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'possum-cdk');
 }

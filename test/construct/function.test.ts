@@ -1,0 +1,373 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { PythonPipfileFunction, PythonPipfileFunctionProps, PythonPipfileLayerVersion } from '../../src';
+import { python, tempDir, unzipWithPython, writeTree } from '../helpers/run';
+import { buildWheelhouse, LocalIndex, lockHashes, Wheelhouse } from '../helpers/wheelhouse';
+import { inspectZip } from '../helpers/zip-inspect';
+
+let house: Wheelhouse;
+let index: LocalIndex;
+let work: string;
+
+beforeAll(async () => {
+  delete process.env.POSSUM_CACHE_DIR;
+  work = tempDir('construct');
+  house = buildWheelhouse(work);
+  index = await LocalIndex.start(house);
+});
+afterAll(() => index?.stop());
+
+interface Synth {
+  readonly template: Template;
+  readonly stack: cdk.Stack;
+  readonly fn: PythonPipfileFunction;
+  /** The staged zip CDK will upload. */
+  readonly zip: string;
+  /** What the library wrote to stderr during the synth. */
+  readonly log: string;
+}
+
+/** Synthesizes one function in-process, capturing possum-cdk's stderr lines. */
+function synthFunction(props: PythonPipfileFunctionProps & { outdir?: string; cacheDir?: string }): Synth {
+  const { outdir, cacheDir, ...fnProps } = props;
+  const lines: string[] = [];
+  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  try {
+    const app = new cdk.App({ outdir: outdir ?? tempDir('out') });
+    const stack = new cdk.Stack(app, 'S');
+    const fn = new PythonPipfileFunction(stack, 'Fn', {
+      ...fnProps,
+      bundling: { indexUrl: index.url(), cacheDir: cacheDir ?? path.join(work, 'cache'), ...fnProps.bundling },
+    });
+    const assembly = app.synth();
+    const template = Template.fromStack(stack);
+    const key = (Object.values(template.findResources('AWS::Lambda::Function'))[0] as any).Properties.Code.S3Key as string;
+    return { template, stack, fn, zip: path.join(assembly.directory, `asset.${key}`), log: lines.join('') };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+/** A function folder with an index.py that reports what it imported. */
+function functionDir(label: string, files: Record<string, string>, imports = ['greeting']): string {
+  const dir = path.join(tempDir(label), 'fn');
+  writeTree(dir, {
+    'index.py': [
+      ...imports.map(i => `import ${i}`),
+      'import json',
+      'def handler(event, context):',
+      `    return {${imports.map(i => `"${i}": getattr(${i}, "VERSION", getattr(${i}, "VARIANT", "ok"))`).join(', ')}}`,
+      '',
+    ].join('\n'),
+    ...files,
+  });
+  return dir;
+}
+
+function zipNames(zip: string): string[] {
+  return inspectZip(zip).entries.map(e => e.name);
+}
+
+/** Unzips the bundle with Python and calls the handler, as Lambda would. */
+function invokeBundle(zip: string, handler = 'index.handler', env: NodeJS.ProcessEnv = {}): any {
+  const task = path.join(tempDir('task'), 'task');
+  unzipWithPython(zip, task);
+  const [mod, fn] = [handler.slice(0, handler.lastIndexOf('.')), handler.slice(handler.lastIndexOf('.') + 1)];
+  const out = python(`import json, importlib; print(json.dumps(getattr(importlib.import_module(${JSON.stringify(mod)}), ${JSON.stringify(fn)})({}, None)))`,
+    { cwd: task, env: { ...process.env, POSSUM_EXTRACT_ROOT: path.join(path.dirname(task), 'tmp'), ...env } });
+  return JSON.parse(out);
+}
+
+function pipfileLock(packages: Record<string, { version: string; hashes: string[]; markers?: string }>, develop: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    _meta: { 'hash': { sha256: 'not-checked-without-a-pipfile' }, 'pipfile-spec': 6, 'requires': {}, 'sources': [{ name: 'local', url: index.url(), verify_ssl: false }] },
+    default: packages,
+    develop,
+  }, undefined, 4);
+}
+
+describe('PythonPipfileFunction: the construct', () => {
+  test('is a lambda.Function with the alpha module defaults: index.py, handler, a current Python runtime', () => {
+    const dir = functionDir('defaults', { 'requirements.txt': 'greeting==1.0\n' });
+    const { template, fn, zip } = synthFunction({ entry: dir });
+    expect(fn).toBeInstanceOf(lambda.Function);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: 'python3.13',
+      Code: { S3Bucket: Match.anyValue(), S3Key: Match.stringLikeRegexp('^[0-9a-f]{64}\\.zip$') },
+    });
+    expect(zipNames(zip)).toEqual(expect.arrayContaining(['index.py', 'greeting/__init__.py', 'requirements.txt']));
+    expect(invokeBundle(zip)).toEqual({ greeting: '1.0' });
+    expect(fn.sizeReport).toMatchObject({ nested: false, files: zipNames(zip).length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  test('index and handler props name the handler; FunctionOptions pass through', () => {
+    const dir = functionDir('handler-props', {});
+    writeTree(dir, { 'app/main.py': 'def run(event, context):\n    return "ran"\n' });
+    const { template } = synthFunction({ entry: dir, index: 'app/main.py', handler: 'run', memorySize: 1024, runtime: lambda.Runtime.PYTHON_3_12 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'app/main.run', MemorySize: 1024, Runtime: 'python3.12' });
+  });
+
+  test.each([
+    [{ runtime: lambda.Runtime.NODEJS_20_X }, /S\/Fn: runtime nodejs20.x is not a Python runtime; use lambda.Runtime.PYTHON_3_x/],
+    [{ entry: '/nonexistent/fn' }, /S\/Fn: entry \/nonexistent\/fn is not a folder/],
+    [{ index: 'main.py' }, /S\/Fn: index main.py does not exist in .*; set index to the handler module's file/],
+  ])('bad props are errors naming the value: %p', (override, message) => {
+    const dir = functionDir('bad-props', {});
+    expect(() => synthFunction({ entry: dir, ...override } as PythonPipfileFunctionProps)).toThrow(message);
+  });
+});
+
+describe('dependency manifests (real pip, local index)', () => {
+  test('Pipfile.lock: "default" installed with hash checking, "develop" never', () => {
+    const dir = functionDir('pipfile-lock', {
+      'Pipfile.lock': pipfileLock(
+        { greeting: { version: '==2.0', hashes: lockHashes(house, 'greeting', '2.0') } },
+        { withdeps: { version: '==1.0', hashes: lockHashes(house, 'withdeps', '1.0') } }),
+    });
+    const { zip } = synthFunction({ entry: dir });
+    expect(zipNames(zip).filter(n => n.startsWith('withdeps'))).toEqual([]);
+    expect(invokeBundle(zip)).toEqual({ greeting: '2.0' });
+  });
+
+  test('a tampered hash in Pipfile.lock fails with pip\'s hash error and leaves no asset and no cache entry', () => {
+    const dir = functionDir('tampered', {
+      'Pipfile.lock': pipfileLock({ greeting: { version: '==1.0', hashes: [`sha256:${'0'.repeat(64)}`] } }),
+    });
+    const outdir = tempDir('tampered-out');
+    const cacheDir = path.join(tempDir('tampered-cache'), 'cache');
+    expect(() => synthFunction({ entry: dir, outdir, cacheDir })).toThrow(/S\/Fn: pip refused a package whose hash does not match the lock[\s\S]*THESE PACKAGES DO NOT MATCH THE HASHES/);
+    expect(fs.readdirSync(outdir).filter(f => f.startsWith('asset.'))).toEqual([]);
+    const entries = (sub: string) => fs.existsSync(path.join(cacheDir, 'v1', sub)) ? fs.readdirSync(path.join(cacheDir, 'v1', sub)) : [];
+    expect([entries('deps'), entries('zips'), entries('tmp')]).toEqual([[], [], []]);
+  });
+
+  test('Pipfile: [packages] resolved with dependencies', () => {
+    const dir = functionDir('pipfile', { Pipfile: '[packages]\nwithdeps = "==1.0"\n\n[dev-packages]\nfastmath = "*"\n' }, ['withdeps', 'greeting']);
+    const { zip } = synthFunction({ entry: dir });
+    expect(invokeBundle(zip)).toEqual({ withdeps: 'ok', greeting: '2.0' });
+    expect(zipNames(zip).some(n => n.startsWith('fastmath'))).toBe(false);
+  });
+
+  test('requirements.txt with -r includes', () => {
+    const dir = functionDir('reqs', { 'requirements.txt': '-r base.txt\n', 'base.txt': 'greeting==1.0\n' });
+    expect(invokeBundle(synthFunction({ entry: dir }).zip)).toEqual({ greeting: '1.0' });
+  });
+
+  test('pyproject.toml [project].dependencies', () => {
+    const dir = functionDir('pyproject', { 'pyproject.toml': '[project]\nname = "fn"\nversion = "0"\ndependencies = ["greeting==1.0"]\n' });
+    expect(invokeBundle(synthFunction({ entry: dir }).zip)).toEqual({ greeting: '1.0' });
+  });
+
+  test('uv.lock: the project\'s dependencies, pinned and hash-checked; dev groups left out', () => {
+    const pkg = (name: string, version: string, deps = '') => [
+      '[[package]]', `name = "${name}"`, `version = "${version}"`, `source = { registry = "${index.url()}" }`, deps,
+      `wheels = [${lockHashes(house, name, version).map(h => `{ url = "${index.url()}/x.whl", hash = "${h}" }`).join(', ')}]`, '',
+    ].join('\n');
+    const dir = functionDir('uv', {
+      'pyproject.toml': '[project]\nname = "my-fn"\nversion = "0.1.0"\ndependencies = ["withdeps"]\n',
+      'uv.lock': [
+        'version = 1', 'requires-python = ">=3.11"', '',
+        pkg('greeting', '1.0'), pkg('newlib', '1.0'), pkg('withdeps', '1.0', 'dependencies = [{ name = "greeting" }]'),
+        '[[package]]', 'name = "my-fn"', 'version = "0.1.0"', 'source = { virtual = "." }', 'dependencies = [{ name = "withdeps" }]',
+        '[package.dev-dependencies]', 'dev = [{ name = "newlib" }]', '',
+      ].join('\n'),
+    }, ['withdeps', 'greeting']);
+    const { zip } = synthFunction({ entry: dir });
+    expect(invokeBundle(zip)).toEqual({ withdeps: 'ok', greeting: '1.0' });
+    expect(zipNames(zip).some(n => n.startsWith('newlib'))).toBe(false);
+  });
+
+  test('poetry.lock: main dependencies pinned and hash-checked; groups left out', () => {
+    const pkg = (name: string, version: string, deps = '') => [
+      '[[package]]', `name = "${name}"`, `version = "${version}"`, 'optional = false', 'python-versions = "*"',
+      `files = [${lockHashes(house, name, version).map(h => `{file = "x.whl", hash = "${h}"}`).join(', ')}]`, '', deps, '',
+    ].join('\n');
+    const dir = functionDir('poetry', {
+      'pyproject.toml': '[tool.poetry]\nname = "fn"\nversion = "0"\n\n[tool.poetry.dependencies]\npython = "^3.11"\nwithdeps = "1.0"\n\n[tool.poetry.group.dev.dependencies]\nnewlib = "*"\n',
+      'poetry.lock': [
+        pkg('greeting', '2.0'), pkg('newlib', '1.0'), pkg('withdeps', '1.0', '[package.dependencies]\ngreeting = "*"'),
+        '[metadata]', 'lock-version = "2.1"', 'python-versions = "^3.11"', 'content-hash = "x"', '',
+      ].join('\n'),
+    }, ['withdeps', 'greeting']);
+    const { zip } = synthFunction({ entry: dir });
+    expect(invokeBundle(zip)).toEqual({ withdeps: 'ok', greeting: '2.0' });
+    expect(zipNames(zip).some(n => n.startsWith('newlib'))).toBe(false);
+  });
+
+  test('no manifest: the folder alone', () => {
+    const dir = functionDir('none', {}, []);
+    expect(zipNames(synthFunction({ entry: dir }).zip)).toEqual(['index.py']);
+  });
+});
+
+describe('platform tags', () => {
+  test('arm64 gets the aarch64 wheel, x86_64 the x86_64 one (checked by the ELF machine field)', () => {
+    const dir = functionDir('arch', { 'requirements.txt': 'fastmath==1.0\n' }, ['fastmath']);
+    const elfMachine = (zip: string) => {
+      const task = tempDir('elf');
+      unzipWithPython(zip, task);
+      const so = fs.readdirSync(path.join(task, 'fastmath')).find(f => f.endsWith('.so'))!;
+      return { so, machine: fs.readFileSync(path.join(task, 'fastmath', so)).readUInt16LE(18) };
+    };
+    const arm = synthFunction({ entry: dir, runtime: lambda.Runtime.PYTHON_3_11, architecture: lambda.Architecture.ARM_64 });
+    const x86 = synthFunction({ entry: dir, runtime: lambda.Runtime.PYTHON_3_11, architecture: lambda.Architecture.X86_64 });
+    expect(elfMachine(arm.zip)).toEqual({ so: '_speedups.cpython-311-aarch64-linux-gnu.so', machine: 0xb7 });
+    expect(elfMachine(x86.zip)).toEqual({ so: '_speedups.cpython-311-x86_64-linux-gnu.so', machine: 0x3e });
+    expect(arm.zip).not.toBe(x86.zip);
+    const py313 = synthFunction({ entry: dir, runtime: lambda.Runtime.PYTHON_3_13 });
+    expect(elfMachine(py313.zip).so).toBe('_speedups.cpython-313-x86_64-linux-gnu.so');
+  });
+
+  test('python3.11 refuses a manylinux_2_28 wheel with an error naming package, runtime, architecture and the opt-in', () => {
+    const dir = functionDir('too-new', { 'requirements.txt': 'newlib==1.0\n' }, ['newlib']);
+    const outdir = tempDir('too-new-out');
+    expect(() => synthFunction({ entry: dir, outdir, runtime: lambda.Runtime.PYTHON_3_11 }))
+      .toThrow(/S\/Fn: no wheel of newlib==1\.0 from .*requirements\.txt is compatible with python3\.11 on x86_64 .*set bundling\.buildFromSource to true/s);
+    expect(fs.readdirSync(outdir).filter(f => f.startsWith('asset.'))).toEqual([]);
+    // python3.12 runs on glibc 2.34 and takes it.
+    expect(zipNames(synthFunction({ entry: dir, runtime: lambda.Runtime.PYTHON_3_12 }).zip)).toContain('newlib/__init__.py');
+  });
+});
+
+describe('bundle contents', () => {
+  test('default excludes keep tooling, secrets and tests out; excludeRuntimePackages drops boto3/botocore', () => {
+    const dir = functionDir('excludes', {
+      'requirements.txt': 'boto3==1.0\ngreeting==1.0\n',
+      '.env': 'SECRET=1\n',
+      'tests/test_index.py': 'def test(): pass\n',
+      '.venv/lib/x.py': 'x\n',
+      'pkg/tests_helper.py': 'kept = True\n',
+    });
+    const all = zipNames(synthFunction({ entry: dir }).zip);
+    expect(all).toEqual(expect.arrayContaining(['boto3/__init__.py', 'botocore/__init__.py', 'pkg/tests_helper.py']));
+    expect(all.filter(n => n.startsWith('.env') || n.startsWith('tests/') || n.startsWith('.venv'))).toEqual([]);
+    const slim = zipNames(synthFunction({ entry: dir, bundling: { excludeRuntimePackages: true, exclude: ['pkg/'] } }).zip);
+    expect(slim.filter(n => /^(boto3|botocore)/.test(n))).toEqual([]);
+    expect(slim).toContain('greeting/__init__.py');
+    expect(slim).toContain('tests/test_index.py'); // a custom exclude list replaces the defaults
+    expect(slim).not.toContain('pkg/tests_helper.py');
+  });
+
+  test('command hooks run before and after the install', () => {
+    const dir = functionDir('hooks', { 'requirements.txt': 'greeting==1.0\n' });
+    const { zip } = synthFunction({
+      entry: dir,
+      bundling: {
+        commandHooks: {
+          beforeInstall: (input: string) => [`test -f ${input}/index.py`],
+          afterInstall: (_input: string, output: string) => [`echo generated > ${output}/hook_output.txt`],
+        },
+      },
+    });
+    expect(zipNames(zip)).toContain('hook_output.txt');
+  });
+
+  test('the same function gives the same bytes and asset hash in another app and folder', () => {
+    const dir = functionDir('repro', { 'requirements.txt': 'greeting==1.0\n' });
+    const a = synthFunction({ entry: dir });
+    const b = synthFunction({ entry: dir, cacheDir: path.join(tempDir('other-cache'), 'c') });
+    expect(path.basename(b.zip)).toBe(path.basename(a.zip));
+    expect(fs.readFileSync(b.zip).equals(fs.readFileSync(a.zip))).toBe(true);
+  });
+});
+
+describe('nested bundles', () => {
+  test('over the threshold: handler points at the loader, POSSUM_HANDLER keeps the real one, /tmp is sized; it runs', () => {
+    const dir = functionDir('nested', { 'requirements.txt': 'greeting==1.0\n' });
+    const { template, zip, fn } = synthFunction({ entry: dir, bundling: { nestedThresholdBytes: 100 }, environment: { MINE: 'kept' } });
+    expect(fn.nested).toBe(true);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: '_possum_loader.handler',
+      Environment: { Variables: { MINE: 'kept', POSSUM_HANDLER: 'index.handler' } },
+    });
+    // The unpacked tree (4 KiB blocks per file, rounded up, plus 16 MB) on top of the usual 512 MB.
+    const treeMb = Math.ceil((fn.sizeReport.unzippedBytes + fn.sizeReport.files * 4096) / 1048576) + 16;
+    template.hasResourceProperties('AWS::Lambda::Function', { EphemeralStorage: { Size: 512 + treeMb } });
+    expect(zipNames(zip)).toEqual(['_possum_bundle.zip', '_possum_loader.py']);
+    expect(invokeBundle(zip, '_possum_loader.handler', { POSSUM_HANDLER: 'index.handler' })).toEqual({ greeting: '1.0' });
+    Annotations.fromStack(fn.stack).hasWarning('/S/Fn', Match.stringLikeRegexp('deployed as a nested zip'));
+  });
+
+  test('never lowers the ephemeral storage the user set', () => {
+    const dir = functionDir('nested-eph', { 'requirements.txt': 'greeting==1.0\n' });
+    const { template } = synthFunction({ entry: dir, bundling: { nestedThresholdBytes: 100 }, ephemeralStorageSize: cdk.Size.mebibytes(4096) });
+    template.hasResourceProperties('AWS::Lambda::Function', { EphemeralStorage: { Size: 4096 } });
+  });
+
+  test('layers built by possum-cdk count against the limit', () => {
+    const dir = functionDir('layered', { 'requirements.txt': 'greeting==1.0\n' }, ['greeting', 'withdeps']);
+    const layerDir = path.join(tempDir('layer'), 'layer');
+    writeTree(layerDir, { 'requirements.txt': 'withdeps==1.0\n' });
+    const app = new cdk.App({ outdir: tempDir('layer-out') });
+    const stack = new cdk.Stack(app, 'S');
+    const bundling = { indexUrl: index.url(), cacheDir: path.join(work, 'cache') };
+    const layer = new PythonPipfileLayerVersion(stack, 'Layer', { entry: layerDir, bundling, runtime: lambda.Runtime.PYTHON_3_13 });
+    const fn = new PythonPipfileFunction(stack, 'Fn', { entry: dir, layers: [layer], bundling });
+    expect(layer.unzippedBytes).toBeGreaterThan(0);
+    expect(fn.nested).toBe(false);
+    const assembly = app.synth();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleRuntimes: ['python3.13'], CompatibleArchitectures: ['x86_64'] });
+    const layerKey = (Object.values(template.findResources('AWS::Lambda::LayerVersion'))[0] as any).Properties.Content.S3Key;
+    const names = zipNames(path.join(assembly.directory, `asset.${layerKey}`));
+    expect(names).toEqual(expect.arrayContaining(['python/withdeps/__init__.py', 'python/greeting/__init__.py']));
+    expect(names.every(n => n.startsWith('python/'))).toBe(true);
+  });
+
+  test('a layer for several architectures needs identical trees: pure Python is fine, platform wheels are an error', () => {
+    const pure = path.join(tempDir('layer-pure'), 'l');
+    writeTree(pure, { 'requirements.txt': 'greeting==1.0\n' });
+    const binary = path.join(tempDir('layer-bin'), 'l');
+    writeTree(binary, { 'requirements.txt': 'fastmath==1.0\n' });
+    const stack = new cdk.Stack(new cdk.App({ outdir: tempDir('layer-arch-out') }), 'S');
+    const both = [lambda.Architecture.X86_64, lambda.Architecture.ARM_64];
+    const bundling = { indexUrl: index.url(), cacheDir: path.join(work, 'cache') };
+    new PythonPipfileLayerVersion(stack, 'Pure', { entry: pure, bundling, compatibleArchitectures: both });
+    expect(() => new PythonPipfileLayerVersion(stack, 'Binary', { entry: binary, bundling, compatibleArchitectures: both, runtime: lambda.Runtime.PYTHON_3_11 }))
+      .toThrow(/S\/Binary: the dependencies install differently for x86_64 and arm64 .*Create one layer per architecture/);
+  });
+});
+
+describe('credentials', () => {
+  test('an index password never reaches logs, errors, the template, the asset hash or the cache', async () => {
+    const secretIndex = await LocalIndex.start(house, { user: 'ci', password: 'Sup3rS3cretT0ken' });
+    try {
+      const dir = functionDir('creds', { 'requirements.txt': 'greeting==1.0\n' });
+      const cacheDir = path.join(tempDir('creds-cache'), 'c');
+      const ok = synthFunction({ entry: dir, cacheDir, bundling: { indexUrl: secretIndex.url('ci:Sup3rS3cretT0ken') } });
+      expect(invokeBundle(ok.zip)).toEqual({ greeting: '1.0' });
+      const everything = [ok.log, JSON.stringify(ok.template.toJSON()),
+        ...walk(path.dirname(ok.zip)).filter(f => !f.endsWith('.zip')).map(f => fs.readFileSync(f, 'utf8')),
+        ...walk(cacheDir).filter(f => f.endsWith('.json')).map(f => fs.readFileSync(f, 'utf8'))].join('\n');
+      expect(everything).not.toContain('Sup3rS3cretT0ken');
+      // A rotated token is the same index: same asset.
+      const rotated = synthFunction({ entry: dir, cacheDir, bundling: { indexUrl: secretIndex.url('ci:Rotated0therT0ken') } });
+      expect(path.basename(rotated.zip)).toBe(path.basename(ok.zip));
+      // A wrong password fails, and the error does not print it.
+      const fresh = functionDir('creds-bad', { 'requirements.txt': 'greeting==2.0\n' });
+      let message = '';
+      try {
+        synthFunction({ entry: fresh, cacheDir, bundling: { indexUrl: secretIndex.url('ci:Wr0ngPassw0rdXYZ') } });
+      } catch (e: any) {
+        message = e.message;
+      }
+      expect(message).toMatch(/S\/Fn: /);
+      expect(message).not.toContain('Wr0ngPassw0rdXYZ');
+    } finally {
+      secretIndex.stop();
+    }
+  });
+});
+
+function walk(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap(e =>
+    e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+}
+

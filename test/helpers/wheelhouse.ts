@@ -1,0 +1,109 @@
+import { ChildProcess, spawn } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { makeWheel, PYTHON, writeTree } from './run';
+
+/**
+ * Wheels the tests build themselves, so the suite runs offline:
+ * - greeting 1.0 and 2.0: pure Python;
+ * - withdeps 1.0: pure, requires greeting;
+ * - fastmath 1.0: fake platform wheels for cp311 manylinux2014 x86_64 and aarch64, and
+ *   cp313 manylinux_2_28 x86_64 / manylinux2014 aarch64; each says which one it is;
+ * - newlib 1.0: only a manylinux_2_28_x86_64 wheel (too new for python3.11's glibc);
+ * - boto3 / botocore 1.0: stand-ins for the packages the runtime provides.
+ */
+export interface Wheelhouse {
+  readonly dir: string;
+  /** sha256 of each wheel, by file name. */
+  readonly hashes: Record<string, string>;
+}
+
+/** The ELF header of a 64-bit shared object for the machine (0x3e x86-64, 0xb7 aarch64). */
+function fakeElf(machine: number): Buffer {
+  const b = Buffer.alloc(64);
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(b, 0);
+  b.writeUInt16LE(3, 16); // ET_DYN
+  b.writeUInt16LE(machine, 18);
+  return b;
+}
+
+export function buildWheelhouse(root: string): Wheelhouse {
+  const dir = path.join(root, 'wheels');
+  const src = (name: string, files: Record<string, string | Buffer>) => {
+    const d = path.join(root, 'src', name);
+    writeTree(d, files);
+    return d;
+  };
+  for (const version of ['1.0', '2.0']) {
+    makeWheel({ name: 'greeting', version, out: dir, source: src(`greeting-${version}`, { 'greeting/__init__.py': `VERSION = "${version}"\n\ndef greet(name):\n    return "hello " + name\n` }) });
+  }
+  makeWheel({ name: 'withdeps', version: '1.0', out: dir, requires: ['greeting'], source: src('withdeps', { 'withdeps/__init__.py': 'import greeting\nWHO = greeting.greet("deps")\n' }) });
+  const variants: Array<[string, string, number]> = [
+    ['cp311-cp311-manylinux2014_x86_64', 'cp311 manylinux2014 x86_64', 0x3e],
+    ['cp311-cp311-manylinux2014_aarch64', 'cp311 manylinux2014 aarch64', 0xb7],
+    ['cp313-cp313-manylinux_2_28_x86_64', 'cp313 manylinux_2_28 x86_64', 0x3e],
+    ['cp313-cp313-manylinux2014_aarch64', 'cp313 manylinux2014 aarch64', 0xb7],
+  ];
+  for (const [tag, variant, machine] of variants) {
+    const [py, , platform] = tag.split('-');
+    const arch = platform.endsWith('aarch64') ? 'aarch64' : 'x86_64';
+    makeWheel({
+      name: 'fastmath',
+      version: '1.0',
+      out: dir,
+      tag,
+      source: src(`fastmath-${tag}`, {
+        'fastmath/__init__.py': `VARIANT = "${variant}"\n`,
+        [`fastmath/_speedups.cpython-${py.slice(2)}-${arch}-linux-gnu.so`]: fakeElf(machine),
+      }),
+    });
+  }
+  makeWheel({ name: 'newlib', version: '1.0', out: dir, tag: 'py3-none-manylinux_2_28_x86_64', source: src('newlib', { 'newlib/__init__.py': 'NEW = True\n' }) });
+  makeWheel({ name: 'botocore', version: '1.0', out: dir, source: src('botocore', { 'botocore/__init__.py': 'FAKE = True\n' }) });
+  makeWheel({ name: 'boto3', version: '1.0', out: dir, requires: ['botocore'], source: src('boto3', { 'boto3/__init__.py': 'import botocore\n' }) });
+
+  const hashes: Record<string, string> = {};
+  for (const f of fs.readdirSync(dir)) hashes[f] = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex');
+  return { dir, hashes };
+}
+
+/** `sha256:...` hashes of a package's wheels, as a lock file lists them. */
+export function lockHashes(house: Wheelhouse, project: string, version: string): string[] {
+  const prefix = `${project.replace(/-/g, '_')}-${version}-`;
+  return Object.entries(house.hashes).filter(([f]) => f.startsWith(prefix)).map(([, h]) => `sha256:${h}`).sort();
+}
+
+/** A PEP 503 index over the wheelhouse on 127.0.0.1, optionally behind basic auth. */
+export class LocalIndex {
+  public static async start(house: Wheelhouse, auth?: { user: string; password: string }): Promise<LocalIndex> {
+    const args = [path.join(__dirname, '..', 'fixtures', 'index_server.py'), house.dir];
+    if (auth) args.push('--user', auth.user, '--password', auth.password);
+    const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', d => {
+        out += d;
+        if (out.includes('\n')) resolve(Number(out.split('\n')[0]));
+      });
+      child.on('exit', code => reject(new Error(`index server exited with ${code}`)));
+    });
+    return new LocalIndex(child, port, path.join(path.dirname(house.dir), 'requests.log'));
+  }
+
+  private constructor(private readonly child: ChildProcess, public readonly port: number, private readonly log: string) {}
+
+  /** The index URL, with credentials when given. */
+  public url(credentials?: string): string {
+    return `http://${credentials ? `${credentials}@` : ''}127.0.0.1:${this.port}/simple`;
+  }
+
+  /** Request paths served so far. */
+  public requests(): string[] {
+    return fs.existsSync(this.log) ? fs.readFileSync(this.log, 'utf8').trim().split('\n').filter(Boolean) : [];
+  }
+
+  public stop() {
+    this.child.kill();
+  }
+}
