@@ -84,7 +84,9 @@ function invokeBundle(zip: string, handler = 'index.handler', env: NodeJS.Proces
   return JSON.parse(out);
 }
 
-function pipfileLock(packages: Record<string, { version: string; hashes: string[]; markers?: string }>, develop: Record<string, unknown> = {}): string {
+type LockedPackages = Record<string, { version: string; hashes: string[]; markers?: string }>;
+
+function pipfileLock(packages: LockedPackages, develop: Record<string, unknown> = {}): string {
   return JSON.stringify({
     _meta: { 'hash': { sha256: 'not-checked-without-a-pipfile' }, 'pipfile-spec': 6, 'requires': {}, 'sources': [{ name: 'local', url: index.url(), verify_ssl: false }] },
     default: packages,
