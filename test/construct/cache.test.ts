@@ -1,0 +1,138 @@
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { run, tempDir, writeTree } from '../helpers/run';
+import { buildWheelhouse, LocalIndex } from '../helpers/wheelhouse';
+
+const APP = path.join(__dirname, '..', 'fixtures', 'one-function-app.js');
+
+let index: LocalIndex;
+let work: string;
+
+beforeAll(async () => {
+  work = tempDir('cache');
+  index = await LocalIndex.start(buildWheelhouse(work));
+});
+afterAll(() => index?.stop());
+
+interface SynthRun {
+  readonly assetKey: string;
+  readonly stderr: string;
+  /** Did CDK call our bundler, did pip run, was a zip written? */
+  readonly bundled: boolean;
+  readonly installed: boolean;
+  readonly zipped: boolean;
+}
+
+function env(entry: string, outdir: string, cache: string): NodeJS.ProcessEnv {
+  return { ...process.env, FN_ENTRY: entry, FN_OUTDIR: outdir, FN_CACHE: cache, FN_INDEX_URL: index.url() };
+}
+
+function parse(stdout: string, stderr: string, status: number | null): SynthRun {
+  if (status !== 0) throw new Error(`synth failed (${status}):\n${stderr}`);
+  return {
+    assetKey: JSON.parse(stdout.trim().split('\n').pop()!).assetKey,
+    stderr,
+    bundled: stderr.includes('Bundling asset S/Fn'),
+    installed: stderr.includes('possum-cdk: S/Fn: installing'),
+    zipped: stderr.includes('possum-cdk: S/Fn: bundled'),
+  };
+}
+
+/** One `cdk synth`-like run of the app in its own process. */
+function synth(entry: string, outdir: string, cache: string): SynthRun {
+  const r = run(process.execPath, [APP], { env: env(entry, outdir, cache) });
+  return parse(r.stdout, r.stderr, r.status);
+}
+
+function newFunction(label: string, requirement = 'greeting==1.0'): string {
+  const dir = path.join(tempDir(label), 'fn');
+  writeTree(dir, { 'index.py': 'import greeting\n\ndef handler(event, context):\n    return greeting.VERSION\n', 'requirements.txt': `${requirement}\n` });
+  return dir;
+}
+
+describe('caching across synths (each synth its own process)', () => {
+  test('an unchanged function does no work; a handler change re-zips without reinstalling; a lock change reinstalls', () => {
+    const entry = newFunction('cache-flow');
+    const outdir = tempDir('cache-flow-out');
+    const cache = path.join(tempDir('cache-flow-cache'), 'c');
+
+    const cold = synth(entry, outdir, cache);
+    expect([cold.bundled, cold.installed, cold.zipped]).toEqual([true, true, true]);
+
+    const warm = synth(entry, outdir, cache);
+    expect(warm.assetKey).toBe(cold.assetKey);
+    expect([warm.bundled, warm.installed, warm.zipped]).toEqual([false, false, false]);
+
+    fs.appendFileSync(path.join(entry, 'index.py'), '# a handler-only change\n');
+    const handlerChange = synth(entry, outdir, cache);
+    expect(handlerChange.assetKey).not.toBe(cold.assetKey);
+    expect([handlerChange.bundled, handlerChange.installed, handlerChange.zipped]).toEqual([true, false, true]);
+
+    fs.writeFileSync(path.join(entry, 'requirements.txt'), 'greeting==2.0\n');
+    const lockChange = synth(entry, outdir, cache);
+    expect(lockChange.assetKey).not.toBe(handlerChange.assetKey);
+    expect(lockChange.installed).toBe(true);
+  });
+
+  test('deleting cdk.out still hits the user cache: same asset, nothing installed or zipped', () => {
+    const entry = newFunction('cache-cdkout');
+    const cache = path.join(tempDir('cache-cdkout-cache'), 'c');
+    const first = synth(entry, tempDir('out-a'), cache);
+    const again = synth(entry, tempDir('out-b'), cache);
+    expect(again.assetKey).toBe(first.assetKey);
+    expect([again.bundled, again.installed, again.zipped]).toEqual([true, false, false]);
+    expect(again.stderr).toContain('bundle unchanged, reused from the cache');
+  });
+
+  test('a truncated cache entry is detected and rebuilt, never shipped', () => {
+    const entry = newFunction('cache-truncated');
+    const cache = path.join(tempDir('cache-truncated-cache'), 'c');
+    const first = synth(entry, tempDir('out-1'), cache);
+    const zips = path.join(cache, 'v1', 'zips');
+    const [key] = fs.readdirSync(zips);
+    const cachedZip = path.join(zips, key, 'bundle.zip');
+    const good = fs.readFileSync(cachedZip);
+    fs.truncateSync(cachedZip, 100);
+
+    const outdir = tempDir('out-2');
+    const rebuilt = synth(entry, outdir, cache);
+    expect(rebuilt.assetKey).toBe(first.assetKey);
+    expect([rebuilt.installed, rebuilt.zipped]).toEqual([false, true]);
+    const shipped = fs.readFileSync(path.join(outdir, `asset.${rebuilt.assetKey}`));
+    expect(shipped.equals(good)).toBe(true);
+
+    // A damaged dependency tree is reinstalled.
+    const deps = path.join(cache, 'v1', 'deps');
+    const [depKey] = fs.readdirSync(deps);
+    fs.writeFileSync(path.join(deps, depKey, 'tree', 'greeting', '__init__.py'), 'corrupted');
+    fs.rmSync(path.join(zips, key), { recursive: true });
+    const out3 = tempDir('out-3');
+    const reinstalled = synth(entry, out3, cache);
+    expect([reinstalled.installed, reinstalled.zipped]).toEqual([true, true]);
+    expect(fs.readFileSync(path.join(out3, `asset.${reinstalled.assetKey}`)).equals(good)).toBe(true);
+  });
+
+  test('two synths at once share the work: one installs, the other waits and reuses it', async () => {
+    const entry = newFunction('cache-race');
+    const cache = path.join(tempDir('cache-race-cache'), 'c');
+    const runs = await Promise.all([tempDir('race-a'), tempDir('race-b')].map(outdir => new Promise<SynthRun>((resolve, reject) => {
+      const child = spawn(process.execPath, [APP], { env: env(entry, outdir, cache) });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', d => { out += d; });
+      child.stderr.on('data', d => { err += d; });
+      child.on('close', code => {
+        try {
+          resolve(parse(out, err, code));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    })));
+    expect(runs[0].assetKey).toBe(runs[1].assetKey);
+    expect(runs.filter(r => r.installed)).toHaveLength(1);
+    expect(runs.filter(r => r.zipped)).toHaveLength(1);
+    expect(fs.readdirSync(path.join(cache, 'v1', 'locks'))).toEqual([]);
+  });
+});
