@@ -60,6 +60,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'examples/**/cdk.out/',
     'bench/out/',
     '.possum-cache/',
+    '.tools/',
     '__pycache__/',
   ],
   npmIgnoreOptions: { ignorePatterns: ['/bench/', '/examples/', '/.ci/'] },
@@ -75,9 +76,19 @@ project.package.addBin({
   'package-python-function': 'lib/cli/package-python-function.js',
 });
 
+// Python tools the tests run (cfn-lint, awslambdaric), in a project-local venv so that
+// `npx projen test` works on a fresh clone. Reinstalled only when the pins change.
+const installTools = project.addTask('install-tools', {
+  description: 'Install the Python tools the tests use into .tools/',
+  exec: '[ -x .tools/bin/python ] && cmp -s .ci/python-tools.txt .tools/installed.txt || '
+    + '(rm -rf .tools && python3 -m venv .tools && .tools/bin/python -m pip install --quiet --disable-pip-version-check -r .ci/python-tools.txt '
+    + '&& cp .ci/python-tools.txt .tools/installed.txt)',
+});
+
 // Tests run the compiled engine in a child process (see src/private/zip/run-sync.ts),
 // so `test` compiles first.
 project.testTask.prependSpawn(project.compileTask);
+project.testTask.prependSpawn(installTools);
 
 project.addTask('bench:zip', {
   description: 'Zip engine benchmark (bench/README.md)',
