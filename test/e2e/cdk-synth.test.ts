@@ -56,7 +56,7 @@ describe('the real aws-cdk CLI', () => {
     expect(r.status).toBe(0);
     const template = JSON.parse(fs.readFileSync(path.join(outdir, 'Showcase.template.json'), 'utf8'));
     const resources = Object.values(template.Resources) as any[];
-    const functions = resources.filter(r => r.Type === 'AWS::Lambda::Function');
+    const functions = resources.filter(res => res.Type === 'AWS::Lambda::Function');
     expect(functions).toHaveLength(3);
     expect(functions.map(f => f.Properties.Handler).sort()).toEqual(['_possum_loader.handler', 'index.handler', 'index.handler']);
     const nested = functions.find(f => f.Properties.Handler === '_possum_loader.handler')!.Properties;
