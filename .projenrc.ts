@@ -49,7 +49,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jestOptions: {
     jestConfig: {
       testTimeout: 300_000,
-      testPathIgnorePatterns: ['/node_modules/', '/examples/', '/bench/', '/cdk.out/'],
+      // The real-PyPI suite runs on its own: `npx projen test:integration`.
+      testPathIgnorePatterns: ['/node_modules/', '/examples/', '/bench/', '/cdk.out/', '/test/integration/'],
       // Coverage instrumentation slows the large zip trees down for no gain here.
       collectCoverage: false,
     },
@@ -90,9 +91,24 @@ const installTools = project.addTask('install-tools', {
 project.testTask.prependSpawn(project.compileTask);
 project.testTask.prependSpawn(installTools);
 
+const integration = project.addTask('test:integration', {
+  description: 'Integration suite against real PyPI packages (needs network)',
+  exec: 'jest --testPathIgnorePatterns /node_modules/ --testMatch "<rootDir>/test/integration/**/*.test.ts"',
+});
+integration.prependSpawn(project.compileTask);
+integration.prependSpawn(installTools);
+
 project.addTask('bench:zip', {
   description: 'Zip engine benchmark (bench/README.md)',
   exec: 'ts-node --project test/tsconfig.json bench/zip-bench.ts',
+});
+
+project.addTask('bench:bundle', {
+  description: 'Bundling benchmark against a plain Code.fromAsset app (bench/README.md; needs PyPI)',
+  steps: [
+    { spawn: 'compile' },
+    { exec: 'ts-node --project test/tsconfig.json bench/bundle-bench.ts' },
+  ],
 });
 
 project.addTask('synth-example', {

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { BuildCache, treeDigest } from './cache';
 import { InstallerSettings, installDependencies, installerVersion, redactUrl } from './python/installer';
 import { readDependencies } from './python/manifest';
-import { DependencySpec } from './python/spec';
+import { DependencySpec } from './python/dependency-spec';
 import { PythonTarget } from './python/target';
 import { collectFiles } from './zip/collect';
 import { ZipReport } from './zip/engine';

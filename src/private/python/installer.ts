@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DependencySpec, InstallStep } from './spec';
+import { DependencySpec, InstallStep } from './dependency-spec';
 import { PythonTarget } from './target';
 
 /** How dependencies are installed. Plain data: part of the cache key (after redaction). */

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { parseToml, parseTomlFile } from '../toml';
 import { evaluateMarker } from './markers';
 import { readPoetryLock } from './poetry-lock';
-import { DependencySpec, lockedSteps, ManifestKind, ManifestWarning } from './spec';
+import { DependencySpec, lockedSteps, ManifestKind, ManifestWarning } from './dependency-spec';
 import { markerEnvironment, PythonTarget } from './target';
 import { readUvLock } from './uv-lock';
 

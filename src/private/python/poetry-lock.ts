@@ -3,7 +3,7 @@ import * as path from 'path';
 import { parseTomlFile } from '../toml';
 import { LockedEdge, LockedNode, parsePep508, reachableRequirements } from './lock-graph';
 import { normalizeName } from './markers';
-import { DependencySpec, lockedSteps } from './spec';
+import { DependencySpec, lockedSteps } from './dependency-spec';
 import { markerEnvironment, PythonTarget } from './target';
 
 type PoetryDependencySpec = string | { version?: string; markers?: string; optional?: boolean; extras?: string[] } |

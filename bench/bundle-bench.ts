@@ -1,0 +1,155 @@
+/**
+ * Bundling benchmark (needs PyPI): an app of 10 Python functions with real dependencies,
+ * synthesized with PythonPipfileFunction, against a plain app of the same shape
+ * (lambda.Function + Code.fromAsset over the same files, already installed), each synth
+ * a separate `node app` process, all in one run:
+ *
+ *   - cold: empty build cache and cdk.out (possum installs and zips everything);
+ *   - warm: the same cdk.out again, nothing changed;
+ *   - handler: one function's index.py changed.
+ *
+ * And a 150 MB function: a handler-only change against the engine's own zip time for that
+ * bundle's tree. Results go to bench/out/bundle-bench.json.
+ *
+ *   npx projen bench:bundle
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildZipSync } from '../src/private/zip/run-sync';
+
+const OUT = path.join(__dirname, 'out', 'bundle');
+const LIB = path.join(__dirname, '..', 'lib');
+const CDK_LIB = path.dirname(require.resolve('aws-cdk-lib/package.json'));
+
+/** Ten functions' requirements: real, commonly used, mixed pure and binary. */
+const FUNCTIONS: string[][] = [
+  ['requests==2.32.3'],
+  ['pydantic==2.11.7'],
+  ['PyYAML==6.0.2', 'Jinja2==3.1.6'],
+  ['attrs==24.2.0', 'python-dateutil==2.9.0.post0'],
+  ['orjson==3.10.18'],
+  ['numpy==2.2.6'],
+  ['structlog==25.4.0', 'requests==2.32.3'],
+  ['cryptography==45.0.4'],
+  ['aws-lambda-powertools==3.15.1'],
+  ['httpx==0.28.1'],
+];
+const BIG_FUNCTION = ['scipy==1.15.3', 'numpy==2.2.6'];
+
+function writeFunction(dir: string, requirements: string[]) {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'index.py'), 'def handler(event, context):\n    return "ok"\n');
+  fs.writeFileSync(path.join(dir, 'requirements.txt'), requirements.join('\n') + '\n');
+}
+
+function appSource(kind: 'possum' | 'plain', dirs: string[], cacheDir: string): string {
+  return `
+const cdk = require(${JSON.stringify(CDK_LIB)});
+const lambda = require(${JSON.stringify(path.join(CDK_LIB, 'aws-lambda'))});
+const { PythonPipfileFunction } = require(${JSON.stringify(LIB)});
+const app = new cdk.App();
+const stack = new cdk.Stack(app, 'Bench');
+${JSON.stringify(dirs)}.forEach((dir, i) => {
+  ${kind === 'possum'
+    ? `new PythonPipfileFunction(stack, 'Fn' + i, { entry: dir, runtime: lambda.Runtime.PYTHON_3_12, bundling: { cacheDir: ${JSON.stringify(cacheDir)} } });`
+    : "new lambda.Function(stack, 'Fn' + i, { code: lambda.Code.fromAsset(dir), handler: 'index.handler', runtime: lambda.Runtime.PYTHON_3_12 });"}
+});
+app.synth();`;
+}
+
+/** Runs one synth in its own process; returns wall seconds. */
+function synth(appFile: string, outdir: string): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [appFile], { env: { ...process.env, CDK_OUTDIR: outdir }, encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0) throw new Error(`${appFile} failed:\n${r.stderr}`);
+  return seconds;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function main() {
+  fs.rmSync(OUT, { recursive: true, force: true });
+  const cacheDir = path.join(OUT, 'cache');
+  const possumDirs = FUNCTIONS.map((reqs, i) => path.join(OUT, 'possum', `fn${i}`));
+  FUNCTIONS.forEach((reqs, i) => writeFunction(possumDirs[i], reqs));
+  const possumApp = path.join(OUT, 'possum-app.js');
+  fs.writeFileSync(possumApp, appSource('possum', possumDirs, cacheDir));
+
+  const cold = synth(possumApp, path.join(OUT, 'cdk.out.possum'));
+
+  // The plain app gets exactly the files of each bundle, unpacked into a folder.
+  const outPossum = path.join(OUT, 'cdk.out.possum');
+  const template = JSON.parse(fs.readFileSync(path.join(outPossum, 'Bench.template.json'), 'utf8'));
+  const plainDirs = possumDirs.map((_d, i) => {
+    const resource = Object.values(template.Resources).find((r: any) =>
+      r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:cdk:path'] === `Bench/Fn${i}/Resource`) as any;
+    const target = path.join(OUT, 'plain', `fn${i}`);
+    const unzip = spawnSync('python3', ['-m', 'zipfile', '-e', path.join(outPossum, `asset.${resource.Properties.Code.S3Key}`), target]);
+    if (unzip.status !== 0) throw new Error(String(unzip.stderr));
+    return target;
+  });
+  const plainApp = path.join(OUT, 'plain-app.js');
+  fs.writeFileSync(plainApp, appSource('plain', plainDirs, cacheDir));
+
+  const plainCold = synth(plainApp, path.join(OUT, 'cdk.out.plain'));
+  const warm: number[] = [];
+  const plainWarm: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    plainWarm.push(synth(plainApp, path.join(OUT, 'cdk.out.plain')));
+    warm.push(synth(possumApp, path.join(OUT, 'cdk.out.possum')));
+  }
+  fs.appendFileSync(path.join(possumDirs[0], 'index.py'), '# changed\n');
+  const handler = synth(possumApp, path.join(OUT, 'cdk.out.possum'));
+  fs.appendFileSync(path.join(plainDirs[0], 'index.py'), '# changed\n');
+  const plainHandler = synth(plainApp, path.join(OUT, 'cdk.out.plain'));
+
+  // The 150 MB function: handler-only change vs the engine zipping the same tree.
+  const bigDir = path.join(OUT, 'big', 'fn');
+  writeFunction(bigDir, BIG_FUNCTION);
+  const bigApp = path.join(OUT, 'big-app.js');
+  fs.writeFileSync(bigApp, appSource('possum', [bigDir], cacheDir));
+  synth(bigApp, path.join(OUT, 'cdk.out.big'));
+  const bigTree = fs.readdirSync(path.join(cacheDir, 'v1', 'deps')).map(k => path.join(cacheDir, 'v1', 'deps', k, 'tree'))
+    .find(t => fs.existsSync(path.join(t, 'scipy')))!;
+  const engineRuns: number[] = [];
+  const bigHandlerRuns: number[] = [];
+  let bigBytes = 0;
+  for (let i = 0; i < 3; i++) {
+    const start = process.hrtime.bigint();
+    const report = buildZipSync({ sources: [{ dir: bigTree }, { dir: bigDir }], output: path.join(OUT, `engine-${i}.zip`) });
+    engineRuns.push(Number(process.hrtime.bigint() - start) / 1e9);
+    bigBytes = report.unzippedBytes;
+    fs.appendFileSync(path.join(bigDir, 'index.py'), `# change ${i}\n`);
+    bigHandlerRuns.push(synth(bigApp, path.join(OUT, 'cdk.out.big')));
+  }
+
+  const result = {
+    date: new Date().toISOString(),
+    functions: FUNCTIONS.length,
+    app: {
+      plain: { cold: plainCold, warm: median(plainWarm), handler: plainHandler },
+      possum: { cold, warm: median(warm), handler },
+      ratios: { cold: cold / plainCold, warm: median(warm) / median(plainWarm), handler: handler / plainHandler },
+    },
+    big: { unzippedBytes: bigBytes, engineZip: median(engineRuns), handlerChange: median(bigHandlerRuns), ratio: median(bigHandlerRuns) / median(engineRuns) },
+  };
+  fs.writeFileSync(path.join(__dirname, 'out', 'bundle-bench.json'), JSON.stringify(result, undefined, 2) + '\n');
+  const f = (n: number) => n.toFixed(2);
+  console.log('| 10-function app | plain Code.fromAsset s | possum-cdk s | ratio |');
+  console.log('|---|---|---|---|');
+  console.log(`| cold (empty cache and cdk.out) | ${f(plainCold)} | ${f(cold)} | ${f(result.app.ratios.cold)} |`);
+  console.log(`| warm re-synth, nothing changed (median of 5) | ${f(median(plainWarm))} | ${f(median(warm))} | ${f(result.app.ratios.warm)} |`);
+  console.log(`| one handler changed | ${f(plainHandler)} | ${f(handler)} | ${f(result.app.ratios.handler)} |`);
+  console.log('');
+  console.log(`| ${(bigBytes / 1e6).toFixed(0)} MB function | seconds | ratio |`);
+  console.log('|---|---|---|');
+  console.log(`| engine zip of the same tree (median of 3) | ${f(result.big.engineZip)} | 1.00 |`);
+  console.log(`| synth after a handler-only change (median of 3) | ${f(result.big.handlerChange)} | ${f(result.big.ratio)} |`);
+}
+
+main();

@@ -1,0 +1,107 @@
+/**
+ * Integration suite against real PyPI packages (network). Run with `npx projen test:integration`.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { PythonPipfileFunction, PythonPipfileFunctionProps } from '../../src';
+import { python, REPO_ROOT, tempDir, unzipWithPython, writeTree } from '../helpers/run';
+import { RuntimeApi } from '../helpers/runtime-api';
+
+const TOOLS_PYTHON = path.join(REPO_ROOT, '.tools', 'bin', 'python');
+const EXAMPLE_HELLO = path.join(REPO_ROOT, 'examples', 'typescript', 'functions', 'hello');
+let cache: string;
+
+beforeAll(() => {
+  cache = path.join(tempDir('pypi-cache'), 'c');
+});
+
+function synth(props: PythonPipfileFunctionProps) {
+  const app = new cdk.App({ outdir: tempDir('pypi-out') });
+  const stack = new cdk.Stack(app, 'S');
+  const fn = new PythonPipfileFunction(stack, 'Fn', { ...props, bundling: { cacheDir: cache, ...props.bundling } });
+  const assembly = app.synth();
+  const fnProps = (Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0] as any).Properties;
+  const task = path.join(tempDir('pypi-task'), 'var-task');
+  unzipWithPython(path.join(assembly.directory, `asset.${fnProps.Code.S3Key}`), task);
+  return { fn, task, props: fnProps };
+}
+
+/** ELF e_machine of every .so under a folder: 0x3e x86-64, 0xb7 aarch64. */
+function elfMachines(dir: string): Set<number> {
+  const machines = new Set<number>();
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.so(\.|$)/.test(e.name)) machines.add(fs.readFileSync(p).readUInt16LE(18));
+    }
+  };
+  walk(dir);
+  return machines;
+}
+
+async function invokeWithRuntimeClient(task: string, handler: string, env: Record<string, string>, event: unknown) {
+  const api = await RuntimeApi.start();
+  try {
+    api.startRuntime(TOOLS_PYTHON, task, handler, { ...env, POSSUM_EXTRACT_ROOT: tempDir('pypi-tmp') });
+    const result = await api.invoke(event, 300_000);
+    return { ...result, log: api.log };
+  } finally {
+    await api.stop();
+  }
+}
+
+describe('real PyPI packages', () => {
+  test('requests from a Pipfile.lock (the example function), run by awslambdaric', async () => {
+    const entry = path.join(tempDir('requests'), 'fn');
+    fs.cpSync(EXAMPLE_HELLO, entry, { recursive: true });
+    fs.writeFileSync(path.join(entry, 'index.py'),
+      'import requests, charset_normalizer\n\ndef handler(event, context):\n    return {"requests": requests.__version__, "md": charset_normalizer.md.__file__}\n');
+    const { task, props } = synth({ entry, runtime: lambda.Runtime.PYTHON_3_11 });
+    expect(elfMachines(task)).toEqual(new Set([0x3e]));
+    const r = await invokeWithRuntimeClient(task, props.Handler, {}, {});
+    expect(r).toMatchObject({ ok: true, body: { requests: '2.32.3' } });
+    expect(r.body.md).toMatch(/\.cpython-311-x86_64-linux-gnu\.so$/); // the compiled module loaded
+  });
+
+  test('numpy from requirements.txt: x86_64 and arm64 get their own binaries', () => {
+    const entry = path.join(tempDir('numpy'), 'fn');
+    writeTree(entry, {
+      'index.py': 'import numpy\n\ndef handler(event, context):\n    return {"sum": int(numpy.arange(10).sum())}\n',
+      'requirements.txt': 'numpy==2.2.6\n',
+    });
+    const x86 = synth({ entry, runtime: lambda.Runtime.PYTHON_3_11 });
+    const arm = synth({ entry, runtime: lambda.Runtime.PYTHON_3_11, architecture: lambda.Architecture.ARM_64 });
+    expect(elfMachines(x86.task)).toEqual(new Set([0x3e]));
+    expect(elfMachines(arm.task)).toEqual(new Set([0xb7]));
+    expect(python('import json, index; print(json.dumps(index.handler({}, None)))', { cwd: x86.task }).trim()).toBe('{"sum": 45}');
+  });
+
+  test('pandas + pyarrow + scipy pass 250 MB: nested automatically, /tmp sized, and it runs', async () => {
+    const entry = path.join(tempDir('big'), 'fn');
+    writeTree(entry, {
+      'index.py': [
+        'import numpy, pandas, pyarrow, scipy.linalg',
+        'def handler(event, context):',
+        '    frame = pandas.DataFrame({"x": [1.0, 2.0, 3.0]})',
+        '    table = pyarrow.Table.from_pandas(frame)',
+        '    return {"rows": table.num_rows, "det": float(scipy.linalg.det(numpy.eye(3) * 2)), "pandas": pandas.__version__}',
+        '',
+      ].join('\n'),
+      'requirements.txt': 'pandas==2.2.3\npyarrow==20.0.0\nscipy==1.15.3\nnumpy==2.2.6\n',
+    });
+    const { fn, task, props } = synth({ entry, runtime: lambda.Runtime.PYTHON_3_11 });
+    expect(fn.nested).toBe(true);
+    expect(fn.unzippedBytes).toBeGreaterThan(262_144_000);
+    expect(fn.sizeReport.deployedUnzippedBytes).toBeLessThan(262_144_000);
+    expect(fn.sizeReport.largestPackages.map(p => p.name)).toEqual(expect.arrayContaining(['pyarrow', 'scipy', 'pandas']));
+    expect(props.Handler).toBe('_possum_loader.handler');
+    expect(props.EphemeralStorage.Size).toBeGreaterThanOrEqual(Math.ceil(fn.unzippedBytes / 1048576) + 512);
+    const r = await invokeWithRuntimeClient(task, props.Handler, props.Environment.Variables, {});
+    expect(r).toMatchObject({ ok: true, body: { rows: 3, det: 8, pandas: '2.2.3' } });
+    expect(r.log).toMatch(/possum-cdk loader: unpacked \d+ files/);
+  });
+});
