@@ -75,7 +75,7 @@ function median(xs: number[]): number {
 function main() {
   fs.rmSync(OUT, { recursive: true, force: true });
   const cacheDir = path.join(OUT, 'cache');
-  const possumDirs = FUNCTIONS.map((reqs, i) => path.join(OUT, 'possum', `fn${i}`));
+  const possumDirs = FUNCTIONS.map((_reqs, i) => path.join(OUT, 'possum', `fn${i}`));
   FUNCTIONS.forEach((reqs, i) => writeFunction(possumDirs[i], reqs));
   const possumApp = path.join(OUT, 'possum-app.js');
   fs.writeFileSync(possumApp, appSource('possum', possumDirs, cacheDir));

@@ -3,9 +3,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { BuildCache, treeDigest } from './cache';
+import { DependencySpec } from './python/dependency-spec';
 import { InstallerSettings, installDependencies, installerVersion, redactUrl } from './python/installer';
 import { readDependencies } from './python/manifest';
-import { DependencySpec } from './python/dependency-spec';
 import { PythonTarget } from './python/target';
 import { collectFiles } from './zip/collect';
 import { ZipReport } from './zip/engine';
@@ -205,7 +205,7 @@ function install(plan: BundlePlan, target: PythonTarget, key: string, cache: Bui
 
 function runHooks(commands: readonly string[], cwd: string, label: string, which: string) {
   for (const command of commands) {
-    const r = spawnSync('bash', ['-c', command], { cwd, stdio: ['ignore', process.stderr.fd, process.stderr.fd] });
+    const r = spawnSync('bash', ['-c', command], { cwd, env: process.env, stdio: ['ignore', process.stderr.fd, process.stderr.fd] });
     if (r.status !== 0) {
       throw new Error(`${label}: the ${which} command hook "${command}" failed with exit code ${r.status}; fix the command or remove the hook.`);
     }

@@ -3,8 +3,8 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { PythonPipfileFunction, PythonPipfileFunctionProps, PythonPipfileLayerVersion } from '../../src';
-import { python, tempDir, unzipWithPython, writeTree } from '../helpers/run';
+import { Installer, PythonPipfileFunction, PythonPipfileFunctionProps, PythonPipfileLayerVersion } from '../../src';
+import { python, REPO_ROOT, tempDir, unzipWithPython, writeTree } from '../helpers/run';
 import { buildWheelhouse, LocalIndex, lockHashes, Wheelhouse } from '../helpers/wheelhouse';
 import { inspectZip } from '../helpers/zip-inspect';
 
@@ -235,6 +235,42 @@ describe('platform tags', () => {
     expect(fs.readdirSync(outdir).filter(f => f.startsWith('asset.'))).toEqual([]);
     // python3.12 runs on glibc 2.34 and takes it.
     expect(zipNames(synthFunction({ entry: dir, runtime: lambda.Runtime.PYTHON_3_12 }).zip)).toContain('newlib/__init__.py');
+  });
+});
+
+describe('the uv installer (real uv from .tools/)', () => {
+  const withUvOnPath = <T>(fn: () => T): T => {
+    const saved = process.env.PATH;
+    process.env.PATH = `${path.join(REPO_ROOT, '.tools', 'bin')}:${saved}`;
+    try {
+      return fn();
+    } finally {
+      process.env.PATH = saved;
+    }
+  };
+
+  test('installs for the target platform and checks lock hashes', () => withUvOnPath(() => {
+    const dir = functionDir('uv-installer', { 'requirements.txt': 'fastmath==1.0\ngreeting==2.0\n' }, ['fastmath', 'greeting']);
+    const arm = synthFunction({ entry: dir, runtime: lambda.Runtime.PYTHON_3_11, architecture: lambda.Architecture.ARM_64, bundling: { installer: Installer.uv() } });
+    expect(arm.log).toContain('with uv');
+    expect(zipNames(arm.zip)).toContain('fastmath/_speedups.cpython-311-aarch64-linux-gnu.so');
+    const pip = synthFunction({ entry: dir, runtime: lambda.Runtime.PYTHON_3_11, architecture: lambda.Architecture.ARM_64 });
+    expect(path.basename(pip.zip)).not.toBe(path.basename(arm.zip)); // the installer is part of the key
+
+    const tampered = functionDir('uv-tampered', { 'Pipfile.lock': pipfileLock({ greeting: { version: '==1.0', hashes: [`sha256:${'0'.repeat(64)}`] } }) });
+    expect(() => synthFunction({ entry: tampered, bundling: { installer: Installer.uv() } })).toThrow(/S\/Fn: .*uv/s);
+  }));
+
+  test('a missing uv is a clear error', () => {
+    const dir = functionDir('uv-missing', { 'requirements.txt': 'greeting==1.0\n' });
+    const saved = process.env.PATH;
+    process.env.PATH = '/usr/bin:/bin';
+    try {
+      expect(() => synthFunction({ entry: dir, bundling: { installer: Installer.uv() } }))
+        .toThrow(/uv is not available .*Install uv \(pip install uv\) so that "uv" is on PATH, or use Installer.pip\(\)/);
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 });
 

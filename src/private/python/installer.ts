@@ -59,12 +59,13 @@ const memoVersions = new Map<string, string>();
 
 /** `pip 24.0` / `uv 0.5.1`: part of the cache key, asked once per process. */
 export function installerVersion(settings: InstallerSettings): string {
-  const key = `${settings.tool}:${settings.python}`;
+  // PATH decides which python3 or uv runs.
+  const key = `${settings.tool}:${settings.python}:${process.env.PATH}`;
   const known = memoVersions.get(key);
   if (known) return known;
   const r = settings.tool === 'pip'
-    ? spawnSync(settings.python, ['-m', 'pip', '--version'], { encoding: 'utf8' })
-    : spawnSync('uv', ['--version'], { encoding: 'utf8' });
+    ? spawnSync(settings.python, ['-m', 'pip', '--version'], { encoding: 'utf8', env: process.env })
+    : spawnSync('uv', ['--version'], { encoding: 'utf8', env: process.env });
   if (r.error || r.status !== 0) {
     const what = settings.tool === 'pip' ? `${settings.python} -m pip` : 'uv';
     const fix = settings.tool === 'pip'
@@ -97,8 +98,7 @@ export function installCommand(step: InstallStep, requirementsFile: string, targ
   if (settings.tool === 'uv') {
     const args = ['pip', 'install', '--target', targetDir, '--python', settings.python, '--no-config', '--quiet'];
     if (!settings.buildFromSource) {
-      args.push('--python-version', target.pythonVersion, '--python-platform', `${target.machine}-manylinux_${target.glibc.replace('.', '_')}`,
-        '--only-binary', ':all:');
+      args.push('--python-version', target.pythonVersion, '--python-platform', uvPlatform(target), '--only-binary', ':all:');
     }
     if (step.noDeps) args.push('--no-deps');
     for (const f of settings.findLinks) args.push('--find-links', f);
@@ -122,6 +122,16 @@ export function installCommand(step: InstallStep, requirementsFile: string, targ
   if (extra.length) env.PIP_EXTRA_INDEX_URL = extra.map(u => expandUrl(u)).join(' ');
   args.push('-r', requirementsFile);
   return { command: settings.python, args, env };
+}
+
+/** glibc minors uv accepts in `--python-platform <machine>-manylinux_2_N`. */
+const UV_MANYLINUX_MINORS = [17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40];
+
+/** uv's target for the runtime: the newest manylinux it knows that the runtime's glibc still loads. */
+export function uvPlatform(target: PythonTarget): string {
+  const glibcMinor = Number(target.glibc.split('.')[1]);
+  const minor = Math.max(...UV_MANYLINUX_MINORS.filter(m => m <= glibcMinor));
+  return `${target.machine}-manylinux_2_${minor}`;
 }
 
 /**
@@ -185,7 +195,8 @@ function tail(text: string, lines = 25): string {
 
 /** With buildFromSource the host interpreter builds for itself, so it has to be the runtime's twin. */
 function checkHostMatches(target: PythonTarget, settings: InstallerSettings) {
-  const r = spawnSync(settings.python, ['-c', 'import platform, sys; print("%d.%d %s" % (sys.version_info[0], sys.version_info[1], platform.machine()))'], { encoding: 'utf8' });
+  const r = spawnSync(settings.python, ['-c', 'import platform, sys; print("%d.%d %s" % (sys.version_info[0], sys.version_info[1], platform.machine()))'],
+    { encoding: 'utf8', env: process.env });
   const [version, machine] = (r.stdout ?? '').trim().split(' ');
   if (version !== target.pythonVersion || machine !== target.machine || process.platform !== 'linux') {
     throw new Error(

@@ -2,9 +2,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseToml, parseTomlFile } from '../toml';
+import { DependencySpec, lockedSteps, ManifestKind, ManifestWarning } from './dependency-spec';
 import { evaluateMarker } from './markers';
 import { readPoetryLock } from './poetry-lock';
-import { DependencySpec, lockedSteps, ManifestKind, ManifestWarning } from './dependency-spec';
 import { markerEnvironment, PythonTarget } from './target';
 import { readUvLock } from './uv-lock';
 

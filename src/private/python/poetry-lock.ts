@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseTomlFile } from '../toml';
+import { DependencySpec, lockedSteps } from './dependency-spec';
 import { LockedEdge, LockedNode, parsePep508, reachableRequirements } from './lock-graph';
 import { normalizeName } from './markers';
-import { DependencySpec, lockedSteps } from './dependency-spec';
 import { markerEnvironment, PythonTarget } from './target';
 
 type PoetryDependencySpec = string | { version?: string; markers?: string; optional?: boolean; extras?: string[] } |
