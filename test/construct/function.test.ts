@@ -251,10 +251,11 @@ describe('the uv installer (real uv from .tools/)', () => {
 
   test('installs for the target platform and checks lock hashes', () => withUvOnPath(() => {
     const dir = functionDir('uv-installer', { 'requirements.txt': 'fastmath==1.0\ngreeting==2.0\n' }, ['fastmath', 'greeting']);
-    const arm = synthFunction({ entry: dir, runtime: lambda.Runtime.PYTHON_3_11, architecture: lambda.Architecture.ARM_64, bundling: { installer: Installer.uv() } });
+    const arm64 = { runtime: lambda.Runtime.PYTHON_3_11, architecture: lambda.Architecture.ARM_64 };
+    const arm = synthFunction({ entry: dir, ...arm64, bundling: { installer: Installer.uv() } });
     expect(arm.log).toContain('with uv');
     expect(zipNames(arm.zip)).toContain('fastmath/_speedups.cpython-311-aarch64-linux-gnu.so');
-    const pip = synthFunction({ entry: dir, runtime: lambda.Runtime.PYTHON_3_11, architecture: lambda.Architecture.ARM_64 });
+    const pip = synthFunction({ entry: dir, ...arm64 });
     expect(path.basename(pip.zip)).not.toBe(path.basename(arm.zip)); // the installer is part of the key
 
     const tampered = functionDir('uv-tampered', { 'Pipfile.lock': pipfileLock({ greeting: { version: '==1.0', hashes: [`sha256:${'0'.repeat(64)}`] } }) });
