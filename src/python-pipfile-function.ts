@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { PythonPipfileBundling } from './bundling';
 import { PythonPipfileBundlingOptions } from './bundling-options';
+import { nestedEphemeralStorageMb } from './private/ephemeral-storage';
 import { describeLargest, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from './private/zip/engine';
 import { HANDLER_LOADER_HANDLER, REAL_HANDLER_ENV } from './private/zip/nested-loader';
 import { PythonPipfileLayerVersion } from './python-pipfile-layer';
@@ -12,8 +13,6 @@ import { BundleSizeReport } from './size-report';
 
 /** A size from which the size report becomes a warning. */
 const NEAR_LIMIT_RATIO = 0.8;
-const MAX_EPHEMERAL_MB = 10_240;
-const DEFAULT_EPHEMERAL_MB = 512;
 
 /**
  * Properties of a PythonPipfileFunction.
@@ -124,26 +123,14 @@ export class PythonPipfileFunction extends lambda.Function {
   }
 }
 
-/**
- * /tmp size that holds the unpacked tree and leaves the function its usual 512 MB; never
- * less than the user asked for.
- */
 function ephemeralStorageMb(scope: Construct, report: ZipReport, requested: cdk.Size | undefined): number {
-  const treeMb = Math.ceil((report.unzippedBytes + report.files * 4096) / (1024 * 1024)) + 16;
-  const userMb = requested ? requested.toMebibytes() : 0;
-  const wanted = Math.max(userMb, DEFAULT_EPHEMERAL_MB, treeMb + DEFAULT_EPHEMERAL_MB);
-  if (treeMb > MAX_EPHEMERAL_MB) {
-    throw new Error(
-      `${scope.node.path}: the bundle unpacks to ${formatBytes(report.unzippedBytes)} (${treeMb} MB in /tmp), more than ` +
-      `Lambda's largest ephemeral storage (${MAX_EPHEMERAL_MB} MB). Largest: ${describeLargest(report.largest)}. ` +
-      'Remove dependencies or move some into a container image function.');
-  }
-  if (wanted > MAX_EPHEMERAL_MB) {
+  const { sizeMb, treeMb, tight } = nestedEphemeralStorageMb(scope.node.path, report.unzippedBytes, report.files,
+    requested?.toMebibytes(), describeLargest(report.largest));
+  if (tight) {
     cdk.Annotations.of(scope).addWarningV2('possum-cdk:ephemeralStorageTight',
-      `The nested bundle needs ${treeMb} MB of /tmp; with ${MAX_EPHEMERAL_MB} MB the function has only ${MAX_EPHEMERAL_MB - treeMb} MB left for its own files.`);
-    return MAX_EPHEMERAL_MB;
+      `The nested bundle needs ${treeMb} MB of /tmp; with ${sizeMb} MB the function has only ${sizeMb - treeMb} MB left for its own files.`);
   }
-  return wanted;
+  return sizeMb;
 }
 
 function reportSize(fn: PythonPipfileFunction, report: ZipReport, layerBytes: number, toFile: boolean) {
