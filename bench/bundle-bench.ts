@@ -86,8 +86,8 @@ function main() {
   const outPossum = path.join(OUT, 'cdk.out.possum');
   const template = JSON.parse(fs.readFileSync(path.join(outPossum, 'Bench.template.json'), 'utf8'));
   const plainDirs = possumDirs.map((_d, i) => {
-    const resource = Object.values(template.Resources).find((r: any) =>
-      r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:cdk:path'] === `Bench/Fn${i}/Resource`) as any;
+    const resource = Object.entries(template.Resources).find(([id, r]: [string, any]) =>
+      r.Type === 'AWS::Lambda::Function' && new RegExp(`^Fn${i}[0-9A-F]{8}$`).test(id))![1] as any;
     const target = path.join(OUT, 'plain', `fn${i}`);
     const unzip = spawnSync('python3', ['-m', 'zipfile', '-e', path.join(outPossum, `asset.${resource.Properties.Code.S3Key}`), target]);
     if (unzip.status !== 0) throw new Error(String(unzip.stderr));

@@ -20,14 +20,21 @@ export interface ICommandHooks {
 }
 
 /**
- * Files of a function's folder that are never bundled unless you pass your own `exclude`
- * list: tooling, caches, secrets and tests.
+ * Default exclude patterns.
  */
-export const DEFAULT_EXCLUDES: string[] = [
-  '.venv/', 'venv/', '.git/', '.hg/', '.env', '.env.*', 'cdk.out/', 'node_modules/', '__pycache__/',
-  '.pytest_cache/', '.mypy_cache/', '.ruff_cache/', '.tox/', '.idea/', '.vscode/', '.DS_Store',
-  '/tests/', '/test/',
-];
+export class DefaultExcludes {
+  /**
+   * Files of a function's folder that are not bundled unless you pass your own `exclude`
+   * list: tooling, caches, secrets and the function's tests.
+   */
+  public static readonly FUNCTION_FILES: string[] = [
+    '.venv/', 'venv/', '.git/', '.hg/', '.env', '.env.*', 'cdk.out/', 'node_modules/', '__pycache__/',
+    '.pytest_cache/', '.mypy_cache/', '.ruff_cache/', '.tox/', '.idea/', '.vscode/', '.DS_Store',
+    '/tests/', '/test/',
+  ];
+
+  private constructor() {}
+}
 
 /**
  * How a Python function's dependencies are installed and its bundle is built.
@@ -75,7 +82,7 @@ export interface PythonPipfileBundlingOptions {
   /**
    * Patterns of the function's own files to leave out (.gitignore-like: `*`, `**`, a
    * trailing `/` for folders, a leading `/` to anchor at the function's folder).
-   * @default DEFAULT_EXCLUDES
+   * @default DefaultExcludes.FUNCTION_FILES
    */
   readonly exclude?: string[];
 

@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { DEFAULT_EXCLUDES, PythonPipfileBundlingOptions } from './bundling-options';
+import { DefaultExcludes, PythonPipfileBundlingOptions } from './bundling-options';
 import { BundlePlan, BundleRequest, buildBundle, cachedReport, planBundle } from './private/bundler';
 import { cacheRoot } from './private/cache';
 import { pythonTarget } from './private/python/target';
@@ -145,7 +145,7 @@ function bundleRequest(label: string, props: BundledCodeProps): BundleRequest {
     },
     strictLock: o.strictLock ?? false,
     includeCode: props.includeCode,
-    codeExcludes: o.exclude ?? DEFAULT_EXCLUDES,
+    codeExcludes: o.exclude ?? DefaultExcludes.FUNCTION_FILES,
     dependencyPrefix: props.dependencyPrefix,
     excludeRuntimePackages: o.excludeRuntimePackages ?? false,
     hooks: o.commandHooks && {

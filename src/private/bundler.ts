@@ -112,7 +112,7 @@ export function planBundle(request: BundleRequest): BundlePlan {
 
 /** The report of a bundle already in the cache, if it is there. */
 export function cachedReport(plan: BundlePlan): ZipReport | undefined {
-  return new BuildCache(plan.request.cacheRoot).zip<ZipReport>(plan.bundleKey)?.report;
+  return new BuildCache(plan.request.cacheRoot).zipReport<ZipReport>(plan.bundleKey);
 }
 
 /**
@@ -156,6 +156,7 @@ export function buildBundle(plan: BundlePlan, outputZip: string): ZipReport {
         limitBytes: request.limitBytes,
         level: request.level,
         sourceDateEpoch: request.sourceDateEpoch,
+        progress: true,
       });
     } catch (e: any) {
       cache.abandon(tmpZip);

@@ -80,6 +80,18 @@ export class BuildCache {
     return { zipFile, report: entry.report };
   }
 
+  /**
+   * The report stored with a bundle, without hashing the zip: for callers that only need
+   * the sizes (the zip is verified whenever it is copied out with `zip()`).
+   */
+  public zipReport<R>(key: string): R | undefined {
+    const dir = path.join(this.base, 'zips', key);
+    const entry = readJson<ZipEntry<R>>(path.join(dir, 'entry.json'));
+    const zipFile = path.join(dir, 'bundle.zip');
+    if (!entry || !fs.existsSync(zipFile) || fs.statSync(zipFile).size !== entry.size) return undefined;
+    return entry.report;
+  }
+
   /** A file path where a bundle may be written before `commitZip`. */
   public newZipPath(): string {
     return path.join(this.staging(), 'bundle.zip');

@@ -63,8 +63,9 @@ export function installerVersion(settings: InstallerSettings): string {
   const key = `${settings.tool}:${settings.python}:${process.env.PATH}`;
   const known = memoVersions.get(key);
   if (known) return known;
+  // `-m pip --version` loads all of pip (about 1 s); pip's __init__ holds just the version.
   const r = settings.tool === 'pip'
-    ? spawnSync(settings.python, ['-m', 'pip', '--version'], { encoding: 'utf8', env: process.env })
+    ? spawnSync(settings.python, ['-I', '-c', 'import pip; print(pip.__version__)'], { encoding: 'utf8', env: process.env })
     : spawnSync('uv', ['--version'], { encoding: 'utf8', env: process.env });
   if (r.error || r.status !== 0) {
     const what = settings.tool === 'pip' ? `${settings.python} -m pip` : 'uv';

@@ -197,13 +197,18 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1e9).toFixed(2)} GB`;
 }
 
-/** Prints "zipped N/M files" to stderr at most once a second, and once at the end. */
+/**
+ * Prints "zipped N/M files" to stderr at most once a second; zips done within the first
+ * second stay quiet, and a zip that printed progress also prints its end.
+ */
 function progressReporter(total: number): (written: number, total: number) => void {
   let last = Date.now();
+  let printed = false;
   return (written: number) => {
     const now = Date.now();
-    if (written === total || now - last >= 1000) {
+    if (now - last >= 1000 || (written === total && printed)) {
       last = now;
+      printed = true;
       process.stderr.write(`possum-cdk: zipped ${written}/${total} files\n`);
     }
   };

@@ -1,0 +1,62 @@
+/**
+ * SAM `Globals` resolution, as SAM's translator applies it to each resource:
+ * - a primitive (or an intrinsic function, which resolves to one) in the resource wins;
+ * - maps merge key by key, recursively, the resource's values winning;
+ * - lists concatenate: the Globals entries, then the resource's;
+ * - values of different kinds: the resource's wins.
+ */
+
+type Json = unknown;
+
+const INTRINSICS = new Set([
+  'Ref', 'Condition', 'Fn::Base64', 'Fn::Cidr', 'Fn::FindInMap', 'Fn::GetAtt', 'Fn::GetAZs', 'Fn::ImportValue',
+  'Fn::Join', 'Fn::Select', 'Fn::Split', 'Fn::Sub', 'Fn::Transform', 'Fn::And', 'Fn::Equals', 'Fn::If', 'Fn::Not', 'Fn::Or',
+  'Fn::ToJsonString', 'Fn::Length',
+]);
+
+/** A one-key map whose key is an intrinsic function (`{"Ref": ...}`, `{"Fn::Sub": ...}`). */
+export function isIntrinsic(value: Json): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && INTRINSICS.has(keys[0]);
+}
+
+function kindOf(value: Json): 'map' | 'list' | 'primitive' {
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'object' && value !== null && !isIntrinsic(value)) return 'map';
+  return 'primitive';
+}
+
+/** Merges a Globals value with a resource's own value by SAM's rules. */
+export function mergeGlobal(globalValue: Json, localValue: Json): Json {
+  if (localValue === undefined) return globalValue;
+  if (globalValue === undefined) return localValue;
+  const g = kindOf(globalValue);
+  const l = kindOf(localValue);
+  if (g !== l || g === 'primitive') return localValue;
+  if (g === 'list') return [...(globalValue as Json[]), ...(localValue as Json[])];
+  const merged: Record<string, Json> = { ...(globalValue as Record<string, Json>) };
+  for (const [key, value] of Object.entries(localValue as Record<string, Json>)) {
+    merged[key] = key in merged ? mergeGlobal(merged[key], value) : value;
+  }
+  return merged;
+}
+
+/** Globals section names per SAM resource type. */
+const GLOBALS_SECTION: Record<string, string> = {
+  'AWS::Serverless::Function': 'Function',
+  'AWS::Serverless::Api': 'Api',
+  'AWS::Serverless::HttpApi': 'HttpApi',
+  'AWS::Serverless::SimpleTable': 'SimpleTable',
+  'AWS::Serverless::StateMachine': 'StateMachine',
+};
+
+/** A resource's properties with the template's Globals applied. */
+export function resolvedProperties(template: any, logicalId: string): Record<string, Json> {
+  const resource = template?.Resources?.[logicalId];
+  const own: Record<string, Json> = resource?.Properties ?? {};
+  const section = GLOBALS_SECTION[resource?.Type];
+  const globals: Record<string, Json> | undefined = section ? template?.Globals?.[section] : undefined;
+  if (!globals) return own;
+  return mergeGlobal(globals, own) as Record<string, Json>;
+}
