@@ -37,3 +37,16 @@ export function lockedSteps(hashed: readonly string[], unhashed: readonly string
   if (unhashed.length) steps.push({ requirements: unhashed.join('\n') + '\n', noDeps: true });
   return steps;
 }
+
+/** The spec of a lock file read natively: its pinned requirements, no manifest-level indexes. */
+export function lockFileSpec(kind: ManifestKind, file: string, inputFiles: string[],
+  requirements: { hashed: readonly string[]; unhashed: readonly string[] }): DependencySpec {
+  return {
+    kind,
+    manifestFile: file,
+    inputFiles,
+    steps: lockedSteps(requirements.hashed, requirements.unhashed),
+    manifestIndexUrls: [],
+    warnings: [],
+  };
+}

@@ -23,22 +23,17 @@ export function evaluateMarker(marker: string, env: Record<string, string>, extr
     throw new Error(`Cannot read the environment marker ${JSON.stringify(marker)}: ${why}.`);
   };
   const peek = () => tokens[pos];
-  const parseOr = (): Node => {
-    let left = parseAnd();
-    while (peek() === 'or') {
+  /** `next (op next)*`, left-associative: `and` binds tighter because parseOr chains parseAnd. */
+  const parseChain = (op: 'and' | 'or', next: () => Node): Node => {
+    let left = next();
+    while (peek() === op) {
       pos++;
-      left = { op: 'or', left, right: parseAnd() };
+      left = { op, left, right: next() };
     }
     return left;
   };
-  const parseAnd = (): Node => {
-    let left = parseAtom();
-    while (peek() === 'and') {
-      pos++;
-      left = { op: 'and', left, right: parseAtom() };
-    }
-    return left;
-  };
+  const parseAnd = (): Node => parseChain('and', parseAtom);
+  const parseOr = (): Node => parseChain('or', parseAnd);
   const parseOperand = (): Operand => {
     const t = tokens[pos++];
     if (t === undefined) return fail('it ends too early');

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseTomlFile } from '../toml';
-import { DependencySpec, lockedSteps } from './dependency-spec';
+import { DependencySpec, lockFileSpec } from './dependency-spec';
 import { LockedEdge, LockedNode, parsePep508, reachableRequirements } from './lock-graph';
 import { normalizeName } from './markers';
 import { markerEnvironment, PythonTarget } from './target';
@@ -55,15 +55,7 @@ export function readPoetryLock(file: string, pyproject: string, target: PythonTa
   }
   for (const req of (project?.project?.dependencies ?? []) as string[]) roots.push(parsePep508(req));
 
-  const { hashed, unhashed } = reachableRequirements(file, nodes, roots, markerEnvironment(target));
-  return {
-    kind: 'poetry.lock',
-    manifestFile: file,
-    inputFiles: [file, pyproject],
-    steps: lockedSteps(hashed, unhashed),
-    manifestIndexUrls: [],
-    warnings: [],
-  };
+  return lockFileSpec('poetry.lock', file, [file, pyproject], reachableRequirements(file, nodes, roots, markerEnvironment(target)));
 }
 
 /** Edges for one dependency entry; optional ones count only when an active extra asks for them. */

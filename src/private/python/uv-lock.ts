@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseTomlFile } from '../toml';
-import { DependencySpec, lockedSteps } from './dependency-spec';
+import { DependencySpec, lockFileSpec } from './dependency-spec';
 import { LockedEdge, LockedNode, reachableRequirements } from './lock-graph';
 import { normalizeName } from './markers';
 import { markerEnvironment, PythonTarget } from './target';
@@ -60,15 +60,7 @@ export function readUvLock(file: string, pyproject: string, target: PythonTarget
   if (!root) {
     throw new Error(`${file} has no entry for the project ${projectName} named in ${pyproject}; run "uv lock" again.`);
   }
-  const { hashed, unhashed } = reachableRequirements(file, nodes, root.dependencies([]), markerEnvironment(target));
-  return {
-    kind: 'uv.lock',
-    manifestFile: file,
-    inputFiles: [file, pyproject],
-    steps: lockedSteps(hashed, unhashed),
-    manifestIndexUrls: [],
-    warnings: [],
-  };
+  return lockFileSpec('uv.lock', file, [file, pyproject], reachableRequirements(file, nodes, root.dependencies([]), markerEnvironment(target)));
 }
 
 function uvRequirement(p: UvPackage, dir: string, file: string): { requirement: string; hashed: boolean } {
