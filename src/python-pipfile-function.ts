@@ -1,18 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { ephemeralStorageMb, reportSize } from './bundle-wiring';
 import { PythonPipfileBundling } from './bundling';
 import { PythonPipfileBundlingOptions } from './bundling-options';
-import { nestedEphemeralStorageMb } from './private/ephemeral-storage';
-import { describeLargest, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from './private/zip/engine';
+import { LAMBDA_UNZIPPED_LIMIT_BYTES } from './private/zip/engine';
 import { HANDLER_LOADER_HANDLER, REAL_HANDLER_ENV } from './private/zip/nested-loader';
 import { PythonPipfileLayerVersion } from './python-pipfile-layer';
 import { BundleSizeReport } from './size-report';
 
-/** A size from which the size report becomes a warning. */
-const NEAR_LIMIT_RATIO = 0.8;
 
 /**
  * Properties of a PythonPipfileFunction.
@@ -117,40 +114,8 @@ export class PythonPipfileFunction extends lambda.Function {
       const cfn = this.node.defaultChild as lambda.CfnFunction;
       cfn.handler = HANDLER_LOADER_HANDLER;
       this.addEnvironment(REAL_HANDLER_ENV, handler);
-      cfn.ephemeralStorage = { size: ephemeralStorageMb(this, report, props.ephemeralStorageSize) };
+      cfn.ephemeralStorage = { size: ephemeralStorageMb(this, report, props.ephemeralStorageSize?.toMebibytes()) };
     }
-    reportSize(this, report, layerBytes, props.bundling?.sizeReportFile ?? false);
-  }
-}
-
-function ephemeralStorageMb(scope: Construct, report: ZipReport, requested: cdk.Size | undefined): number {
-  const { sizeMb, treeMb, tight } = nestedEphemeralStorageMb(scope.node.path, report.unzippedBytes, report.files,
-    requested?.toMebibytes(), describeLargest(report.largest));
-  if (tight) {
-    cdk.Annotations.of(scope).addWarningV2('possum-cdk:ephemeralStorageTight',
-      `The nested bundle needs ${treeMb} MB of /tmp; with ${sizeMb} MB the function has only ${sizeMb - treeMb} MB left for its own files.`);
-  }
-  return sizeMb;
-}
-
-function reportSize(fn: PythonPipfileFunction, report: ZipReport, layerBytes: number, toFile: boolean) {
-  const limit = LAMBDA_UNZIPPED_LIMIT_BYTES - layerBytes;
-  if (report.nested) {
-    cdk.Annotations.of(fn).addWarningV2('possum-cdk:nestedBundle',
-      `The bundle unzips to ${formatBytes(report.unzippedBytes)}, over the ${formatBytes(limit)} Lambda allows` +
-      `${layerBytes ? ` beside ${formatBytes(layerBytes)} of layers` : ''}, so it is deployed as a nested zip that unpacks to /tmp on ` +
-      `each cold start (about ${(report.unzippedBytes / 200e6).toFixed(1)} s at one vCPU). Largest: ${describeLargest(report.largest)}.`);
-  } else if (report.deployedUnzippedBytes >= NEAR_LIMIT_RATIO * limit) {
-    cdk.Annotations.of(fn).addWarningV2('possum-cdk:bundleNearLimit',
-      `The bundle unzips to ${formatBytes(report.deployedUnzippedBytes)}, ${Math.round(100 * report.deployedUnzippedBytes / limit)}% of the ` +
-      `${formatBytes(limit)} Lambda allows${layerBytes ? ` beside ${formatBytes(layerBytes)} of layers` : ''}. Largest: ${describeLargest(report.largest)}.`);
-  }
-  if (toFile) {
-    const outdir = cdk.Stage.of(fn)?.outdir;
-    if (outdir) {
-      fs.mkdirSync(outdir, { recursive: true });
-      fs.writeFileSync(path.join(outdir, `possum-size-report.${fn.node.addr}.json`),
-        JSON.stringify({ path: fn.node.path, layerBytes, ...fn.sizeReport }, undefined, 2) + '\n');
-    }
+    reportSize(this, report, this.sizeReport, layerBytes, props.bundling?.sizeReportFile ?? false);
   }
 }

@@ -1,0 +1,131 @@
+import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sam from 'aws-cdk-lib/aws-sam';
+import * as cfninc from 'aws-cdk-lib/cloudformation-include';
+import { Construct } from 'constructs';
+import { ephemeralStorageMb, reportSize } from './bundle-wiring';
+import { PythonPipfileBundling } from './bundling';
+import { PythonPipfileBundlingOptions } from './bundling-options';
+import { resolvedProperties } from './private/sam/globals';
+import { PackagedResource, planSamPackaging } from './private/sam/plan';
+import { readTemplate } from './private/sam/template';
+import { LAMBDA_UNZIPPED_LIMIT_BYTES } from './private/zip/engine';
+import { HANDLER_LOADER_HANDLER, REAL_HANDLER_ENV } from './private/zip/nested-loader';
+
+/**
+ * Properties of a SamTemplatePackager.
+ */
+export interface SamTemplatePackagerProps {
+  /**
+   * The SAM template (YAML or JSON) whose functions point at local folders.
+   */
+  readonly templateFile: string;
+
+  /**
+   * Values for the template's parameters, which CloudFormation include substitutes.
+   * @default - the template's defaults
+   */
+  readonly parameters?: { [name: string]: string };
+
+  /**
+   * How the Python functions' and layers' dependencies are installed and bundled.
+   * @default - pip, wheels only, the user build cache
+   */
+  readonly bundling?: PythonPipfileBundlingOptions;
+}
+
+/**
+ * Includes an existing AWS SAM template in a CDK stack and packages every Python function
+ * and layer whose code is a local folder, through the same Docker-free engine as
+ * PythonPipfileFunction. SAM Globals are applied; S3 code locations, inline code, images
+ * and other resources pass through untouched.
+ */
+export class SamTemplatePackager extends Construct {
+  /** The included template: reach any resource with `getResource`. */
+  public readonly template: cfninc.CfnInclude;
+
+  /** Logical IDs of the resources whose code was packaged. */
+  public readonly packagedResources: string[];
+
+  constructor(scope: Construct, id: string, props: SamTemplatePackagerProps) {
+    super(scope, id);
+    const templateFile = path.resolve(props.templateFile);
+    const parsed = readTemplate(templateFile);
+    const planned = planSamPackaging(parsed, templateFile);
+    try {
+      this.template = new cfninc.CfnInclude(this, 'Template', { templateFile, parameters: props.parameters });
+    } catch (e: any) {
+      throw new Error(`${templateFile} could not be included in the stack at ${this.node.path}: ${String(e?.message ?? e).split('\n')[0]}`);
+    }
+    // Layers first, so functions can count the layers' sizes against Lambda's limit.
+    const layerBytes = new Map<string, number>();
+    const ordered = [...planned].sort((a, b) => Number(isLayer(b)) - Number(isLayer(a)));
+    for (const resource of ordered) {
+      const bytes = this.packageResource(resource, parsed, props.bundling ?? {}, layerBytes);
+      if (isLayer(resource)) layerBytes.set(resource.logicalId, bytes);
+    }
+    this.packagedResources = planned.map(r => r.logicalId);
+  }
+
+  /** The included `AWS::Serverless::Function` with this logical ID. */
+  public getFunction(logicalId: string): sam.CfnFunction {
+    const resource = this.template.getResource(logicalId);
+    if (!(resource instanceof sam.CfnFunction)) {
+      throw new Error(`${this.node.path}: resource ${logicalId} is a ${resource.cfnResourceType}, not an AWS::Serverless::Function.`);
+    }
+    return resource;
+  }
+
+  /** The included resource with this logical ID. */
+  public getResource(logicalId: string): cdk.CfnResource {
+    return this.template.getResource(logicalId);
+  }
+
+  /** Bundles one resource's folder and points the included resource at the asset; returns its unzipped bytes. */
+  private packageResource(resource: PackagedResource, template: any, options: PythonPipfileBundlingOptions,
+    layerBytes: Map<string, number>): number {
+    const label = `${this.node.path}/${resource.logicalId}`;
+    const layer = isLayer(resource);
+    const knownLayers = resource.layerRefs.reduce((sum, ref) => sum + (layerBytes.get(ref) ?? 0), 0);
+    const { code, bundling } = PythonPipfileBundling.code(label, {
+      entry: resource.folder,
+      runtime: new lambda.Runtime(resource.runtime, lambda.RuntimeFamily.PYTHON),
+      architectures: resource.architectures.map(a => a === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64),
+      options,
+      includeCode: !layer,
+      dependencyPrefix: layer ? 'python' : '',
+      loader: layer ? undefined : { kind: 'handler' },
+      limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES - knownLayers,
+    });
+    const scope = new Construct(this, resource.logicalId);
+    const location = code.bind(scope).s3Location!;
+    const cfn = this.template.getResource(resource.logicalId);
+    bundling.addWarnings(scope);
+    const report = bundling.report();
+    // Set the typed properties (not overrides): CDK validates a local path in Code before overrides apply.
+    if (cfn instanceof sam.CfnFunction) {
+      cfn.codeUri = { bucket: location.bucketName, key: location.objectKey };
+    } else if (cfn instanceof sam.CfnLayerVersion) {
+      cfn.contentUri = { bucket: location.bucketName, key: location.objectKey };
+    } else if (cfn instanceof lambda.CfnFunction) {
+      cfn.code = { s3Bucket: location.bucketName, s3Key: location.objectKey };
+    }
+    if (report.nested) {
+      // The template's own (and Globals') variables stay: SAM merges them with this one.
+      cfn.addPropertyOverride('Handler', HANDLER_LOADER_HANDLER);
+      cfn.addPropertyOverride(`Environment.Variables.${REAL_HANDLER_ENV}`, resource.handler);
+      const own = resource.type === 'AWS::Serverless::Function'
+        ? resolvedProperties(template, resource.logicalId).EphemeralStorage
+        : template.Resources[resource.logicalId].Properties?.EphemeralStorage;
+      const requested = typeof (own as any)?.Size === 'number' ? (own as any).Size : undefined;
+      cfn.addPropertyOverride('EphemeralStorage', { Size: ephemeralStorageMb(scope, report, requested) });
+    }
+    reportSize(scope, report, bundling.sizeReport(), knownLayers, options.sizeReportFile ?? false);
+    return report.unzippedBytes;
+  }
+}
+
+function isLayer(resource: PackagedResource): boolean {
+  return resource.type === 'AWS::Serverless::LayerVersion';
+}

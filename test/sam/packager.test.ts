@@ -1,0 +1,179 @@
+import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as sam from 'aws-cdk-lib/aws-sam';
+import { SamTemplatePackager, SamTemplatePackagerProps } from '../../src';
+import { tempDir, writeTree } from '../helpers/run';
+import { buildWheelhouse, LocalIndex } from '../helpers/wheelhouse';
+import { inspectZip } from '../helpers/zip-inspect';
+
+let index: LocalIndex;
+let work: string;
+
+beforeAll(async () => {
+  work = tempDir('sam');
+  index = await LocalIndex.start(buildWheelhouse(work));
+});
+afterAll(() => index?.stop());
+
+const APP_TEMPLATE = `
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage:
+    Type: String
+    Default: dev
+Globals:
+  Function:
+    Runtime: python3.12
+    CodeUri: shared/
+    Handler: app.handler
+    Layers: [!Ref SharedLayer]
+    Environment:
+      Variables:
+        STAGE: !Ref Stage
+Resources:
+  SharedLayer:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      ContentUri: layer/
+      CompatibleRuntimes: [python3.12]
+    Metadata:
+      BuildMethod: python3.12
+  First:
+    Type: AWS::Serverless::Function
+  Second:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.other
+      Environment:
+        Variables:
+          OWN: "yes"
+  ArmFn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: arm/
+      Runtime: python3.11
+      Architectures: [arm64]
+  FromS3:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: s3://my-bucket/code.zip
+      Runtime: nodejs20.x
+  Inline:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: "def handler(e, c): return 1"
+  Image:
+    Type: AWS::Serverless::Function
+    Properties:
+      PackageType: Image
+      ImageUri: 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1
+  Plain:
+    Type: AWS::Lambda::Function
+    Properties:
+      Code: plain/
+      Runtime: python3.13
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/plain
+  Queue:
+    Type: AWS::SQS::Queue
+`;
+
+function samApp(label: string, template: string, files: Record<string, string> = {}): string {
+  const dir = tempDir(label);
+  writeTree(dir, {
+    'template.yaml': template,
+    'shared/app.py': 'import greeting\ndef handler(e, c):\n    return greeting.greet("a")\ndef other(e, c):\n    return 2\n',
+    'shared/requirements.txt': 'greeting==1.0\n',
+    'layer/requirements.txt': 'withdeps==1.0\n',
+    'arm/app.py': 'import fastmath\ndef handler(e, c):\n    return fastmath.VARIANT\n',
+    'arm/requirements.txt': 'fastmath==1.0\n',
+    'plain/index.py': 'def handler(e, c):\n    return 3\n',
+    ...files,
+  });
+  return path.join(dir, 'template.yaml');
+}
+
+function synth(props: Omit<SamTemplatePackagerProps, 'bundling'> & { nestedThresholdBytes?: number }) {
+  const app = new cdk.App({ outdir: tempDir('sam-out') });
+  const stack = new cdk.Stack(app, 'S');
+  const packager = new SamTemplatePackager(stack, 'App', {
+    ...props,
+    bundling: { indexUrl: index.url(), cacheDir: path.join(work, 'cache'), nestedThresholdBytes: props.nestedThresholdBytes },
+  });
+  const assembly = app.synth();
+  const template = Template.fromStack(stack);
+  const resources = template.toJSON().Resources;
+  const zip = (key: string) => inspectZip(path.join(assembly.directory, `asset.${key}`)).entries.map(e => e.name);
+  return { packager, template, resources, zip, json: template.toJSON() };
+}
+
+describe('SamTemplatePackager', () => {
+  test('packages every local Python function and layer with Globals applied; the rest passes through', () => {
+    const { packager, resources, zip, json } = synth({ templateFile: samApp('sam-app', APP_TEMPLATE), parameters: { Stage: 'prod' } });
+    expect(packager.packagedResources.sort()).toEqual(['ArmFn', 'First', 'Plain', 'Second', 'SharedLayer']);
+
+    const first = resources.First.Properties;
+    const second = resources.Second.Properties;
+    expect(first.CodeUri).toEqual({ Bucket: expect.anything(), Key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) });
+    // Two functions in one folder with one runtime and the same layers share one bundle.
+    expect(second.CodeUri.Key).toBe(first.CodeUri.Key);
+    expect(zip(first.CodeUri.Key)).toEqual(expect.arrayContaining(['app.py', 'greeting/__init__.py']));
+    // Globals stay for SAM to apply; parameters are substituted.
+    expect(json.Globals.Function).toMatchObject({ Runtime: 'python3.12', Handler: 'app.handler', Environment: { Variables: { STAGE: 'prod' } } });
+    expect(second.Environment.Variables).toEqual({ OWN: 'yes' });
+
+    const layerKey = resources.SharedLayer.Properties.ContentUri.Key;
+    expect(zip(layerKey)).toEqual(expect.arrayContaining(['python/withdeps/__init__.py', 'python/greeting/__init__.py']));
+    expect(zip(resources.ArmFn.Properties.CodeUri.Key)).toContain('fastmath/_speedups.cpython-311-aarch64-linux-gnu.so');
+    expect(resources.Plain.Properties.Code).toEqual({ S3Bucket: expect.anything(), S3Key: expect.stringMatching(/\.zip$/) });
+
+    expect(resources.FromS3.Properties.CodeUri).toBe('s3://my-bucket/code.zip');
+    expect(resources.Inline.Properties.InlineCode).toBe('def handler(e, c): return 1');
+    expect(resources.Image.Properties.PackageType).toBe('Image');
+    expect(resources.Queue.Type).toBe('AWS::SQS::Queue');
+    expect(packager.getFunction('First')).toBeInstanceOf(sam.CfnFunction);
+    expect(() => packager.getFunction('Queue')).toThrow('S/App: resource Queue is a AWS::SQS::Queue, not an AWS::Serverless::Function.');
+  });
+
+  test('a nested bundle gets the loader handler, POSSUM_HANDLER beside the template\'s variables, and /tmp', () => {
+    const { resources } = synth({ templateFile: samApp('sam-nested', APP_TEMPLATE), nestedThresholdBytes: 100 });
+    const second = resources.Second.Properties;
+    expect(second.Handler).toBe('_possum_loader.handler');
+    expect(second.Environment.Variables).toEqual({ OWN: 'yes', POSSUM_HANDLER: 'app.other' });
+    expect(second.EphemeralStorage.Size).toBeGreaterThan(512);
+    expect(resources.First.Properties.Environment.Variables).toEqual({ POSSUM_HANDLER: 'app.handler' });
+  });
+
+  test.each([
+    ['a local CodeUri with a non-Python runtime', { 'node/index.js': 'x' },
+      'Resources:\n  NodeFn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: node/\n      Runtime: nodejs20.x\n      Handler: index.handler\n',
+      /resource NodeFn \(AWS::Serverless::Function\): its code is a local folder but its Runtime is nodejs20\.x; possum-cdk packages Python functions only/],
+    ['a CodeUri outside the template folder', {},
+      'Resources:\n  Out:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../elsewhere/\n      Runtime: python3.12\n      Handler: a.b\n',
+      /resource Out \(AWS::Serverless::Function\): CodeUri \.\.\/elsewhere\/ is outside the template's folder/],
+    ['a missing folder', {},
+      'Resources:\n  Gone:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: gone/\n      Runtime: python3.12\n      Handler: a.b\n',
+      /resource Gone \(AWS::Serverless::Function\): CodeUri gone\/ does not exist/],
+    ['an intrinsic CodeUri', {},
+      'Resources:\n  Sub:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: !Sub "${AWS::Region}/x"\n      Runtime: python3.12\n      Handler: a.b\n',
+      /resource Sub \(AWS::Serverless::Function\): CodeUri is an intrinsic function/],
+    ['a layer without a Python BuildMethod', {},
+      'Resources:\n  L:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: layer/\n',
+      /resource L \(AWS::Serverless::LayerVersion\): .*set Metadata\.BuildMethod to the runtime/],
+  ])('%s is an error naming the template and the resource', (_label, files, template, message) => {
+    const file = samApp('sam-bad', template, files);
+    expect(() => synth({ templateFile: file })).toThrow(message);
+    expect(() => synth({ templateFile: file })).toThrow(file);
+  });
+
+  test('a template CloudFormation include rejects is a clear error, not a stack trace', () => {
+    const file = samApp('sam-cycle', [
+      'Resources:',
+      '  A:', '    Type: AWS::SQS::Queue', '    DependsOn: B',
+      '  B:', '    Type: AWS::SQS::Queue', '    DependsOn: A',
+    ].join('\n'));
+    expect(() => synth({ templateFile: file })).toThrow(/could not be included in the stack at S\/App: /);
+  });
+});
