@@ -52,6 +52,7 @@ export class SamTemplatePackager extends Construct {
     super(scope, id);
     const templateFile = path.resolve(props.templateFile);
     const parsed = readTemplate(templateFile);
+    claimLogicalIds(this, templateFile, parsed, props.parameters ?? {});
     const planned = planSamPackaging(parsed, templateFile);
     try {
       this.template = new cfninc.CfnInclude(this, 'Template', { templateFile, parameters: props.parameters });
@@ -124,6 +125,37 @@ export class SamTemplatePackager extends Construct {
     reportSize(scope, report, bundling.sizeReport(), knownLayers, options.sizeReportFile ?? false);
     return report.unzippedBytes;
   }
+}
+
+/** Logical IDs each stack's included templates have taken: section/id -> template and construct path. */
+const TAKEN = new WeakMap<cdk.Stack, Map<string, string>>();
+
+/**
+ * Included templates keep their logical IDs, so two templates in one stack must not share
+ * one; CDK would only notice deep inside synth. Fail here, naming both templates.
+ */
+function claimLogicalIds(packager: Construct, templateFile: string, template: any, parameters: Record<string, string>) {
+  const stack = cdk.Stack.of(packager);
+  const taken = TAKEN.get(stack) ?? new Map<string, string>();
+  TAKEN.set(stack, taken);
+  const ids: string[] = [];
+  for (const section of ['Resources', 'Outputs', 'Conditions', 'Parameters', 'Mappings']) {
+    for (const id of Object.keys(template[section] ?? {})) {
+      // Parameters given values are substituted away by the include.
+      if (section === 'Parameters' && id in parameters) continue;
+      ids.push(`${section}/${id}`);
+    }
+  }
+  for (const id of ids) {
+    const owner = taken.get(id);
+    if (owner) {
+      const [section, name] = id.split('/');
+      throw new Error(
+        `${templateFile} (at ${packager.node.path}) and ${owner} both define ${section} entry ${name}; one stack cannot hold ` +
+        'two with the same logical ID. Put the templates in different stacks, or rename one of them.');
+    }
+  }
+  for (const id of ids) taken.set(id, `${templateFile} (at ${packager.node.path})`);
 }
 
 function isLayer(resource: PackagedResource): boolean {

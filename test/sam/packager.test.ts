@@ -168,6 +168,19 @@ describe('SamTemplatePackager', () => {
     expect(() => synth({ templateFile: file })).toThrow(file);
   });
 
+  test('two templates in one stack that share a logical ID are a clear error naming both', () => {
+    const a = samApp('sam-two-a', 'Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n  A:\n    Type: AWS::SNS::Topic\n');
+    const b = samApp('sam-two-b', 'Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n');
+    const c = samApp('sam-two-c', 'Resources:\n  Other:\n    Type: AWS::SQS::Queue\n');
+    const stack = new cdk.Stack(new cdk.App({ outdir: tempDir('sam-two-out') }), 'S');
+    new SamTemplatePackager(stack, 'A', { templateFile: a });
+    new SamTemplatePackager(stack, 'C', { templateFile: c }); // no clash: fine
+    expect(() => new SamTemplatePackager(stack, 'B', { templateFile: b }))
+      .toThrow(`${b} (at S/B) and ${a} (at S/A) both define Resources entry Queue`);
+    // In another stack the same template is fine.
+    new SamTemplatePackager(new cdk.Stack(stack.node.root as cdk.App, 'T'), 'B', { templateFile: b });
+  });
+
   test('a template CloudFormation include rejects is a clear error, not a stack trace', () => {
     const file = samApp('sam-cycle', [
       'Resources:',
