@@ -22,7 +22,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // The engine and the lock-file readers use these; they are bundled so that
   // jsii consumers (Python, Java) get them inside our tarball.
-  bundledDeps: ['smol-toml@^1.3.0', 'yaml@^2.6.0'],
+  bundledDeps: ['smol-toml@^1.3.0', 'yaml@^2.6.0', '@aws-sdk/client-s3@^3.700.0'],
   devDeps: [
     '@types/node@^20',
     'aws-cdk@^2.1100.0',
@@ -75,6 +75,7 @@ project.eslint?.addOverride({
 
 project.package.addBin({
   'package-python-function': 'lib/cli/package-python-function.js',
+  'possum': 'lib/cli/possum.js',
 });
 
 // Python tools the tests run (cfn-lint, awslambdaric), in a project-local venv so that

@@ -4,10 +4,9 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { DefaultExcludes, PythonPipfileBundlingOptions } from './bundling-options';
-import { BundlePlan, BundleRequest, buildBundle, cachedReport, planBundle } from './private/bundler';
-import { cacheRoot } from './private/cache';
-import { pythonTarget } from './private/python/target';
+import { PythonPipfileBundlingOptions } from './bundling-options';
+import { bundleRequest } from './private/bundle-request';
+import { BundlePlan, buildBundle, cachedReport, planBundle } from './private/bundler';
 import { ZipReport } from './private/zip/engine';
 import { LoaderPlacement } from './private/zip/nested-loader';
 import { BundleSizeReport } from './size-report';
@@ -36,7 +35,12 @@ export class PythonPipfileBundling implements cdk.BundlingOptions {
    * function keeps its S3 key and CDK skips bundling when cdk.out already has it.
    */
   public static code(label: string, props: BundledCodeProps): { code: lambda.AssetCode; bundling: PythonPipfileBundling } {
-    const plan = planBundle(bundleRequest(label, props));
+    const plan = planBundle(bundleRequest({
+      ...props,
+      label,
+      runtime: props.runtime.name,
+      architectures: props.architectures.map(a => a.name),
+    }));
     const bundling = new PythonPipfileBundling(plan, props.runtime);
     const code = lambda.Code.fromAsset(props.entry, {
       assetHashType: cdk.AssetHashType.CUSTOM,
@@ -116,47 +120,4 @@ export class PythonPipfileBundling implements cdk.BundlingOptions {
       fs.rmSync(scratch, { recursive: true, force: true });
     }
   }
-}
-
-function bundleRequest(label: string, props: BundledCodeProps): BundleRequest {
-  const o = props.options;
-  const entry = path.resolve(props.entry);
-  const installer = o.installer?.name ?? 'pip';
-  if (installer !== 'pip' && installer !== 'uv') throw new Error(`Unknown installer ${installer}; use Installer.pip() or Installer.uv().`);
-  const level = o.compressionLevel ?? 6;
-  if (!Number.isInteger(level) || level < 0 || level > 9) {
-    throw new Error(`bundling.compressionLevel ${level} at ${label} must be a whole number from 0 to 9.`);
-  }
-  if (o.nestedThresholdBytes !== undefined && (!Number.isInteger(o.nestedThresholdBytes) || o.nestedThresholdBytes <= 0)) {
-    throw new Error(`bundling.nestedThresholdBytes ${o.nestedThresholdBytes} at ${label} must be a positive whole number of bytes.`);
-  }
-  return {
-    label,
-    entry,
-    manifestFile: props.manifest ? path.resolve(entry, props.manifest) : undefined,
-    targets: props.architectures.map(a => pythonTarget(props.runtime.name, a.name)),
-    installer: {
-      tool: installer,
-      buildFromSource: o.buildFromSource ?? false,
-      indexUrl: o.indexUrl,
-      extraIndexUrls: o.extraIndexUrls ?? [],
-      findLinks: (o.findLinks ?? []).map(f => /^[a-z][a-z0-9+.-]*:\/\//i.test(f) ? f : path.resolve(f)),
-      python: o.pythonExecutable ?? 'python3',
-    },
-    strictLock: o.strictLock ?? false,
-    includeCode: props.includeCode,
-    codeExcludes: o.exclude ?? DefaultExcludes.FUNCTION_FILES,
-    dependencyPrefix: props.dependencyPrefix,
-    excludeRuntimePackages: o.excludeRuntimePackages ?? false,
-    hooks: o.commandHooks && {
-      beforeInstall: (i, out) => o.commandHooks!.beforeInstall(i, out),
-      afterInstall: (i, out) => o.commandHooks!.afterInstall(i, out),
-    },
-    cacheRoot: cacheRoot(o.cacheDir),
-    loader: props.loader,
-    nestThresholdBytes: o.nestedThresholdBytes ?? (props.loader ? props.limitBytes : undefined),
-    limitBytes: props.limitBytes,
-    level,
-    sourceDateEpoch: process.env.SOURCE_DATE_EPOCH,
-  };
 }

@@ -1,0 +1,68 @@
+import * as path from 'path';
+import { DefaultExcludes, PythonPipfileBundlingOptions } from '../bundling-options';
+import { BundleRequest } from './bundler';
+import { cacheRoot } from './cache';
+import { pythonTarget } from './python/target';
+import { LoaderPlacement } from './zip/nested-loader';
+
+/** What a construct or the possum CLI asks of the bundler (no CDK types, so the CLI needs no CDK). */
+export interface BundleInput {
+  readonly label: string;
+  readonly entry: string;
+  readonly manifest?: string;
+  /** Lambda runtime name, e.g. python3.12. */
+  readonly runtime: string;
+  /** Lambda architecture names: x86_64, arm64. */
+  readonly architectures: string[];
+  readonly options: PythonPipfileBundlingOptions;
+  readonly includeCode: boolean;
+  readonly dependencyPrefix: string;
+  readonly loader?: LoaderPlacement;
+  /** Unzipped bytes this bundle may use (Lambda's limit less known layers). */
+  readonly limitBytes: number;
+}
+
+/** Validates the options and turns them into the bundler's request. */
+export function bundleRequest(input: BundleInput): BundleRequest {
+  const o = input.options;
+  const label = input.label;
+  const entry = path.resolve(input.entry);
+  const installer = o.installer?.name ?? 'pip';
+  if (installer !== 'pip' && installer !== 'uv') throw new Error(`Unknown installer ${installer}; use Installer.pip() or Installer.uv().`);
+  const level = o.compressionLevel ?? 6;
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    throw new Error(`bundling.compressionLevel ${level} at ${label} must be a whole number from 0 to 9.`);
+  }
+  if (o.nestedThresholdBytes !== undefined && (!Number.isInteger(o.nestedThresholdBytes) || o.nestedThresholdBytes <= 0)) {
+    throw new Error(`bundling.nestedThresholdBytes ${o.nestedThresholdBytes} at ${label} must be a positive whole number of bytes.`);
+  }
+  return {
+    label,
+    entry,
+    manifestFile: input.manifest ? path.resolve(entry, input.manifest) : undefined,
+    targets: input.architectures.map(a => pythonTarget(input.runtime, a)),
+    installer: {
+      tool: installer,
+      buildFromSource: o.buildFromSource ?? false,
+      indexUrl: o.indexUrl,
+      extraIndexUrls: o.extraIndexUrls ?? [],
+      findLinks: (o.findLinks ?? []).map(f => /^[a-z][a-z0-9+.-]*:\/\//i.test(f) ? f : path.resolve(f)),
+      python: o.pythonExecutable ?? 'python3',
+    },
+    strictLock: o.strictLock ?? false,
+    includeCode: input.includeCode,
+    codeExcludes: o.exclude ?? DefaultExcludes.FUNCTION_FILES,
+    dependencyPrefix: input.dependencyPrefix,
+    excludeRuntimePackages: o.excludeRuntimePackages ?? false,
+    hooks: o.commandHooks && {
+      beforeInstall: (i, out) => o.commandHooks!.beforeInstall(i, out),
+      afterInstall: (i, out) => o.commandHooks!.afterInstall(i, out),
+    },
+    cacheRoot: cacheRoot(o.cacheDir),
+    loader: input.loader,
+    nestThresholdBytes: o.nestedThresholdBytes ?? (input.loader ? input.limitBytes : undefined),
+    limitBytes: input.limitBytes,
+    level,
+    sourceDateEpoch: process.env.SOURCE_DATE_EPOCH,
+  };
+}

@@ -1,0 +1,168 @@
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import * as YAML from 'yaml';
+import { deploymentTemplate } from '../../src/private/sam/rewrite';
+import { REPO_ROOT, run, tempDir, writeTree } from '../helpers/run';
+import { buildWheelhouse, LocalIndex } from '../helpers/wheelhouse';
+import { inspectZip } from '../helpers/zip-inspect';
+
+const POSSUM = path.join(REPO_ROOT, 'lib', 'cli', 'possum.js');
+const MOTO = path.join(REPO_ROOT, '.tools', 'bin', 'moto_server');
+const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };
+
+let index: LocalIndex;
+let work: string;
+let moto: ChildProcess;
+let endpoint: string;
+let s3: S3Client;
+
+async function freePort(): Promise<number> {
+  return new Promise(resolve => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  work = tempDir('possum');
+  index = await LocalIndex.start(buildWheelhouse(work));
+  const port = await freePort();
+  endpoint = `http://127.0.0.1:${port}`;
+  moto = spawn(MOTO, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  s3 = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  for (let i = 0; ; i++) {
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'deploy-bucket' }));
+      break;
+    } catch (e) {
+      if (i > 100) throw e;
+      await new Promise(r => setTimeout(r, 100));
+    }
+  }
+});
+afterAll(() => {
+  index?.stop();
+  moto?.kill();
+  s3?.destroy();
+});
+
+function samApp(): string {
+  const dir = path.join(tempDir('possum-app'), 'app');
+  writeTree(dir, {
+    'template.yaml': [
+      "AWSTemplateFormatVersion: '2010-09-09'",
+      'Transform: AWS::Serverless-2016-10-31',
+      'Globals:', '  Function:', '    Runtime: python3.12', '    CodeUri: src/',
+      '    Environment:', '      Variables:', '        TABLE: !Ref Table',
+      'Resources:',
+      '  Table:', '    Type: AWS::DynamoDB::Table', '    Properties:', '      BillingMode: PAY_PER_REQUEST',
+      '      KeySchema: [{AttributeName: id, KeyType: HASH}]', '      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]',
+      '  Deps:', '    Type: AWS::Serverless::LayerVersion', '    Properties:', '      ContentUri: layer/', '    Metadata:', '      BuildMethod: python3.12',
+      '  Api:', '    Type: AWS::Serverless::Function', '    Properties:', '      Handler: app.handler', '      Layers: [!Ref Deps]',
+      '  Worker:', '    Type: AWS::Serverless::Function', '    Properties:', '      Handler: app.work', '      Layers: [!Ref Deps]',
+      '  Remote:', '    Type: AWS::Serverless::Function', '    Properties:', '      CodeUri: s3://elsewhere/code.zip', '      Handler: x.y',
+    ].join('\n') + '\n',
+    'src/app.py': 'import greeting\n\ndef handler(e, c):\n    return greeting.greet("api")\n\ndef work(e, c):\n    return 1\n',
+    'src/requirements.txt': 'greeting==1.0\n',
+    'layer/requirements.txt': 'withdeps==1.0\n',
+  });
+  return path.join(dir, 'template.yaml');
+}
+
+function possum(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  return run(process.execPath, [POSSUM, ...args, '--index-url', index.url()], {
+    env: { ...process.env, ...CREDENTIALS, POSSUM_CACHE_DIR: path.join(work, 'cache'), ...extraEnv },
+    timeoutMs: 300_000,
+  });
+}
+
+describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
+  test('uploads under the prefix, prints the deployment template, and a second run uploads nothing', async () => {
+    const template = samApp();
+    const first = possum(['deploy-bucket/apps/demo', '-t', template, '--endpoint-url', endpoint]);
+    expect(first.status).toBe(0);
+    expect(first.stderr).toContain('possum: 2 zip(s): 2 uploaded, 0 already in s3://deploy-bucket/apps/demo/');
+    const out = YAML.parse(first.stdout);
+    const api = out.Resources.Api.Properties.CodeUri;
+    const layer = out.Resources.Deps.Properties.ContentUri;
+    expect(api).toMatch(/^s3:\/\/deploy-bucket\/apps\/demo\/[0-9a-f]{64}\.zip$/);
+    expect(out.Resources.Worker.Properties.CodeUri).toBe(api); // one folder, one zip
+    expect(layer).toMatch(/^s3:\/\/deploy-bucket\/apps\/demo\/[0-9a-f]{64}\.zip$/);
+    expect(out.Resources.Remote.Properties.CodeUri).toBe('s3://elsewhere/code.zip');
+    expect(out.Globals.Function.Environment.Variables.TABLE).toEqual({ Ref: 'Table' });
+
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'deploy-bucket', Prefix: 'apps/demo/' }));
+    const keys = (listed.Contents ?? []).map(o => o.Key).sort();
+    expect(keys).toEqual([api, layer].map(u => u.replace('s3://deploy-bucket/', '')).sort());
+    const before = await s3.send(new HeadObjectCommand({ Bucket: 'deploy-bucket', Key: keys[0] }));
+
+    // The uploaded function zip is the bundle: code plus its dependencies.
+    const downloaded = path.join(work, 'api.zip');
+    const object = await s3.send(new GetObjectCommand({ Bucket: 'deploy-bucket', Key: api.replace('s3://deploy-bucket/', '') }));
+    const body = await object.Body!.transformToByteArray();
+    fs.writeFileSync(downloaded, body);
+    expect(inspectZip(downloaded).entries.map(e => e.name)).toEqual(expect.arrayContaining(['app.py', 'greeting/__init__.py']));
+
+    const output = path.join(work, 'packaged.yaml');
+    const second = possum(['deploy-bucket/apps/demo', '-t', template, '--endpoint-url', endpoint, '-o', output]);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toBe('');
+    expect(second.stderr).toContain('possum: 2 zip(s): 0 uploaded, 2 already in s3://deploy-bucket/apps/demo/');
+    expect(second.stderr).not.toContain('installing');
+    expect(YAML.parse(fs.readFileSync(output, 'utf8'))).toEqual(out);
+    const after = await s3.send(new HeadObjectCommand({ Bucket: 'deploy-bucket', Key: keys[0] }));
+    expect(after.LastModified).toEqual(before.LastModified);
+
+    const clean = possum(['deploy-bucket/apps/demo', '-t', template, '--endpoint-url', endpoint, '-c']);
+    expect(clean.status).toBe(0);
+    expect(clean.stderr).toContain('installing');
+    expect(clean.stderr).toContain('2 uploaded');
+    expect(YAML.parse(clean.stdout)).toEqual(out); // rebuilt byte for byte
+  });
+
+  test('a server that does not answer is a clear error, and no output template is written', async () => {
+    const port = await freePort();
+    const output = path.join(work, 'never.yaml');
+    const r = possum(['deploy-bucket', '-t', samApp(), '--endpoint-url', `http://127.0.0.1:${port}`, '-o', output]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/possum: error: uploading to s3:\/\/deploy-bucket\/[0-9a-f]{64}\.zip at http:\/\/127\.0\.0\.1:\d+ failed: .*ECONNREFUSED/);
+    expect(r.stderr).toContain(`nothing was written to ${output}`);
+    expect(fs.existsSync(output)).toBe(false);
+  });
+
+  test.each([
+    [[], 2, 'S3_BUCKET is required'],
+    [['Not_A_Bucket'], 2, 'Not_A_Bucket is not a valid S3 bucket name'],
+    [['deploy-bucket', '--bogus'], 2, 'unknown option --bogus'],
+    [['deploy-bucket', '-t', '/nonexistent/template.yaml'], 1, 'Template /nonexistent/template.yaml does not exist'],
+  ])('%j exits %i with %p', (args, code, message) => {
+    const r = run(process.execPath, [POSSUM, ...(args as string[])], { env: { ...process.env, ...CREDENTIALS } });
+    expect(r.stderr).toContain(message);
+    expect(r.status).toBe(code);
+  });
+});
+
+describe('the deployment template', () => {
+  test('a nested function gets the loader, POSSUM_HANDLER beside its variables, and /tmp; the input is untouched', () => {
+    const template = { Resources: { Fn: { Type: 'AWS::Serverless::Function', Properties: { Handler: 'app.h', Environment: { Variables: { A: '1' } } } } } };
+    const copy = JSON.parse(JSON.stringify(template));
+    const out = deploymentTemplate(template, [{
+      resource: { logicalId: 'Fn', type: 'AWS::Serverless::Function', folder: '/x', runtime: 'python3.12', architectures: ['x86_64'], handler: 'app.h', layerRefs: [] },
+      bucket: 'b',
+      key: 'k.zip',
+      nestedEphemeralMb: 900,
+    }]);
+    expect(out.Resources.Fn.Properties).toEqual({
+      CodeUri: 's3://b/k.zip',
+      Handler: '_possum_loader.handler',
+      Environment: { Variables: { A: '1', POSSUM_HANDLER: 'app.h' } },
+      EphemeralStorage: { Size: 900 },
+    });
+    expect(template).toEqual(copy);
+  });
+});
