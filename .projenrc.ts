@@ -112,6 +112,16 @@ project.addTask('bench:bundle', {
   ],
 });
 
+project.addTask('bench:sam', {
+  description: 'possum vs sam build (bench/README.md; needs PyPI)',
+  steps: [
+    { spawn: 'compile' },
+    { spawn: 'install-tools' },
+    { exec: '[ -x bench/out/sam-venv/bin/sam ] || (python3 -m venv bench/out/sam-venv && bench/out/sam-venv/bin/pip install --quiet aws-sam-cli)' },
+    { exec: 'ts-node --project test/tsconfig.json bench/sam-bench.ts' },
+  ],
+});
+
 project.addTask('synth-example', {
   description: 'Synthesize the example app under examples/ with the real engine',
   steps: [
