@@ -17,24 +17,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildZipSync } from '../src/private/zip/run-sync';
+import { BENCH_FUNCTIONS } from './functions';
 
 const OUT = path.join(__dirname, 'out', 'bundle');
 const LIB = path.join(__dirname, '..', 'lib');
 const CDK_LIB = path.dirname(require.resolve('aws-cdk-lib/package.json'));
 
-/** Ten functions' requirements: real, commonly used, mixed pure and binary. */
-const FUNCTIONS: string[][] = [
-  ['requests==2.32.3'],
-  ['pydantic==2.11.7'],
-  ['PyYAML==6.0.2', 'Jinja2==3.1.6'],
-  ['attrs==24.2.0', 'python-dateutil==2.9.0.post0'],
-  ['orjson==3.10.18'],
-  ['numpy==2.2.6'],
-  ['structlog==25.4.0', 'requests==2.32.3'],
-  ['cryptography==45.0.4'],
-  ['aws-lambda-powertools==3.15.1'],
-  ['httpx==0.28.1'],
-];
 const BIG_FUNCTION = ['scipy==1.15.3', 'numpy==2.2.6'];
 
 function writeFunction(dir: string, requirements: string[]) {
@@ -75,8 +63,8 @@ function median(xs: number[]): number {
 function main() {
   fs.rmSync(OUT, { recursive: true, force: true });
   const cacheDir = path.join(OUT, 'cache');
-  const possumDirs = FUNCTIONS.map((_reqs, i) => path.join(OUT, 'possum', `fn${i}`));
-  FUNCTIONS.forEach((reqs, i) => writeFunction(possumDirs[i], reqs));
+  const possumDirs = BENCH_FUNCTIONS.map((_reqs, i) => path.join(OUT, 'possum', `fn${i}`));
+  BENCH_FUNCTIONS.forEach((reqs, i) => writeFunction(possumDirs[i], reqs));
   const possumApp = path.join(OUT, 'possum-app.js');
   fs.writeFileSync(possumApp, appSource('possum', possumDirs, cacheDir));
 
@@ -130,7 +118,7 @@ function main() {
 
   const result = {
     date: new Date().toISOString(),
-    functions: FUNCTIONS.length,
+    functions: BENCH_FUNCTIONS.length,
     app: {
       plain: { cold: plainCold, warm: median(plainWarm), handler: plainHandler },
       possum: { cold, warm: median(warm), handler },

@@ -7,6 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { parseOrExit, runCli, UsageError } from './cli-runner';
 import { importNameOf, readProjectName } from '../private/pyproject';
 import { buildZip, describeLargest, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from '../private/zip/engine';
 
@@ -30,8 +31,6 @@ When the package would unzip past the threshold, the zip holds a loader in the p
 top-level package and the real tree as an inner zip that is unpacked to /tmp on the
 first cold start, so the handler string stays the same.`;
 
-/** A mistake in how the command was called: exit code 2 and the usage. */
-class UsageError extends Error {}
 
 interface Args {
   readonly venv: string;
@@ -138,18 +137,8 @@ function projectPackage(sitePackages: string, projectName: string): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let args: Args | 'help';
-  try {
-    args = parseArgs(argv);
-  } catch (e: any) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`package-python-function: error: ${e.message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (args === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
+  const args = parseOrExit('package-python-function', USAGE, () => parseArgs(argv));
+  if (typeof args === 'number') return args;
   try {
     const projectName = readProjectName(args.project);
     const sitePackages = findSitePackages(args.venv);
@@ -186,9 +175,4 @@ function summary(r: ZipReport): string {
     `package-python-function: largest: ${describeLargest(r.largest)}\n`;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(code => { process.exitCode = code; }, e => {
-    process.stderr.write(`package-python-function: internal error: ${e?.stack ?? e}\n`);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) runCli('package-python-function', main);

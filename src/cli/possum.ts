@@ -5,14 +5,19 @@
  *
  *   possum S3_BUCKET[/PREFIX] [-t template.yaml] [-o output.yaml] [-p profile] [-c] [--endpoint-url URL] [--region R]
  */
+import { spawn } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import * as YAML from 'yaml';
 import { PythonPipfileBundlingOptions } from '../bundling-options';
+import { parseOrExit, runCli, UsageError } from './cli-runner';
 import { bundleRequest } from '../private/bundle-request';
-import { buildBundle, planBundle } from '../private/bundler';
+import { BundleJob, BundleJobResult } from '../private/bundle-worker';
+import { BundlePlan, BundleRequest, buildBundle, cachedReport, planBundle } from '../private/bundler';
+import { cacheRoot, CACHE_FORMAT } from '../private/cache';
 import { nestedEphemeralStorageMb } from '../private/ephemeral-storage';
 import { PackagedResource, planSamPackaging } from '../private/sam/plan';
 import { deploymentTemplate, UploadedCode } from '../private/sam/rewrite';
@@ -40,7 +45,6 @@ Zips are content-addressed: an unchanged function is neither rebuilt nor uploade
 
 Progress goes to stderr. On any failure nothing is written to the output.`;
 
-class UsageError extends Error {}
 
 interface Args {
   readonly bucket: string;
@@ -115,18 +119,8 @@ interface Built {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let args: Args | 'help';
-  try {
-    args = parseArgs(argv);
-  } catch (e: any) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`possum: error: ${e.message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (args === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
+  const args = parseOrExit('possum', USAGE, () => parseArgs(argv));
+  if (typeof args === 'number') return args;
   if (args.profile) process.env.AWS_PROFILE = args.profile;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'possum-'));
   try {
@@ -141,8 +135,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       extraIndexUrls: args.extraIndexUrls,
       findLinks: args.findLinks,
     };
-    const built = buildAll(planned, templateFile, options, scratch);
-    const s3 = new S3Client({
+    const built = await buildAll(planned, templateFile, options, scratch);
+    // The SDK loads only when some object is not known to be in S3 already.
+    let client: S3Client | undefined;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const s3 = () => client ??= new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({
       region: args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
       endpoint: args.endpointUrl,
       forcePathStyle: args.endpointUrl !== undefined,
@@ -185,51 +182,137 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** Builds every planned resource (layers first, so functions can count them against the limit). */
-function buildAll(planned: PackagedResource[], templateFile: string, options: PythonPipfileBundlingOptions, scratch: string): Map<string, Built> {
+/**
+ * Builds every planned resource: layers first (functions count them against the limit),
+ * each group's distinct bundles concurrently in child processes.
+ */
+async function buildAll(planned: PackagedResource[], templateFile: string, options: PythonPipfileBundlingOptions,
+  scratch: string): Promise<Map<string, Built>> {
   const built = new Map<string, Built>();
-  const byKey = new Map<string, Built>();
   const layerBytes = new Map<string, number>();
   const isLayer = (r: PackagedResource) => r.type === 'AWS::Serverless::LayerVersion';
-  for (const resource of [...planned].sort((a, b) => Number(isLayer(b)) - Number(isLayer(a)))) {
-    const plan = planBundle(bundleRequest({
-      label: `${path.basename(templateFile)}: ${resource.logicalId}`,
-      entry: resource.folder,
-      runtime: resource.runtime,
-      architectures: resource.architectures,
-      options,
-      includeCode: !isLayer(resource),
-      dependencyPrefix: isLayer(resource) ? 'python' : '',
-      loader: isLayer(resource) ? undefined : { kind: 'handler' },
-      limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES - resource.layerRefs.reduce((s, ref) => s + (layerBytes.get(ref) ?? 0), 0),
-    }));
-    let result = byKey.get(plan.bundleKey);
-    if (!result) {
-      const zip = path.join(scratch, `${plan.bundleKey}.zip`);
-      result = { zip, report: buildBundle(plan, zip) };
-      byKey.set(plan.bundleKey, result);
+  for (const group of [planned.filter(isLayer), planned.filter(r => !isLayer(r))]) {
+    const jobs = new Map<string, { request: BundleRequest; plan: BundlePlan; resources: PackagedResource[] }>();
+    for (const resource of group) {
+      const request = bundleRequest({
+        label: `${path.basename(templateFile)}: ${resource.logicalId}`,
+        entry: resource.folder,
+        runtime: resource.runtime,
+        architectures: resource.architectures,
+        options,
+        includeCode: !isLayer(resource),
+        dependencyPrefix: isLayer(resource) ? 'python' : '',
+        loader: isLayer(resource) ? undefined : { kind: 'handler' },
+        limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES - resource.layerRefs.reduce((s, ref) => s + (layerBytes.get(ref) ?? 0), 0),
+      });
+      const plan = planBundle(request);
+      const key = plan.bundleKey;
+      const job = jobs.get(key) ?? { request, plan, resources: [] };
+      job.resources.push(resource);
+      jobs.set(key, job);
     }
-    built.set(resource.logicalId, result);
-    if (isLayer(resource)) layerBytes.set(resource.logicalId, result.report.unzippedBytes);
+    const results = await inParallel([...jobs.entries()], CONCURRENCY, async ([key, job]) => {
+      const zip = path.join(scratch, `${key}.zip`);
+      // A bundle already in the cache is only copied out: no child process for that.
+      const report = cachedReport(job.plan) ? buildBundle(job.plan, zip) : await buildInChild({ request: job.request, output: zip });
+      return { job, built: { zip, report } };
+    });
+    for (const { job, built: result } of results) {
+      for (const resource of job.resources) {
+        built.set(resource.logicalId, result);
+        if (isLayer(resource)) layerBytes.set(resource.logicalId, result.report.unzippedBytes);
+      }
+    }
   }
   return built;
 }
 
+/** Bundles built at once: enough to overlap downloads, few enough for a small machine. */
+const CONCURRENCY = Math.max(2, Math.min(4, os.cpus().length * 2));
+
+function buildInChild(job: BundleJob): Promise<ZipReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, '..', 'private', 'bundle-worker.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', d => { out += d; });
+    child.on('error', reject);
+    child.on('close', code => {
+      let result: BundleJobResult;
+      try {
+        result = JSON.parse(out.trim().split('\n').pop() ?? '');
+      } catch {
+        reject(new Error(`${job.request.label}: the bundler exited with code ${code} without a result.`));
+        return;
+      }
+      if (result.ok && result.report) resolve(result.report);
+      else reject(new Error(result.error ?? `${job.request.label}: the bundler failed.`));
+    });
+    child.stdin.end(JSON.stringify(job));
+  });
+}
+
+/** Maps with at most `limit` calls in flight, keeping the input order in the result. */
+async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+/**
+ * Objects this machine has put (or found) in S3, by endpoint, bucket and content-addressed
+ * key, as the original Possum kept hashes in ~/.possum: a warm run needs no S3 round trip.
+ * `--clean` ignores and renews them (say, after objects were deleted from the bucket).
+ */
+class UploadRecords {
+  private readonly dir = path.join(cacheRoot(), CACHE_FORMAT, 'uploads');
+
+  public has(where: string): boolean {
+    return fs.existsSync(this.file(where));
+  }
+
+  public add(where: string) {
+    fs.mkdirSync(this.dir, { recursive: true });
+    fs.writeFileSync(this.file(where), where + '\n');
+  }
+
+  private file(where: string): string {
+    return path.join(this.dir, crypto.createHash('sha256').update(where).digest('hex'));
+  }
+}
+
 /** Uploads unless the object is already there (content-addressed); true when it uploaded. */
-async function upload(s3: S3Client, bucket: string, key: string, zip: string, force: boolean, endpoint?: string): Promise<boolean> {
+async function upload(s3: () => S3Client, bucket: string, key: string, zip: string, force: boolean, endpoint?: string): Promise<boolean> {
   const where = `s3://${bucket}/${key}${endpoint ? ` at ${endpoint}` : ''}`;
+  const records = new UploadRecords();
+  if (!force && records.has(where)) {
+    process.stderr.write(`possum: ${where} was uploaded before, not uploaded again\n`);
+    return false;
+  }
   try {
     if (!force) {
       try {
-        await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { HeadObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+        await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        records.add(where);
         process.stderr.write(`possum: ${where} is already there, not uploaded again\n`);
         return false;
       } catch (e: any) {
         if (e?.$metadata?.httpStatusCode !== 404 && e?.name !== 'NotFound') throw e;
       }
     }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PutObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
     const body = fs.readFileSync(zip);
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: 'application/zip' }));
+    await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: 'application/zip' }));
+    records.add(where);
     process.stderr.write(`possum: uploaded ${where} (${body.length} bytes)\n`);
     return true;
   } catch (e: any) {
@@ -244,9 +327,4 @@ function ephemeralRequest(template: any, resource: PackagedResource): number | u
   return typeof own === 'number' ? own : undefined;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(code => { process.exitCode = code; }, e => {
-    process.stderr.write(`possum: internal error: ${e?.stack ?? e}\n`);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) runCli('possum', main);

@@ -1,54 +1,33 @@
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import * as YAML from 'yaml';
 import { deploymentTemplate } from '../../src/private/sam/rewrite';
 import { REPO_ROOT, run, tempDir, writeTree } from '../helpers/run';
+import { freePort, MotoS3 } from '../helpers/s3';
 import { buildWheelhouse, LocalIndex } from '../helpers/wheelhouse';
 import { inspectZip } from '../helpers/zip-inspect';
 
 const POSSUM = path.join(REPO_ROOT, 'lib', 'cli', 'possum.js');
-const MOTO = path.join(REPO_ROOT, '.tools', 'bin', 'moto_server');
-const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };
+const CREDENTIALS = MotoS3.ENV;
 
 let index: LocalIndex;
 let work: string;
-let moto: ChildProcess;
+let moto: MotoS3;
 let endpoint: string;
 let s3: S3Client;
 
-async function freePort(): Promise<number> {
-  return new Promise(resolve => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   work = tempDir('possum');
   index = await LocalIndex.start(buildWheelhouse(work));
-  const port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
-  moto = spawn(MOTO, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  s3 = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  for (let i = 0; ; i++) {
-    try {
-      await s3.send(new CreateBucketCommand({ Bucket: 'deploy-bucket' }));
-      break;
-    } catch (e) {
-      if (i > 100) throw e;
-      await new Promise(r => setTimeout(r, 100));
-    }
-  }
+  moto = await MotoS3.start('deploy-bucket');
+  endpoint = moto.endpoint;
+  s3 = moto.client;
 });
 afterAll(() => {
   index?.stop();
-  moto?.kill();
-  s3?.destroy();
+  moto?.stop();
 });
 
 function samApp(): string {
@@ -118,11 +97,20 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     const after = await s3.send(new HeadObjectCommand({ Bucket: 'deploy-bucket', Key: keys[0] }));
     expect(after.LastModified).toEqual(before.LastModified);
 
+    // Uploads are remembered locally (as the original Possum did in ~/.possum): an object
+    // deleted behind possum's back is only put back by --clean.
+    await s3.send(new DeleteObjectCommand({ Bucket: 'deploy-bucket', Key: keys[0] }));
+    const remembered = possum(['deploy-bucket/apps/demo', '-t', template, '--endpoint-url', endpoint]);
+    expect(remembered.stderr).toContain('was uploaded before, not uploaded again');
+    expect(remembered.stderr).toContain('0 uploaded');
+
     const clean = possum(['deploy-bucket/apps/demo', '-t', template, '--endpoint-url', endpoint, '-c']);
     expect(clean.status).toBe(0);
     expect(clean.stderr).toContain('installing');
     expect(clean.stderr).toContain('2 uploaded');
     expect(YAML.parse(clean.stdout)).toEqual(out); // rebuilt byte for byte
+    const restored = await s3.send(new HeadObjectCommand({ Bucket: 'deploy-bucket', Key: keys[0] }));
+    expect(restored.ContentLength).toBeGreaterThan(0);
   });
 
   test('a server that does not answer is a clear error, and no output template is written', async () => {

@@ -2,18 +2,11 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { run, tempDir, writeTree } from '../helpers/run';
-import { buildWheelhouse, LocalIndex } from '../helpers/wheelhouse';
+import { useLocalIndex } from '../helpers/wheelhouse';
 
 const APP = path.join(__dirname, '..', 'fixtures', 'one-function-app.js');
 
-let index: LocalIndex;
-let work: string;
-
-beforeAll(async () => {
-  work = tempDir('cache');
-  index = await LocalIndex.start(buildWheelhouse(work));
-});
-afterAll(() => index?.stop());
+const local = useLocalIndex('cache');
 
 interface SynthRun {
   readonly assetKey: string;
@@ -25,7 +18,7 @@ interface SynthRun {
 }
 
 function env(entry: string, outdir: string, cache: string): NodeJS.ProcessEnv {
-  return { ...process.env, FN_ENTRY: entry, FN_OUTDIR: outdir, FN_CACHE: cache, FN_INDEX_URL: index.url() };
+  return { ...process.env, FN_ENTRY: entry, FN_OUTDIR: outdir, FN_CACHE: cache, FN_INDEX_URL: local.index.url() };
 }
 
 function parse(stdout: string, stderr: string, status: number | null): SynthRun {

@@ -5,19 +5,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { PythonPipfileFunction } from '../../src';
 import { REPO_ROOT, tempDir, unzipWithPython, writeTree } from '../helpers/run';
 import { RuntimeApi } from '../helpers/runtime-api';
-import { buildWheelhouse, LocalIndex } from '../helpers/wheelhouse';
+import { useLocalIndex } from '../helpers/wheelhouse';
 
 /** The tools venv's Python: 3.11 with awslambdaric from PyPI, matching the python3.11 runtime. */
 const TOOLS_PYTHON = path.join(REPO_ROOT, '.tools', 'bin', 'python');
 
-let index: LocalIndex;
-let work: string;
-
-beforeAll(async () => {
-  work = tempDir('lambda-rt');
-  index = await LocalIndex.start(buildWheelhouse(work));
-});
-afterAll(() => index?.stop());
+const local = useLocalIndex('lambda-rt');
 
 /** Synthesizes a python3.11 x86_64 function and lays its bundle out as Lambda does in /var/task. */
 function deploy(label: string, nestedThresholdBytes?: number) {
@@ -38,7 +31,7 @@ function deploy(label: string, nestedThresholdBytes?: number) {
   new PythonPipfileFunction(stack, 'Fn', {
     entry,
     runtime: lambda.Runtime.PYTHON_3_11,
-    bundling: { indexUrl: index.url(), cacheDir: path.join(work, 'cache'), nestedThresholdBytes },
+    bundling: { indexUrl: local.index.url(), cacheDir: path.join(local.work, 'cache'), nestedThresholdBytes },
   });
   const assembly = app.synth();
   const props = (Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0] as any).Properties;

@@ -1,23 +1,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO_ROOT, run, tempDir, writeTree } from '../helpers/run';
-import { buildWheelhouse, LocalIndex } from '../helpers/wheelhouse';
+import { REPO_ROOT, run, writeTree } from '../helpers/run';
+import { useLocalIndex } from '../helpers/wheelhouse';
 
 const CDK = path.join(REPO_ROOT, 'node_modules', '.bin', 'cdk');
 const CFN_LINT = path.join(REPO_ROOT, '.tools', 'bin', 'cfn-lint');
 const APP = path.join(REPO_ROOT, 'test', 'fixtures', 'sam-app.js');
 
-let index: LocalIndex;
-let work: string;
-
-beforeAll(async () => {
-  work = tempDir('sam-e2e');
-  index = await LocalIndex.start(buildWheelhouse(work));
-});
-afterAll(() => index?.stop());
+const local = useLocalIndex('sam-e2e');
 
 test('cdk synth of a SAM app through SamTemplatePackager; cfn-lint (with the SAM transform) accepts it', () => {
-  const dir = path.join(work, 'sam');
+  const dir = path.join(local.work, 'sam');
   writeTree(dir, {
     'template.yaml': [
       "AWSTemplateFormatVersion: '2010-09-09'",
@@ -36,10 +29,10 @@ test('cdk synth of a SAM app through SamTemplatePackager; cfn-lint (with the SAM
     'src/requirements.txt': 'greeting==1.0\n',
     'layer/requirements.txt': 'withdeps==1.0\n',
   });
-  const outdir = path.join(work, 'cdk.out');
+  const outdir = path.join(local.work, 'cdk.out');
   const r = run(CDK, ['synth', '--app', `node ${APP}`, '--output', outdir, '--no-notices', '--quiet'], {
-    cwd: work,
-    env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', SAM_TEMPLATE: path.join(dir, 'template.yaml'), SAM_CACHE: path.join(work, 'cache'), SAM_INDEX_URL: index.url() },
+    cwd: local.work,
+    env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', SAM_TEMPLATE: path.join(dir, 'template.yaml'), SAM_CACHE: path.join(local.work, 'cache'), SAM_INDEX_URL: local.index.url() },
     timeoutMs: 600_000,
   });
   expect(r.stderr).not.toMatch(/docker/i);

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeWheel, PYTHON, writeTree } from './run';
+import { makeWheel, PYTHON, tempDir, writeTree } from './run';
 
 /**
  * Wheels the tests build themselves, so the suite runs offline:
@@ -106,4 +106,31 @@ export class LocalIndex {
   public stop() {
     this.child.kill();
   }
+}
+
+/** The wheelhouse and its index for one test file: built before its tests, stopped after. */
+export interface LocalIndexFixture {
+  /** A temporary folder of the test file's own (holds the wheels). */
+  readonly work: string;
+  readonly house: Wheelhouse;
+  readonly index: LocalIndex;
+}
+
+export function useLocalIndex(label: string): LocalIndexFixture {
+  let state: LocalIndexFixture | undefined;
+  beforeAll(async () => {
+    const work = tempDir(label);
+    const house = buildWheelhouse(work);
+    state = { work, house, index: await LocalIndex.start(house) };
+  });
+  afterAll(() => state?.index.stop());
+  const get = () => {
+    if (!state) throw new Error('useLocalIndex: the fixture is only ready inside tests');
+    return state;
+  };
+  return {
+    get work() { return get().work; },
+    get house() { return get().house; },
+    get index() { return get().index; },
+  };
 }

@@ -4,17 +4,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as sam from 'aws-cdk-lib/aws-sam';
 import { SamTemplatePackager, SamTemplatePackagerProps } from '../../src';
 import { tempDir, writeTree } from '../helpers/run';
-import { buildWheelhouse, LocalIndex } from '../helpers/wheelhouse';
+import { useLocalIndex } from '../helpers/wheelhouse';
 import { inspectZip } from '../helpers/zip-inspect';
 
-let index: LocalIndex;
-let work: string;
-
-beforeAll(async () => {
-  work = tempDir('sam');
-  index = await LocalIndex.start(buildWheelhouse(work));
-});
-afterAll(() => index?.stop());
+const local = useLocalIndex('sam');
 
 const APP_TEMPLATE = `
 AWSTemplateFormatVersion: '2010-09-09'
@@ -100,7 +93,7 @@ function synth(props: Omit<SamTemplatePackagerProps, 'bundling'> & { nestedThres
   const stack = new cdk.Stack(app, 'S');
   const packager = new SamTemplatePackager(stack, 'App', {
     ...props,
-    bundling: { indexUrl: index.url(), cacheDir: path.join(work, 'cache'), nestedThresholdBytes: props.nestedThresholdBytes },
+    bundling: { indexUrl: local.index.url(), cacheDir: path.join(local.work, 'cache'), nestedThresholdBytes: props.nestedThresholdBytes },
   });
   const assembly = app.synth();
   const template = Template.fromStack(stack);
