@@ -15,6 +15,9 @@ export async function freePort(): Promise<number> {
 
 /** moto's S3-compatible server on 127.0.0.1 (from .tools/), with one bucket made. */
 export class MotoS3 {
+  /** Credentials moto accepts, for child processes. */
+  public static readonly ENV = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };
+
   public static async start(bucket: string): Promise<MotoS3> {
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
@@ -34,9 +37,6 @@ export class MotoS3 {
     }
     return new MotoS3(server, endpoint, client);
   }
-
-  /** Credentials moto accepts, for child processes. */
-  public static readonly ENV = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };
 
   private constructor(private readonly server: ChildProcess, public readonly endpoint: string, public readonly client: S3Client) {}
 
