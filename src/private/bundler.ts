@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BuildCache, treeDigest } from './cache';
+import { BuildCache, CACHE_FORMAT, treeDigest } from './cache';
 import { DependencySpec } from './python/dependency-spec';
 import { InstallerSettings, installDependencies, installerVersion, redactUrl } from './python/installer';
 import { readDependencies } from './python/manifest';
@@ -77,7 +77,7 @@ export function planBundle(request: BundleRequest): BundlePlan {
       inputs: dependencies.inputFiles.map(f => [path.relative(request.entry, f), sha256(fs.readFileSync(f))]),
       installer: {
         tool: request.installer.tool,
-        version: installerVersion(request.installer),
+        version: installerVersion(request.installer, path.join(request.cacheRoot, CACHE_FORMAT)),
         buildFromSource: request.installer.buildFromSource,
         // Credentials never enter a key: the same index with a rotated token is the same index.
         indexUrl: request.installer.indexUrl && redactUrl(request.installer.indexUrl),

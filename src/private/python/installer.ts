@@ -57,15 +57,35 @@ export function scrub(text: string, secrets: readonly string[]): string {
 
 const memoVersions = new Map<string, string>();
 
-/** `pip 24.0` / `uv 0.5.1`: part of the cache key, asked once per process. */
-export function installerVersion(settings: InstallerSettings): string {
-  // PATH decides which python3 or uv runs.
-  const key = `${settings.tool}:${settings.python}:${process.env.PATH}`;
+/** A version asked of the installer, with the files whose change would change it. */
+interface RememberedVersion {
+  readonly version: string;
+  /** Paths and their mtimes when the version was asked. */
+  readonly probes: Array<[string, number]>;
+}
+
+/**
+ * `pip 24.0` / `uv 0.5.1`: part of the cache key. Asked once per process, and remembered
+ * on disk in `memoDir` while the interpreter, pip's package folder and site-packages (or
+ * the uv binary) keep their mtimes: installing or upgrading pip changes them.
+ */
+export function installerVersion(settings: InstallerSettings, memoDir?: string): string {
+  // PATH (and pyenv/venv selection) decides which python3 or uv runs.
+  const key = JSON.stringify([settings.tool, settings.python, process.env.PATH, process.env.VIRTUAL_ENV,
+    process.env.PYENV_VERSION, settings.tool === 'pip' ? process.cwd() : '']);
   const known = memoVersions.get(key);
   if (known) return known;
+  const memoFile = memoDir && path.join(memoDir, 'installer-versions.json');
+  const remembered = memoFile ? readMemo(memoFile)[key] : undefined;
+  if (remembered && remembered.probes.every(([p, mtime]) => mtimeOf(p) === mtime)) {
+    memoVersions.set(key, remembered.version);
+    return remembered.version;
+  }
   // `-m pip --version` loads all of pip (about 1 s); pip's __init__ holds just the version.
+  const probeScript = 'import os, sys, pip; d = os.path.dirname(pip.__file__); '
+    + 'print(pip.__version__); print(os.path.realpath(sys.executable)); print(d); print(os.path.dirname(d))';
   const r = settings.tool === 'pip'
-    ? spawnSync(settings.python, ['-I', '-c', 'import pip; print(pip.__version__)'], { encoding: 'utf8', env: process.env })
+    ? spawnSync(settings.python, ['-I', '-c', probeScript], { encoding: 'utf8', env: process.env })
     : spawnSync('uv', ['--version'], { encoding: 'utf8', env: process.env });
   if (r.error || r.status !== 0) {
     const what = settings.tool === 'pip' ? `${settings.python} -m pip` : 'uv';
@@ -74,9 +94,51 @@ export function installerVersion(settings: InstallerSettings): string {
       : 'Install uv (pip install uv) so that "uv" is on PATH, or use Installer.pip().';
     throw new Error(`${what} is not available (${r.error?.message ?? r.stderr.trim()}). ${fix}`);
   }
-  const version = `${settings.tool} ${(r.stdout.match(/\d+\.\d+(\.\d+)?/) ?? ['?'])[0]}`;
+  const lines = r.stdout.trim().split('\n');
+  const version = `${settings.tool} ${(lines[0].match(/\d+\.\d+(\.\d+)?/) ?? ['?'])[0]}`;
   memoVersions.set(key, version);
+  const probePaths = settings.tool === 'pip' ? lines.slice(1) : [whichOnPath('uv')].filter((p): p is string => !!p);
+  if (memoFile && probePaths.length > 0) {
+    const probes = probePaths.map(p => [p, mtimeOf(p)] as [string, number]).filter(([, m]) => m >= 0);
+    writeMemo(memoFile, key, { version, probes });
+  }
   return version;
+}
+
+function mtimeOf(file: string): number {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+function whichOnPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, command);
+    if (dir && fs.existsSync(candidate)) return fs.realpathSync(candidate);
+  }
+  return undefined;
+}
+
+function readMemo(file: string): Record<string, RememberedVersion> {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/** Rewrites the memo through a temp file and a rename, so concurrent synths never read half of it. */
+function writeMemo(file: string, key: string, value: RememberedVersion) {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ ...readMemo(file), [key]: value }));
+    fs.renameSync(tmp, file);
+  } catch {
+    // Only an optimisation: the version is asked again next time.
+  }
 }
 
 /**
