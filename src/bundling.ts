@@ -80,11 +80,6 @@ export class PythonPipfileBundling implements cdk.BundlingOptions {
     return { bundleKey: this.plan.bundleKey };
   }
 
-  /** The asset hash. */
-  public get bundleKey(): string {
-    return this.plan.bundleKey;
-  }
-
   /** Adds the manifest's soft problems (an out-of-date lock, ...) as warnings on `scope`. */
   public addWarnings(scope: Construct) {
     for (const w of this.plan.dependencies.warnings) cdk.Annotations.of(scope).addWarningV2(w.id, w.message);

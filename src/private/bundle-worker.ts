@@ -4,6 +4,7 @@
  * CLI build several bundles at once (installs wait on the network more than the CPU).
  */
 import { BundleRequest, buildBundle, planBundle } from './bundler';
+import { answerJsonJob } from './json-job';
 import { ZipReport } from './zip/engine';
 
 export interface BundleJob {
@@ -18,17 +19,4 @@ export interface BundleJobResult {
   readonly error?: string;
 }
 
-async function main() {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  let result: BundleJobResult;
-  try {
-    const job = JSON.parse(Buffer.concat(chunks).toString('utf8')) as BundleJob;
-    result = { ok: true, report: buildBundle(planBundle(job.request), job.output) };
-  } catch (e: any) {
-    result = { ok: false, error: e?.message ?? String(e) };
-  }
-  process.stdout.write(JSON.stringify(result) + '\n');
-}
-
-void main();
+void answerJsonJob((job: BundleJob) => ({ report: buildBundle(planBundle(job.request), job.output) }));

@@ -7,6 +7,7 @@
  */
 import * as fs from 'fs';
 import { buildZip, ZipPlan } from './engine';
+import { answerJsonJob } from '../json-job';
 
 export interface WorkerResult {
   readonly ok: boolean;
@@ -14,20 +15,6 @@ export interface WorkerResult {
   readonly error?: string;
   /** Peak resident memory of this process. */
   readonly maxRssBytes: number;
-}
-
-async function main() {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  let result: WorkerResult;
-  try {
-    const plan = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ZipPlan;
-    const report = await buildZip(plan);
-    result = { ok: true, report, maxRssBytes: peakRssBytes() };
-  } catch (e: any) {
-    result = { ok: false, error: e?.message ?? String(e), maxRssBytes: peakRssBytes() };
-  }
-  process.stdout.write(JSON.stringify(result) + '\n');
 }
 
 /**
@@ -45,4 +32,4 @@ function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-void main();
+void answerJsonJob((plan: ZipPlan) => buildZip(plan).then(report => ({ report })), () => ({ maxRssBytes: peakRssBytes() }));
