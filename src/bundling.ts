@@ -105,8 +105,8 @@ export class PythonPipfileBundling implements cdk.BundlingOptions {
    */
   public report(): ZipReport {
     if (this.built) return this.built;
-    const cached = cachedReport(this.plan);
-    if (cached) return cached;
+    this.built = cachedReport(this.plan);
+    if (this.built) return this.built;
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'possum-report-'));
     try {
       this.built = buildBundle(this.plan, path.join(scratch, 'bundle.zip'));

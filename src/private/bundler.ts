@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BuildCache, CACHE_FORMAT, treeDigest } from './cache';
+import { BuildCache, CACHE_FORMAT, sha256File, treeDigest } from './cache';
 import { DependencySpec } from './python/dependency-spec';
 import { InstallerSettings, installDependencies, installerVersion, redactUrl } from './python/installer';
 import { readDependencies } from './python/manifest';
@@ -74,7 +74,7 @@ export function planBundle(request: BundleRequest): BundlePlan {
       format: BUNDLE_FORMAT,
       library: libraryVersion(),
       kind: dependencies.kind,
-      inputs: dependencies.inputFiles.map(f => [path.relative(request.entry, f), sha256(fs.readFileSync(f))]),
+      inputs: dependencies.inputFiles.map(f => [path.relative(request.entry, f), sha256File(f)]),
       installer: {
         tool: request.installer.tool,
         version: installerVersion(request.installer, path.join(request.cacheRoot, CACHE_FORMAT)),
@@ -162,8 +162,8 @@ export function buildBundle(plan: BundlePlan, outputZip: string): ZipReport {
       cache.abandon(tmpZip);
       throw new Error(`${label}: ${e.message}`);
     }
-    const { output: _ignored, ...portable } = report;
-    const committed = cache.commitZip(plan.bundleKey, tmpZip, { ...portable, output: '' } as ZipReport);
+    // The cached report must not name this build's temporary path.
+    const committed = cache.commitZip(plan.bundleKey, tmpZip, { ...report, output: '' });
     process.stderr.write(`possum-cdk: ${label}: bundled ${report.files} files, ${report.unzippedBytes} bytes unzipped${report.nested ? ' (nested zip)' : ''}\n`);
     return deliver(committed.zipFile, committed.report);
   });
@@ -192,7 +192,10 @@ function dependencyTree(plan: BundlePlan, cache: BuildCache): string {
 
 function install(plan: BundlePlan, target: PythonTarget, key: string, cache: BuildCache): string {
   const request = plan.request;
-  const work = fs.mkdtempSync(path.join(cache.root, 'install-'));
+  // Beside the cache's other scratch folders, so a killed install leaves nothing at the root.
+  const scratch = path.join(cache.root, CACHE_FORMAT, 'tmp');
+  fs.mkdirSync(scratch, { recursive: true });
+  const work = fs.mkdtempSync(path.join(scratch, 'install-'));
   const tree = path.join(work, 'tree');
   try {
     runHooks(request.hooks?.beforeInstall(request.entry, tree) ?? [], request.entry, request.label, 'beforeInstall');
@@ -217,7 +220,7 @@ function runHooks(commands: readonly string[], cwd: string, label: string, which
 function codeFingerprint(entry: string, excludes: readonly string[]): string {
   const hash = crypto.createHash('sha256');
   for (const f of collectFiles([{ dir: entry, excludes: [...excludes] }], ALWAYS_EXCLUDED)) {
-    hash.update(`${f.zipPath}\0${f.executable ? 'x' : '-'}\0${sha256(fs.readFileSync(f.sourcePath))}\n`);
+    hash.update(`${f.zipPath}\0${f.executable ? 'x' : '-'}\0${sha256File(f.sourcePath)}\n`);
   }
   return hash.digest('hex');
 }
@@ -230,11 +233,7 @@ function findLinksIdentity(location: string): string | string[] {
 }
 
 function keyOf(value: unknown): string {
-  return sha256(Buffer.from(JSON.stringify(value)));
-}
-
-function sha256(data: Buffer): string {
-  return crypto.createHash('sha256').update(data).digest('hex');
+  return crypto.createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }
 
 let version: string | undefined;
