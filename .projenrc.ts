@@ -1,8 +1,12 @@
 import { awscdk, javascript } from 'projen';
 
-// aws-cdk-lib 2.222.0 is the first release whose lambda.Runtime has PYTHON_3_14
-// (3.12 and 3.13 came earlier); see "Minimum aws-cdk-lib" in the README.
-const MIN_CDK_VERSION = '2.222.0';
+// aws-cdk-lib 2.224.0 is the first release whose jsii assembly declares the resource
+// reference interfaces (lambda.ICodeSigningConfigRef, kms.IKeyRef, ...) under
+// aws-cdk-lib.interfaces, where every later release keeps them. Our props extend
+// lambda.FunctionOptions, so Java and Python bindings compiled against an older release
+// fail to compile/import against the aws-cdk-lib that Maven and pip resolve (the newest).
+// It also has Runtime.PYTHON_3_14 (from 2.222.0). See "Minimum aws-cdk-lib" in the README.
+const MIN_CDK_VERSION = '2.224.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'possum-cdk',
@@ -64,7 +68,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '.tools/',
     '__pycache__/',
   ],
-  npmIgnoreOptions: { ignorePatterns: ['/bench/', '/examples/', '/.ci/'] },
+  npmIgnoreOptions: { ignorePatterns: ['/bench/', '/examples/', '/.ci/', '/.tools/', '/.possum-cache/', '/cdk.out/', '/dist/'] },
 });
 
 // Zip headers, DOS timestamps and file modes are bit fields.

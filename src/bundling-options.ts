@@ -37,6 +37,19 @@ export class DefaultExcludes {
 }
 
 /**
+ * When a function's bundle is deployed as a nested zip (a zip inside the zip, unpacked to
+ * /tmp on the first cold start).
+ */
+export enum NestedZip {
+  /** Nested only when the unzipped bundle would reach Lambda's limit (or `nestedThresholdBytes`). */
+  AUTO = 'AUTO',
+  /** Always nested, whatever the size: to try the cold-start path on a small function. */
+  ALWAYS = 'ALWAYS',
+  /** Never nested: a bundle over Lambda's limit is a synth error instead. */
+  NEVER = 'NEVER',
+}
+
+/**
  * How a Python function's dependencies are installed and its bundle is built.
  */
 export interface PythonPipfileBundlingOptions {
@@ -117,6 +130,13 @@ export interface PythonPipfileBundlingOptions {
    * @default - Lambda's 262,144,000-byte limit less the size of the layers possum-cdk built
    */
   readonly nestedThresholdBytes?: number;
+
+  /**
+   * Whether the bundle may, must or must not be a nested zip. Layers are never nested:
+   * `NestedZip.ALWAYS` on a layer is an error.
+   * @default NestedZip.AUTO
+   */
+  readonly nestedZip?: NestedZip;
 
   /**
    * zlib compression level of the bundle, 0 (store) to 9.

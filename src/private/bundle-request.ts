@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { DefaultExcludes, PythonPipfileBundlingOptions } from '../bundling-options';
+import { DefaultExcludes, NestedZip, PythonPipfileBundlingOptions } from '../bundling-options';
 import { BundleRequest } from './bundler';
 import { cacheRoot } from './cache';
 import { pythonTarget } from './python/target';
@@ -36,6 +36,7 @@ export function bundleRequest(input: BundleInput): BundleRequest {
   if (o.nestedThresholdBytes !== undefined && (!Number.isInteger(o.nestedThresholdBytes) || o.nestedThresholdBytes <= 0)) {
     throw new Error(`bundling.nestedThresholdBytes ${o.nestedThresholdBytes} at ${label} must be a positive whole number of bytes.`);
   }
+  const nesting = nestingOf(input, o);
   return {
     label,
     entry,
@@ -59,10 +60,36 @@ export function bundleRequest(input: BundleInput): BundleRequest {
       afterInstall: (i, out) => o.commandHooks!.afterInstall(i, out),
     },
     cacheRoot: cacheRoot(o.cacheDir),
-    loader: input.loader,
-    nestThresholdBytes: o.nestedThresholdBytes ?? (input.loader ? input.limitBytes : undefined),
+    loader: nesting.loader,
+    nestThresholdBytes: nesting.thresholdBytes,
     limitBytes: input.limitBytes,
     level,
     sourceDateEpoch: process.env.SOURCE_DATE_EPOCH,
   };
+}
+
+/** The loader and threshold that `nestedZip` and `nestedThresholdBytes` ask for. */
+function nestingOf(input: BundleInput, o: PythonPipfileBundlingOptions): { loader?: LoaderPlacement; thresholdBytes?: number } {
+  const mode = o.nestedZip ?? NestedZip.AUTO;
+  const where = `bundling.nestedZip NestedZip.${mode} at ${input.label}`;
+  switch (mode) {
+    case NestedZip.AUTO:
+      return { loader: input.loader, thresholdBytes: o.nestedThresholdBytes ?? (input.loader ? input.limitBytes : undefined) };
+    case NestedZip.NEVER:
+      if (o.nestedThresholdBytes !== undefined) {
+        throw new Error(`${where} contradicts bundling.nestedThresholdBytes ${o.nestedThresholdBytes}; set one or the other.`);
+      }
+      return {};
+    case NestedZip.ALWAYS:
+      if (!input.loader) {
+        throw new Error(`${where}: a layer cannot be a nested zip (Lambda unpacks layers itself); remove nestedZip from the layer's bundling.`);
+      }
+      if (o.nestedThresholdBytes !== undefined) {
+        throw new Error(`${where} contradicts bundling.nestedThresholdBytes ${o.nestedThresholdBytes}; set one or the other.`);
+      }
+      // Any size reaches a threshold of 0.
+      return { loader: input.loader, thresholdBytes: 0 };
+    default:
+      throw new Error(`bundling.nestedZip ${String(mode)} at ${input.label} is not a NestedZip; use NestedZip.AUTO, ALWAYS or NEVER.`);
+  }
 }

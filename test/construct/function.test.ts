@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { Installer, PythonPipfileFunction, PythonPipfileFunctionProps, PythonPipfileLayerVersion } from '../../src';
+import { Installer, NestedZip, PythonPipfileFunction, PythonPipfileFunctionProps, PythonPipfileLayerVersion } from '../../src';
 import { python, REPO_ROOT, tempDir, unzipWithPython, writeTree } from '../helpers/run';
 import { buildWheelhouse, LocalIndex, lockHashes, Wheelhouse } from '../helpers/wheelhouse';
 import { inspectZip } from '../helpers/zip-inspect';
@@ -332,6 +332,41 @@ describe('nested bundles', () => {
     expect(zipNames(zip)).toEqual(['_possum_bundle.zip', '_possum_loader.py']);
     expect(invokeBundle(zip, '_possum_loader.handler', { POSSUM_HANDLER: 'index.handler' })).toEqual({ greeting: '1.0' });
     Annotations.fromStack(fn.stack).hasWarning('/S/Fn', Match.stringLikeRegexp('deployed as a nested zip'));
+  });
+
+  test('NestedZip.ALWAYS nests a small function, and it still runs', () => {
+    const dir = functionDir('nested-always', { 'requirements.txt': 'greeting==1.0\n' });
+    const { template, zip, fn } = synthFunction({ entry: dir, bundling: { nestedZip: NestedZip.ALWAYS } });
+    expect(fn.nested).toBe(true);
+    expect(fn.sizeReport.unzippedBytes).toBeLessThan(100_000);
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: '_possum_loader.handler' });
+    expect(zipNames(zip)).toEqual(['_possum_bundle.zip', '_possum_loader.py']);
+    expect(invokeBundle(zip, '_possum_loader.handler', { POSSUM_HANDLER: 'index.handler' })).toEqual({ greeting: '1.0' });
+  });
+
+  test('NestedZip.NEVER: a bundle over the limit is an error naming the size, and nothing is staged or cached', () => {
+    const dir = functionDir('nested-never', {});
+    // A sparse 260 MB file: over Lambda's limit without writing 260 MB to disk.
+    const big = fs.openSync(path.join(dir, 'model.bin'), 'w');
+    fs.ftruncateSync(big, 260 * 1024 * 1024);
+    fs.closeSync(big);
+    const cacheDir = path.join(tempDir('never-cache'), 'cache');
+    const outdir = tempDir('never-out');
+    expect(() => synthFunction({ entry: dir, outdir, cacheDir, bundling: { nestedZip: NestedZip.NEVER } }))
+      .toThrow(/unzips to \d+ bytes, not below Lambda's limit of 262144000 bytes, and nesting is off/);
+    const zips = path.join(cacheDir, 'v1', 'zips');
+    expect(fs.existsSync(zips) ? fs.readdirSync(zips) : []).toEqual([]);
+    expect(fs.readdirSync(outdir).filter(f => f.startsWith('asset.'))).toEqual([]);
+  });
+
+  test('NestedZip choices that contradict themselves are errors naming the construct', () => {
+    const dir = functionDir('nested-contradiction', {});
+    expect(() => synthFunction({ entry: dir, bundling: { nestedZip: NestedZip.NEVER, nestedThresholdBytes: 100 } }))
+      .toThrow('bundling.nestedZip NestedZip.NEVER at S/Fn contradicts bundling.nestedThresholdBytes 100; set one or the other.');
+    const app = new cdk.App({ outdir: tempDir('nested-layer') });
+    const stack = new cdk.Stack(app, 'S');
+    expect(() => new PythonPipfileLayerVersion(stack, 'Layer', { entry: dir, bundling: { nestedZip: NestedZip.ALWAYS } }))
+      .toThrow(/NestedZip.ALWAYS at S\/Layer: a layer cannot be a nested zip/);
   });
 
   test('never lowers the ephemeral storage the user set', () => {
