@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { ephemeralStorageMb, reportSize } from './bundle-wiring';
 import { PythonPipfileBundling } from './bundling';
 import { PythonPipfileBundlingOptions } from './bundling-options';
+import { forCaller } from './private/caller-errors';
 import { LAMBDA_UNZIPPED_LIMIT_BYTES } from './private/zip/engine';
 import { HANDLER_LOADER_HANDLER, REAL_HANDLER_ENV } from './private/zip/nested-loader';
 import { PythonPipfileLayerVersion } from './python-pipfile-layer';
@@ -72,50 +73,54 @@ export class PythonPipfileFunction extends lambda.Function {
   public readonly sizeReport: BundleSizeReport;
 
   constructor(scope: Construct, id: string, props: PythonPipfileFunctionProps) {
-    const runtime = props.runtime ?? lambda.Runtime.PYTHON_3_13;
-    if (runtime.family !== lambda.RuntimeFamily.PYTHON) {
-      throw new Error(`${scope.node.path}/${id}: runtime ${runtime.name} is not a Python runtime; use lambda.Runtime.PYTHON_3_x.`);
-    }
-    const entry = path.resolve(props.entry);
-    if (!fs.existsSync(entry) || !fs.statSync(entry).isDirectory()) {
-      throw new Error(`${scope.node.path}/${id}: entry ${props.entry} is not a folder (resolved to ${entry}); point entry at the function's folder.`);
-    }
-    const index = props.index ?? 'index.py';
-    if (!fs.existsSync(path.join(entry, index))) {
-      throw new Error(`${scope.node.path}/${id}: index ${index} does not exist in ${entry}; set index to the handler module's file.`);
-    }
-    const handler = `${index.replace(/\.py$/, '')}.${props.handler ?? 'handler'}`;
-    const architecture = props.architecture ?? lambda.Architecture.X86_64;
-    const layerBytes = (props.layers ?? [])
-      .map(l => l instanceof PythonPipfileLayerVersion ? l.unzippedBytes : 0)
-      .reduce((a, b) => a + b, 0);
+    try {
+      const runtime = props.runtime ?? lambda.Runtime.PYTHON_3_13;
+      if (runtime.family !== lambda.RuntimeFamily.PYTHON) {
+        throw new Error(`${scope.node.path}/${id}: runtime ${runtime.name} is not a Python runtime; use lambda.Runtime.PYTHON_3_x.`);
+      }
+      const entry = path.resolve(props.entry);
+      if (!fs.existsSync(entry) || !fs.statSync(entry).isDirectory()) {
+        throw new Error(`${scope.node.path}/${id}: entry ${props.entry} is not a folder (resolved to ${entry}); point entry at the function's folder.`);
+      }
+      const index = props.index ?? 'index.py';
+      if (!fs.existsSync(path.join(entry, index))) {
+        throw new Error(`${scope.node.path}/${id}: index ${index} does not exist in ${entry}; set index to the handler module's file.`);
+      }
+      const handler = `${index.replace(/\.py$/, '')}.${props.handler ?? 'handler'}`;
+      const architecture = props.architecture ?? lambda.Architecture.X86_64;
+      const layerBytes = (props.layers ?? [])
+        .map(l => l instanceof PythonPipfileLayerVersion ? l.unzippedBytes : 0)
+        .reduce((a, b) => a + b, 0);
 
-    const { code, bundling } = PythonPipfileBundling.code(`${scope.node.path}/${id}`, {
-      entry,
-      manifest: props.manifest,
-      runtime,
-      architectures: [architecture],
-      options: props.bundling ?? {},
-      includeCode: true,
-      dependencyPrefix: '',
-      loader: { kind: 'handler' },
-      limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES - layerBytes,
-    });
+      const { code, bundling } = PythonPipfileBundling.code(`${scope.node.path}/${id}`, {
+        entry,
+        manifest: props.manifest,
+        runtime,
+        architectures: [architecture],
+        options: props.bundling ?? {},
+        includeCode: true,
+        dependencyPrefix: '',
+        loader: { kind: 'handler' },
+        limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES - layerBytes,
+      });
 
-    super(scope, id, { ...props, runtime, architecture, handler, code });
+      super(scope, id, { ...props, runtime, architecture, handler, code });
 
-    bundling.addWarnings(this);
-    const report = bundling.report();
-    this.unzippedBytes = report.unzippedBytes;
-    this.nested = report.nested;
-    this.sizeReport = bundling.sizeReport();
+      bundling.addWarnings(this);
+      const report = bundling.report();
+      this.unzippedBytes = report.unzippedBytes;
+      this.nested = report.nested;
+      this.sizeReport = bundling.sizeReport();
 
-    if (report.nested) {
-      const cfn = this.node.defaultChild as lambda.CfnFunction;
-      cfn.handler = HANDLER_LOADER_HANDLER;
-      this.addEnvironment(REAL_HANDLER_ENV, handler);
-      cfn.ephemeralStorage = { size: ephemeralStorageMb(this, report, props.ephemeralStorageSize?.toMebibytes()) };
+      if (report.nested) {
+        const cfn = this.node.defaultChild as lambda.CfnFunction;
+        cfn.handler = HANDLER_LOADER_HANDLER;
+        this.addEnvironment(REAL_HANDLER_ENV, handler);
+        cfn.ephemeralStorage = { size: ephemeralStorageMb(this, report, props.ephemeralStorageSize?.toMebibytes()) };
+      }
+      reportSize(this, report, this.sizeReport, layerBytes, props.bundling?.sizeReportFile ?? false);
+    } catch (e) {
+      throw forCaller(e);
     }
-    reportSize(this, report, this.sizeReport, layerBytes, props.bundling?.sizeReportFile ?? false);
   }
 }

@@ -3,6 +3,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { PythonPipfileBundling } from './bundling';
 import { PythonPipfileBundlingOptions } from './bundling-options';
+import { forCaller } from './private/caller-errors';
 import { LAMBDA_UNZIPPED_LIMIT_BYTES } from './private/zip/engine';
 import { BundleSizeReport } from './size-report';
 
@@ -55,29 +56,33 @@ export class PythonPipfileLayerVersion extends lambda.LayerVersion {
   public readonly sizeReport: BundleSizeReport;
 
   constructor(scope: Construct, id: string, props: PythonPipfileLayerVersionProps) {
-    const runtime = props.runtime ?? lambda.Runtime.PYTHON_3_13;
-    const architectures = props.compatibleArchitectures ?? [lambda.Architecture.X86_64];
-    if (architectures.length === 0) {
-      throw new Error(`${scope.node.path}/${id}: compatibleArchitectures is empty; list at least one architecture.`);
+    try {
+      const runtime = props.runtime ?? lambda.Runtime.PYTHON_3_13;
+      const architectures = props.compatibleArchitectures ?? [lambda.Architecture.X86_64];
+      if (architectures.length === 0) {
+        throw new Error(`${scope.node.path}/${id}: compatibleArchitectures is empty; list at least one architecture.`);
+      }
+      const { code, bundling } = PythonPipfileBundling.code(`${scope.node.path}/${id}`, {
+        entry: path.resolve(props.entry),
+        manifest: props.manifest,
+        runtime,
+        architectures,
+        options: props.bundling ?? {},
+        includeCode: false,
+        dependencyPrefix: 'python',
+        limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES,
+      });
+      super(scope, id, {
+        ...props,
+        code,
+        compatibleRuntimes: [runtime],
+        compatibleArchitectures: architectures,
+      });
+      bundling.addWarnings(this);
+      this.sizeReport = bundling.sizeReport();
+      this.unzippedBytes = this.sizeReport.unzippedBytes;
+    } catch (e) {
+      throw forCaller(e);
     }
-    const { code, bundling } = PythonPipfileBundling.code(`${scope.node.path}/${id}`, {
-      entry: path.resolve(props.entry),
-      manifest: props.manifest,
-      runtime,
-      architectures,
-      options: props.bundling ?? {},
-      includeCode: false,
-      dependencyPrefix: 'python',
-      limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES,
-    });
-    super(scope, id, {
-      ...props,
-      code,
-      compatibleRuntimes: [runtime],
-      compatibleArchitectures: architectures,
-    });
-    bundling.addWarnings(this);
-    this.sizeReport = bundling.sizeReport();
-    this.unzippedBytes = this.sizeReport.unzippedBytes;
   }
 }

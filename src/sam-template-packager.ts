@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { ephemeralStorageMb, reportSize } from './bundle-wiring';
 import { PythonPipfileBundling } from './bundling';
 import { PythonPipfileBundlingOptions } from './bundling-options';
+import { forCaller } from './private/caller-errors';
 import { resolvedProperties } from './private/sam/globals';
 import { PackagedResource, planSamPackaging } from './private/sam/plan';
 import { readTemplate } from './private/sam/template';
@@ -50,37 +51,45 @@ export class SamTemplatePackager extends Construct {
 
   constructor(scope: Construct, id: string, props: SamTemplatePackagerProps) {
     super(scope, id);
-    const templateFile = path.resolve(props.templateFile);
-    const parsed = readTemplate(templateFile);
-    claimLogicalIds(this, templateFile, parsed, props.parameters ?? {});
-    const planned = planSamPackaging(parsed, templateFile);
     try {
-      this.template = new cfninc.CfnInclude(this, 'Template', { templateFile, parameters: props.parameters });
-    } catch (e: any) {
-      throw new Error(`${templateFile} could not be included in the stack at ${this.node.path}: ${String(e?.message ?? e).split('\n')[0]}`);
+      const templateFile = path.resolve(props.templateFile);
+      const parsed = readTemplate(templateFile);
+      claimLogicalIds(this, templateFile, parsed, props.parameters ?? {});
+      const planned = planSamPackaging(parsed, templateFile);
+      try {
+        this.template = new cfninc.CfnInclude(this, 'Template', { templateFile, parameters: props.parameters });
+      } catch (e: any) {
+        throw new Error(`${templateFile} could not be included in the stack at ${this.node.path}: ${String(e?.message ?? e).split('\n')[0]}`);
+      }
+      // Layers first, so functions can count the layers' sizes against Lambda's limit.
+      const layerBytes = new Map<string, number>();
+      const ordered = [...planned].sort((a, b) => Number(isLayer(b)) - Number(isLayer(a)));
+      for (const resource of ordered) {
+        const bytes = this.packageResource(resource, parsed, props.bundling ?? {}, layerBytes);
+        if (isLayer(resource)) layerBytes.set(resource.logicalId, bytes);
+      }
+      this.packagedResources = planned.map(r => r.logicalId);
+    } catch (e) {
+      throw forCaller(e);
     }
-    // Layers first, so functions can count the layers' sizes against Lambda's limit.
-    const layerBytes = new Map<string, number>();
-    const ordered = [...planned].sort((a, b) => Number(isLayer(b)) - Number(isLayer(a)));
-    for (const resource of ordered) {
-      const bytes = this.packageResource(resource, parsed, props.bundling ?? {}, layerBytes);
-      if (isLayer(resource)) layerBytes.set(resource.logicalId, bytes);
-    }
-    this.packagedResources = planned.map(r => r.logicalId);
   }
 
   /** The included `AWS::Serverless::Function` with this logical ID. */
   public getFunction(logicalId: string): sam.CfnFunction {
-    const resource = this.template.getResource(logicalId);
+    const resource = this.getResource(logicalId);
     if (!(resource instanceof sam.CfnFunction)) {
-      throw new Error(`${this.node.path}: resource ${logicalId} is a ${resource.cfnResourceType}, not an AWS::Serverless::Function.`);
+      throw forCaller(new Error(`${this.node.path}: resource ${logicalId} is a ${resource.cfnResourceType}, not an AWS::Serverless::Function.`));
     }
     return resource;
   }
 
   /** The included resource with this logical ID. */
   public getResource(logicalId: string): cdk.CfnResource {
-    return this.template.getResource(logicalId);
+    try {
+      return this.template.getResource(logicalId);
+    } catch (e) {
+      throw forCaller(e);
+    }
   }
 
   /** Bundles one resource's folder and points the included resource at the asset; returns its unzipped bytes. */
