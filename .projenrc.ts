@@ -53,8 +53,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jestOptions: {
     jestConfig: {
       testTimeout: 300_000,
-      // The real-PyPI suite runs on its own: `npx projen test:integration`.
-      testPathIgnorePatterns: ['/node_modules/', '/examples/', '/bench/', '/cdk.out/', '/test/integration/'],
+      // The real-PyPI suite and the bindings suite run on their own:
+      // `npx projen test:integration`, `npx projen test:bindings`.
+      testPathIgnorePatterns: ['/node_modules/', '/examples/', '/bench/', '/cdk.out/', '/test/integration/', '/test/bindings/'],
       // Coverage instrumentation slows the large zip trees down for no gain here.
       collectCoverage: false,
     },
@@ -67,6 +68,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '.possum-cache/',
     '.tools/',
     '__pycache__/',
+    'examples/java/target/',
+    'test/bindings/java/target/',
   ],
   npmIgnoreOptions: { ignorePatterns: ['/bench/', '/examples/', '/.ci/', '/.tools/', '/.possum-cache/', '/cdk.out/', '/dist/'] },
 });
@@ -76,6 +79,9 @@ project.eslint?.addOverride({
   files: ['src/private/zip/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
   rules: { 'no-bitwise': 'off' },
 });
+
+// build-tools/ holds repository scripts outside src/ and test/ (no tsconfig of their own).
+project.eslint?.allowDefaultProjectFiles('build-tools/*.ts');
 
 project.package.addBin({
   'package-python-function': 'lib/cli/package-python-function.js',
@@ -102,6 +108,18 @@ const integration = project.addTask('test:integration', {
 });
 integration.prependSpawn(project.compileTask);
 integration.prependSpawn(installTools);
+
+// One jsii-pacmak run for all three targets: it packs the npm tarball once and builds the
+// Python wheel + sdist and the Java jar + pom from it (three runs would pack it three times).
+project.tasks.tryFind('package-all')!.reset('jsii-pacmak --target js --target python --target java');
+
+// The Python and Java bindings against the packages just built (needs PyPI and Maven Central).
+const bindings = project.addTask('test:bindings', {
+  description: 'Python and Java bindings: example apps in three languages, synthesized and compared (needs PyPI, Maven Central)',
+  exec: 'jest --testPathIgnorePatterns /node_modules/ --testMatch "<rootDir>/test/bindings/**/*.test.ts"',
+});
+bindings.prependSpawn(project.tasks.tryFind('package-all')!);
+bindings.prependSpawn(project.compileTask);
 
 project.addTask('bench:zip', {
   description: 'Zip engine benchmark (bench/README.md)',
@@ -136,5 +154,11 @@ project.addTask('synth-example', {
 
 project.tsconfigDev.addInclude('bench/**/*.ts');
 project.tsconfigDev.addInclude('examples/**/*.ts');
+project.tsconfigDev.addInclude('build-tools/**/*.ts');
+
+project.addTask('docs:examples', {
+  description: 'Refill the README\'s example code from examples/ (test/docs checks it)',
+  exec: 'ts-node --project test/tsconfig.json build-tools/readme-examples.ts',
+});
 
 project.synth();

@@ -11,7 +11,7 @@ import { python, REPO_ROOT, tempDir, unzipWithPython, writeTree } from '../helpe
 import { RuntimeApi } from '../helpers/runtime-api';
 
 const TOOLS_PYTHON = path.join(REPO_ROOT, '.tools', 'bin', 'python');
-const EXAMPLE_HELLO = path.join(REPO_ROOT, 'examples', 'typescript', 'functions', 'hello');
+const EXAMPLE_HELLO = path.join(REPO_ROOT, 'examples', 'functions', 'hello');
 let cache: string;
 
 beforeAll(() => {
