@@ -13,6 +13,7 @@ import * as path from 'path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import * as YAML from 'yaml';
 import { PythonPipfileBundlingOptions } from '../bundling-options';
+import { Installer } from '../installer';
 import { parseOrExit, runCli, UsageError } from './cli-runner';
 import { bundleRequest } from '../private/bundle-request';
 import { BundleJob, BundleJobResult } from '../private/bundle-worker';
@@ -24,7 +25,7 @@ import { deploymentTemplate, UploadedCode } from '../private/sam/rewrite';
 import { readTemplate } from '../private/sam/template';
 import { describeLargest, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from '../private/zip/engine';
 
-const USAGE = `usage: possum S3_BUCKET[/PREFIX] [-t TEMPLATE] [-o OUTPUT] [-p PROFILE] [-c] [--endpoint-url URL] [--region REGION]
+const USAGE = `usage: possum S3_BUCKET[/PREFIX] [-t TEMPLATE] [-o OUTPUT] [-p PROFILE] [-c] [--installer pip|uv] [--endpoint-url URL] [--region REGION]
 
 Packages every Python function and layer of an AWS SAM template whose code is a local
 folder (no Docker: manylinux wheels for the function's runtime and architecture), uploads
@@ -39,6 +40,7 @@ Zips are content-addressed: an unchanged function is neither rebuilt nor uploade
   --index-url URL        package index for the dependencies (credentials in it are never printed)
   --extra-index-url URL  another package index (repeatable)
   --find-links DIR|URL   wheels to install from (repeatable)
+  --installer pip|uv     what installs the dependencies (default: pip; uv must be on PATH)
   --endpoint-url URL     an S3-compatible endpoint
   --region REGION        AWS region (default: the profile's or environment's)
   -h, --help             show this help
@@ -58,6 +60,7 @@ interface Args {
   readonly indexUrl?: string;
   readonly extraIndexUrls: string[];
   readonly findLinks: string[];
+  readonly installer: Installer;
 }
 
 function parseArgs(argv: readonly string[]): Args | 'help' {
@@ -68,7 +71,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
   const aliases: Record<string, string> = {
     '-t': '--template', '--template-file': '--template', '-o': '--output', '--output-template-file': '--output', '-p': '--profile',
   };
-  const valued = ['--template', '--output', '--profile', '--endpoint-url', '--region', '--index-url', '--extra-index-url', '--find-links'];
+  const valued = ['--template', '--output', '--profile', '--endpoint-url', '--region', '--index-url', '--extra-index-url', '--find-links', '--installer'];
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
     if (raw === '-h' || raw === '--help') return 'help';
@@ -98,6 +101,9 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
     throw new UsageError(`${bucket} is not a valid S3 bucket name.`);
   }
   const prefix = rest.filter(Boolean).join('/');
+  const installers: Record<string, Installer> = { pip: Installer.pip(), uv: Installer.uv() };
+  const installer = installers[values['--installer'] ?? 'pip'];
+  if (!installer) throw new UsageError(`--installer ${values['--installer']} is not pip or uv.`);
   return {
     bucket,
     prefix: prefix ? `${prefix}/` : '',
@@ -110,6 +116,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
     indexUrl: values['--index-url'],
     extraIndexUrls: repeated['--extra-index-url'],
     findLinks: repeated['--find-links'],
+    installer,
   };
 }
 
@@ -134,6 +141,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       indexUrl: args.indexUrl,
       extraIndexUrls: args.extraIndexUrls,
       findLinks: args.findLinks,
+      installer: args.installer,
     };
     const built = await buildAll(planned, templateFile, options, scratch);
     // The SDK loads only when some object is not known to be in S3 already.

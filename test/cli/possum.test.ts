@@ -113,6 +113,34 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(restored.ContentLength).toBeGreaterThan(0);
   });
 
+  test('--installer uv installs with uv (on PATH) and gives the same zips as pip', async () => {
+    const template = samApp();
+    const withPip = possum(['deploy-bucket/uv-check/pip', '-t', template, '--endpoint-url', endpoint], { POSSUM_CACHE_DIR: path.join(work, 'pip-cache') });
+    expect(withPip.status).toBe(0);
+    const withUv = possum(['deploy-bucket/uv-check/uv', '-t', template, '--endpoint-url', endpoint, '--installer', 'uv'], {
+      POSSUM_CACHE_DIR: path.join(work, 'uv-cache'),
+      PATH: `${path.join(REPO_ROOT, '.tools', 'bin')}:${process.env.PATH}`,
+    });
+    expect(withUv.status).toBe(0);
+    expect(withUv.stderr).toContain('with uv');
+    expect(withUv.stderr).not.toContain('with pip');
+    // The same files in the zips (the installer is part of the key, so the object names
+    // differ). uv marks every package REQUESTED, pip only the ones asked for by name.
+    const entries = async (prefix: string) => {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'deploy-bucket', Prefix: prefix }));
+      const all = await Promise.all((listed.Contents ?? []).map(async (o, i) => {
+        const got = await s3.send(new GetObjectCommand({ Bucket: 'deploy-bucket', Key: o.Key! }));
+        const file = path.join(work, `${prefix.replace(/\W/g, '-')}${i}.zip`);
+        fs.writeFileSync(file, await got.Body!.transformToByteArray());
+        return inspectZip(file).entries.map(e => e.name).filter(n => !n.endsWith('.dist-info/REQUESTED')).join(' ');
+      }));
+      return all.sort();
+    };
+    const fromPip = await entries('uv-check/pip/');
+    expect(fromPip).toHaveLength(2);
+    expect(await entries('uv-check/uv/')).toEqual(fromPip);
+  });
+
   test('a server that does not answer is a clear error, and no output template is written', async () => {
     const port = await freePort();
     const output = path.join(work, 'never.yaml');
@@ -127,6 +155,7 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     [[], 2, 'S3_BUCKET is required'],
     [['Not_A_Bucket'], 2, 'Not_A_Bucket is not a valid S3 bucket name'],
     [['deploy-bucket', '--bogus'], 2, 'unknown option --bogus'],
+    [['deploy-bucket', '--installer', 'conda'], 2, '--installer conda is not pip or uv.'],
     [['deploy-bucket', '-t', '/nonexistent/template.yaml'], 1, 'Template /nonexistent/template.yaml does not exist'],
   ])('%j exits %i with %p', (args, code, message) => {
     const r = run(process.execPath, [POSSUM, ...(args as string[])], { env: { ...process.env, ...CREDENTIALS } });

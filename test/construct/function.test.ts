@@ -255,6 +255,7 @@ describe('the uv installer (real uv from .tools/)', () => {
     const arm = synthFunction({ entry: dir, ...arm64, bundling: { installer: Installer.uv() } });
     expect(arm.log).toContain('with uv');
     expect(zipNames(arm.zip)).toContain('fastmath/_speedups.cpython-311-aarch64-linux-gnu.so');
+    expect(zipNames(arm.zip)).not.toContain('.lock'); // uv's own lock file at the top of --target
     const pip = synthFunction({ entry: dir, ...arm64 });
     expect(path.basename(pip.zip)).not.toBe(path.basename(arm.zip)); // the installer is part of the key
 

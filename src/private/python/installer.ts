@@ -217,6 +217,9 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
       if (r.error || r.status !== 0) {
         throw installError(r.error?.message ?? `${r.stderr}\n${r.stdout}`, spec, target, settings, secrets, label);
       }
+      // `uv pip install --target` leaves its own lock file at the top of the target; it is
+      // not part of any package and must not ship in the bundle.
+      if (settings.tool === 'uv') fs.rmSync(path.join(stepDir, '.lock'), { force: true });
       if (stepDir !== targetDir) mergeTree(stepDir, targetDir);
     });
   } finally {
