@@ -71,7 +71,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'examples/java/target/',
     'test/bindings/java/target/',
   ],
-  npmIgnoreOptions: { ignorePatterns: ['/bench/', '/examples/', '/.ci/', '/.tools/', '/.possum-cache/', '/cdk.out/', '/dist/'] },
+  npmIgnoreOptions: { ignorePatterns: ['/bench/', '/examples/', '/.ci/', '/build-tools/', '/.tools/', '/.possum-cache/', '/cdk.out/', '/dist/'] },
 });
 
 // Zip headers, DOS timestamps and file modes are bit fields.

@@ -2,7 +2,8 @@
  * possum vs `sam build` (needs PyPI): one SAM app of 10 Python 3.11 functions with real
  * dependencies, packaged by
  *   - possum (bundles, uploads to moto's S3 server on 127.0.0.1, writes the template):
- *     cold (empty build cache, empty bucket) and warm (nothing changed);
+ *     cold (empty build cache, empty bucket) and warm (nothing changed), with its default
+ *     installer (pip) and cold again with `--installer uv` (uv from .tools/);
  *   - aws-sam-cli's `sam build` (no container; this machine's Python 3.11 matches the
  *     runtime): cold, and warm with `--cached` (after a first cached build),
  * all in one run. Results go to bench/out/sam-bench.json.
@@ -63,6 +64,16 @@ async function main() {
     const possumCold = timed(process.execPath, possumArgs, app, possumEnv);
     const possumWarm = [0, 1, 2].map(() => timed(process.execPath, possumArgs, app, possumEnv)).sort((a, b) => a - b)[1];
 
+    // The same cold run with uv: its own empty build cache, uv download cache and prefix.
+    const uvEnv = {
+      ...aws,
+      POSSUM_CACHE_DIR: path.join(OUT, 'possum-uv-cache'),
+      UV_CACHE_DIR: path.join(OUT, 'uv-cache'),
+      PATH: `${path.join(REPO, '.tools', 'bin')}:${process.env.PATH}`,
+    };
+    const uvArgs = [POSSUM, 'bench/app-uv', '-t', 'template.yaml', '--endpoint-url', endpoint, '--installer', 'uv', '-o', path.join(OUT, 'packaged-uv.yaml')];
+    const possumUvCold = timed(process.execPath, uvArgs, app, uvEnv);
+
     const samCold = timed(SAM, ['build', '--build-dir', path.join(OUT, 'sam-build-cold')], app, samEnv);
     const samCachedArgs = ['build', '--cached', '--cache-dir', path.join(OUT, 'sam-cache'), '--build-dir', path.join(OUT, 'sam-build')];
     timed(SAM, samCachedArgs, app, samEnv);
@@ -71,15 +82,16 @@ async function main() {
     const result = {
       date: new Date().toISOString(),
       functions: BENCH_FUNCTIONS.length,
-      possum: { cold: possumCold, warm: possumWarm },
+      possum: { cold: possumCold, warm: possumWarm, coldUv: possumUvCold },
       sam: { cold: samCold, warmCached: samWarm },
-      ratios: { cold: possumCold / samCold, warm: possumWarm / samWarm },
+      ratios: { cold: possumCold / samCold, coldUv: possumUvCold / samCold, warm: possumWarm / samWarm },
     };
     fs.writeFileSync(path.join(__dirname, 'out', 'sam-bench.json'), JSON.stringify(result, undefined, 2) + '\n');
     const f = (n: number) => n.toFixed(2);
     console.log('| 10-function SAM app | sam build s | possum s | ratio |');
     console.log('|---|---|---|---|');
     console.log(`| cold (empty build and pip caches; possum also uploads) | ${f(samCold)} | ${f(possumCold)} | ${f(result.ratios.cold)} |`);
+    console.log(`| cold, \`possum --installer uv\` (empty build and uv caches) | ${f(samCold)} | ${f(possumUvCold)} | ${f(result.ratios.coldUv)} |`);
     console.log(`| warm, nothing changed (sam build --cached; median of 3) | ${f(samWarm)} | ${f(possumWarm)} | ${f(result.ratios.warm)} |`);
   } finally {
     moto.stop();
