@@ -121,8 +121,9 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
 }
 
 interface Built {
-  readonly zip: string;
   readonly report: ZipReport;
+  /** The zip's path, copied out of the cache (and verified) only when it is to be uploaded. */
+  readonly zip: () => string;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -221,9 +222,16 @@ async function buildAll(planned: PackagedResource[], templateFile: string, optio
     }
     const results = await inParallel([...jobs.entries()], CONCURRENCY, async ([key, job]) => {
       const zip = path.join(scratch, `${key}.zip`);
-      // A bundle already in the cache is only copied out: no child process for that.
-      const report = cachedReport(job.plan) ? buildBundle(job.plan, zip) : await buildInChild({ request: job.request, output: zip });
-      return { job, built: { zip, report } };
+      // A bundle already in the cache needs no child process, and its zip is copied out
+      // (and checked against its hash) only if it has to be uploaded.
+      const cached = cachedReport(job.plan);
+      if (cached) {
+        process.stderr.write(`possum: ${job.request.label}: bundle unchanged, in the cache\n`);
+        let copied: string | undefined;
+        return { job, built: { report: cached, zip: () => copied ??= buildBundle(job.plan, zip).output } };
+      }
+      const report = await buildInChild({ request: job.request, output: zip });
+      return { job, built: { report, zip: () => zip } };
     });
     for (const { job, built: result } of results) {
       for (const resource of job.resources) {
@@ -296,7 +304,7 @@ class UploadRecords {
 }
 
 /** Uploads unless the object is already there (content-addressed); true when it uploaded. */
-async function upload(s3: () => S3Client, bucket: string, key: string, zip: string, force: boolean, endpoint?: string): Promise<boolean> {
+async function upload(s3: () => S3Client, bucket: string, key: string, zip: () => string, force: boolean, endpoint?: string): Promise<boolean> {
   const where = `s3://${bucket}/${key}${endpoint ? ` at ${endpoint}` : ''}`;
   const records = new UploadRecords();
   if (!force && records.has(where)) {
@@ -318,7 +326,7 @@ async function upload(s3: () => S3Client, bucket: string, key: string, zip: stri
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PutObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
-    const body = fs.readFileSync(zip);
+    const body = fs.readFileSync(zip());
     await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: 'application/zip' }));
     records.add(where);
     process.stderr.write(`possum: uploaded ${where} (${body.length} bytes)\n`);

@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -111,6 +112,21 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(YAML.parse(clean.stdout)).toEqual(out); // rebuilt byte for byte
     const restored = await s3.send(new HeadObjectCommand({ Bucket: 'deploy-bucket', Key: keys[0] }));
     expect(restored.ContentLength).toBeGreaterThan(0);
+
+    // Built before, never sent to this prefix: the cached zips are copied out and uploaded,
+    // nothing is installed, and each object's bytes hash to its content-addressed name.
+    const elsewhere = possum(['deploy-bucket/apps/copy', '-t', template, '--endpoint-url', endpoint]);
+    expect(elsewhere.status).toBe(0);
+    expect(elsewhere.stderr).toContain('bundle unchanged, in the cache');
+    expect(elsewhere.stderr).not.toContain('installing');
+    expect(elsewhere.stderr).toContain('2 uploaded');
+    const copies = await s3.send(new ListObjectsV2Command({ Bucket: 'deploy-bucket', Prefix: 'apps/copy/' }));
+    for (const o of copies.Contents ?? []) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'deploy-bucket', Key: o.Key! }));
+      const digest = crypto.createHash('sha256').update(await got.Body!.transformToByteArray()).digest('hex');
+      expect(o.Key).toBe(`apps/copy/${digest}.zip`);
+    }
+    expect(copies.Contents).toHaveLength(2);
   });
 
   test('--installer uv installs with uv (on PATH) and gives the same zips as pip', async () => {
