@@ -8,14 +8,16 @@
  * of this package that tell a Java user nothing. Our messages already name the construct,
  * the value and the fix, so under jsii the error leaves as what the kernel calls an error of
  * the library (`@jsii/kernel.RuntimeError`: java.lang.RuntimeException in Java,
- * RuntimeError in Python) and with an empty stack (Python otherwise chains the JavaScript
- * stack as the exception's cause). JSII_DEBUG keeps the stack. TypeScript callers get the
+ * RuntimeError in Python) and without the stack (Python would chain it as the exception's
+ * cause). JSII_DEBUG keeps the stack. TypeScript callers get the
  * error untouched.
  */
 export function forCaller(error: unknown): unknown {
   if (!process.env.JSII_AGENT || process.env.JSII_DEBUG || !(error instanceof Error)) return error;
   error.name = '@jsii/kernel.RuntimeError';
-  // Empty, not absent: the Python runtime requires the field; Java appends it after a newline.
-  Object.defineProperty(error, 'stack', { value: '', configurable: true, writable: true });
+  // Java appends any stack it is sent after a newline, so it gets none; the Python runtime
+  // requires the field, so it gets an empty one.
+  const stack = process.env.JSII_AGENT.startsWith('Java/') ? undefined : '';
+  Object.defineProperty(error, 'stack', { value: stack, configurable: true, writable: true });
   return error;
 }

@@ -29,7 +29,7 @@ describe('errors for callers in other languages', () => {
   });
 
   test('under jsii a constructor error is a library error with our message and an empty stack', () => {
-    process.env.JSII_AGENT = 'Java/17.0.15';
+    process.env.JSII_AGENT = 'Python/3.11.7';
     delete process.env.JSII_DEBUG;
     const e = thrown(() => new PythonPipfileFunction(new cdk.Stack(), 'Fn', { entry: '/no/such/folder' }));
     expect(e.name).toBe('@jsii/kernel.RuntimeError');
@@ -40,6 +40,15 @@ describe('errors for callers in other languages', () => {
 
     const missing = thrown(() => new SamTemplatePackager(new cdk.Stack(), 'Sam', { templateFile: '/no/template.yaml' }));
     expect([missing.name, missing.stack]).toEqual(['@jsii/kernel.RuntimeError', '']);
+  });
+
+  test('for Java the stack is left out altogether (its runtime appends any stack to the message)', () => {
+    process.env.JSII_AGENT = 'Java/17.0.15';
+    delete process.env.JSII_DEBUG;
+    const e = thrown(() => new PythonPipfileFunction(new cdk.Stack(), 'Fn', { entry: '/no/such/folder' }));
+    expect(e.name).toBe('@jsii/kernel.RuntimeError');
+    expect(e.stack).toBeUndefined();
+    expect(JSON.parse(JSON.stringify({ error: e.message, name: e.name, stack: e.stack }))).not.toHaveProperty('stack');
   });
 
   test('JSII_DEBUG keeps the stack; values that are not Errors pass through', () => {
