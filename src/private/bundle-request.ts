@@ -71,25 +71,19 @@ export function bundleRequest(input: BundleInput): BundleRequest {
 /** The loader and threshold that `nestedZip` and `nestedThresholdBytes` ask for. */
 function nestingOf(input: BundleInput, o: PythonPipfileBundlingOptions): { loader?: LoaderPlacement; thresholdBytes?: number } {
   const mode = o.nestedZip ?? NestedZip.AUTO;
-  const where = `bundling.nestedZip NestedZip.${mode} at ${input.label}`;
-  switch (mode) {
-    case NestedZip.AUTO:
-      return { loader: input.loader, thresholdBytes: o.nestedThresholdBytes ?? (input.loader ? input.limitBytes : undefined) };
-    case NestedZip.NEVER:
-      if (o.nestedThresholdBytes !== undefined) {
-        throw new Error(`${where} contradicts bundling.nestedThresholdBytes ${o.nestedThresholdBytes}; set one or the other.`);
-      }
-      return {};
-    case NestedZip.ALWAYS:
-      if (!input.loader) {
-        throw new Error(`${where}: a layer cannot be a nested zip (Lambda unpacks layers itself); remove nestedZip from the layer's bundling.`);
-      }
-      if (o.nestedThresholdBytes !== undefined) {
-        throw new Error(`${where} contradicts bundling.nestedThresholdBytes ${o.nestedThresholdBytes}; set one or the other.`);
-      }
-      // Any size reaches a threshold of 0.
-      return { loader: input.loader, thresholdBytes: 0 };
-    default:
-      throw new Error(`bundling.nestedZip ${String(mode)} at ${input.label} is not a NestedZip; use NestedZip.AUTO, ALWAYS or NEVER.`);
+  if (mode === NestedZip.AUTO) {
+    return { loader: input.loader, thresholdBytes: o.nestedThresholdBytes ?? (input.loader ? input.limitBytes : undefined) };
   }
+  if (mode !== NestedZip.ALWAYS && mode !== NestedZip.NEVER) {
+    throw new Error(`bundling.nestedZip ${String(mode)} at ${input.label} is not a NestedZip; use NestedZip.AUTO, ALWAYS or NEVER.`);
+  }
+  const where = `bundling.nestedZip NestedZip.${mode} at ${input.label}`;
+  if (mode === NestedZip.ALWAYS && !input.loader) {
+    throw new Error(`${where}: a layer cannot be a nested zip (Lambda unpacks layers itself); remove nestedZip from the layer's bundling.`);
+  }
+  if (o.nestedThresholdBytes !== undefined) {
+    throw new Error(`${where} contradicts bundling.nestedThresholdBytes ${o.nestedThresholdBytes}; set one or the other.`);
+  }
+  // NEVER: no loader, so the engine never nests. ALWAYS: any size reaches a threshold of 0.
+  return mode === NestedZip.NEVER ? {} : { loader: input.loader, thresholdBytes: 0 };
 }
