@@ -92,8 +92,10 @@ project.package.addBin({
 // `npx projen test` works on a fresh clone. Reinstalled only when the pins change.
 const installTools = project.addTask('install-tools', {
   description: 'Install the Python tools the tests use into .tools/',
+  // Installed over the existing venv (not removed first): .tools/ also holds caches that
+  // tests build on demand (reference tools, the Lambda emulator, downloaded corpora).
   exec: '[ -x .tools/bin/python ] && cmp -s .ci/python-tools.txt .tools/installed.txt || '
-    + '(rm -rf .tools && python3 -m venv .tools && .tools/bin/python -m pip install --quiet --disable-pip-version-check -r .ci/python-tools.txt '
+    + '(python3 -m venv .tools && .tools/bin/python -m pip install --quiet --disable-pip-version-check -r .ci/python-tools.txt '
     + '&& cp .ci/python-tools.txt .tools/installed.txt)',
 });
 
