@@ -1,14 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ephemeralStorageMb, reportSize } from './bundle-wiring';
-import { PythonPipfileBundling } from './bundling';
 import { PythonPipfileBundlingOptions } from './bundling-options';
+import { PythonPipfileBundling } from './private/asset-code';
+import { ephemeralStorageMb, reportSize } from './private/bundle-wiring';
 import { forCaller } from './private/caller-errors';
+import { layerUnzippedBytes } from './private/layer-sizes';
 import { LAMBDA_UNZIPPED_LIMIT_BYTES } from './private/zip/engine';
 import { HANDLER_LOADER_HANDLER, REAL_HANDLER_ENV } from './private/zip/nested-loader';
-import { PythonPipfileLayerVersion } from './python-pipfile-layer';
 import { BundleSizeReport } from './size-report';
 
 
@@ -63,14 +64,28 @@ export interface PythonPipfileFunctionProps extends lambda.FunctionOptions {
  * real handler goes into the POSSUM_HANDLER variable, and /tmp is sized to fit.
  */
 export class PythonPipfileFunction extends lambda.Function {
-  /** Unzipped bytes of the bundle (the function's code and dependencies). */
-  public readonly unzippedBytes: number;
+  /**
+   * Unzipped bytes of the bundle (the function's code and dependencies).
+   * @default - undefined when this synth does not bundle the function's stack (see `sizeReport`)
+   */
+  public readonly unzippedBytes?: number;
 
-  /** Whether the bundle is deployed as a nested zip. */
-  public readonly nested: boolean;
+  /**
+   * Whether the bundle is deployed as a nested zip.
+   * @default - undefined when this synth does not bundle the function's stack (see `sizeReport`)
+   */
+  public readonly nested?: boolean;
 
-  /** The bundle's size report: files, sizes and the largest packages. */
-  public readonly sizeReport: BundleSizeReport;
+  /**
+   * The bundle's size report: files, sizes and the largest packages. Known only when CDK
+   * bundles the function's stack in this synth; undefined for `cdk ls`, `cdk destroy`,
+   * `cdk synth --exclusively` of another stack, or a test app whose context sets
+   * `aws:cdk:bundling-stacks` to `[]` (then no dependency is installed and nothing is
+   * zipped, and the template omits what only the bundle decides: the nested handler,
+   * its environment variable and its ephemeral storage).
+   * @default - undefined when this synth does not bundle the function's stack
+   */
+  public readonly sizeReport?: BundleSizeReport;
 
   constructor(scope: Construct, id: string, props: PythonPipfileFunctionProps) {
     try {
@@ -87,12 +102,12 @@ export class PythonPipfileFunction extends lambda.Function {
         throw new Error(`${scope.node.path}/${id}: index ${index} does not exist in ${entry}; set index to the handler module's file.`);
       }
       const handler = `${index.replace(/\.py$/, '')}.${props.handler ?? 'handler'}`;
+      // Lambda's default; the template names an architecture only when the props do.
       const architecture = props.architecture ?? lambda.Architecture.X86_64;
-      const layerBytes = (props.layers ?? [])
-        .map(l => l instanceof PythonPipfileLayerVersion ? l.unzippedBytes : 0)
-        .reduce((a, b) => a + b, 0);
+      const bundlingRequired = cdk.Stack.of(scope).bundlingRequired;
+      const layerBytes = bundlingRequired ? (props.layers ?? []).map(layerUnzippedBytes).reduce((a, b) => a + b, 0) : 0;
 
-      const { code, bundling } = PythonPipfileBundling.code(`${scope.node.path}/${id}`, {
+      const bundled = PythonPipfileBundling.code(scope, `${scope.node.path}/${id}`, {
         entry,
         manifest: props.manifest,
         runtime,
@@ -104,13 +119,14 @@ export class PythonPipfileFunction extends lambda.Function {
         limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES - layerBytes,
       });
 
-      super(scope, id, { ...props, runtime, architecture, handler, code });
+      super(scope, id, { ...props, runtime, handler, code: bundled.code });
 
-      bundling.addWarnings(this);
-      const report = bundling.report();
+      PythonPipfileBundling.addWarnings(this, bundled);
+      const report = bundled.report;
+      if (!report) return;
       this.unzippedBytes = report.unzippedBytes;
       this.nested = report.nested;
-      this.sizeReport = bundling.sizeReport();
+      this.sizeReport = PythonPipfileBundling.sizeReport(report);
 
       if (report.nested) {
         const cfn = this.node.defaultChild as lambda.CfnFunction;

@@ -1,9 +1,10 @@
 import * as path from 'path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { PythonPipfileBundling } from './bundling';
 import { PythonPipfileBundlingOptions } from './bundling-options';
+import { PythonPipfileBundling } from './private/asset-code';
 import { forCaller } from './private/caller-errors';
+import { registerLayerSize } from './private/layer-sizes';
 import { LAMBDA_UNZIPPED_LIMIT_BYTES } from './private/zip/engine';
 import { BundleSizeReport } from './size-report';
 
@@ -49,11 +50,19 @@ export interface PythonPipfileLayerVersionProps extends lambda.LayerVersionOptio
  * machine without Docker into one byte-reproducible zip.
  */
 export class PythonPipfileLayerVersion extends lambda.LayerVersion {
-  /** Unzipped bytes of the layer: PythonPipfileFunction counts them against Lambda's limit. */
-  public readonly unzippedBytes: number;
+  /**
+   * Unzipped bytes of the layer: PythonPipfileFunction counts them against Lambda's limit.
+   * @default - undefined when this synth does not bundle the layer's stack (see `sizeReport`)
+   */
+  public readonly unzippedBytes?: number;
 
-  /** The layer's size report. */
-  public readonly sizeReport: BundleSizeReport;
+  /**
+   * The layer's size report. Known only when CDK bundles the layer's stack in this synth
+   * (undefined for `cdk ls`, `cdk synth --exclusively` of another stack, or a context
+   * with `aws:cdk:bundling-stacks` set to `[]`).
+   * @default - undefined when this synth does not bundle the layer's stack
+   */
+  public readonly sizeReport?: BundleSizeReport;
 
   constructor(scope: Construct, id: string, props: PythonPipfileLayerVersionProps) {
     try {
@@ -62,7 +71,8 @@ export class PythonPipfileLayerVersion extends lambda.LayerVersion {
       if (architectures.length === 0) {
         throw new Error(`${scope.node.path}/${id}: compatibleArchitectures is empty; list at least one architecture.`);
       }
-      const { code, bundling } = PythonPipfileBundling.code(`${scope.node.path}/${id}`, {
+      const label = `${scope.node.path}/${id}`;
+      const input = {
         entry: path.resolve(props.entry),
         manifest: props.manifest,
         runtime,
@@ -71,16 +81,21 @@ export class PythonPipfileLayerVersion extends lambda.LayerVersion {
         includeCode: false,
         dependencyPrefix: 'python',
         limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES,
-      });
+      };
+      const bundled = PythonPipfileBundling.code(scope, label, input);
       super(scope, id, {
         ...props,
-        code,
+        code: bundled.code,
         compatibleRuntimes: [runtime],
         compatibleArchitectures: architectures,
       });
-      bundling.addWarnings(this);
-      this.sizeReport = bundling.sizeReport();
-      this.unzippedBytes = this.sizeReport.unzippedBytes;
+      PythonPipfileBundling.addWarnings(this, bundled);
+      const report = bundled.report;
+      this.sizeReport = report && PythonPipfileBundling.sizeReport(report);
+      this.unzippedBytes = report?.unzippedBytes;
+      // A function in a stack CDK bundles needs this layer's size even when the layer's
+      // own stack is not bundled in this synth: then it is found (or built) in the cache.
+      registerLayerSize(this, () => report?.unzippedBytes ?? PythonPipfileBundling.ensureReport(label, input).unzippedBytes);
     } catch (e) {
       throw forCaller(e);
     }

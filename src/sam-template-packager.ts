@@ -4,9 +4,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sam from 'aws-cdk-lib/aws-sam';
 import * as cfninc from 'aws-cdk-lib/cloudformation-include';
 import { Construct } from 'constructs';
-import { ephemeralStorageMb, reportSize } from './bundle-wiring';
-import { PythonPipfileBundling } from './bundling';
 import { PythonPipfileBundlingOptions } from './bundling-options';
+import { PythonPipfileBundling } from './private/asset-code';
+import { ephemeralStorageMb, reportSize } from './private/bundle-wiring';
 import { forCaller } from './private/caller-errors';
 import { resolvedProperties } from './private/sam/globals';
 import { PackagedResource, planSamPackaging } from './private/sam/plan';
@@ -98,7 +98,7 @@ export class SamTemplatePackager extends Construct {
     const label = `${this.node.path}/${resource.logicalId}`;
     const layer = isLayer(resource);
     const knownLayers = resource.layerRefs.reduce((sum, ref) => sum + (layerBytes.get(ref) ?? 0), 0);
-    const { code, bundling } = PythonPipfileBundling.code(label, {
+    const bundled = PythonPipfileBundling.code(this, label, {
       entry: resource.folder,
       runtime: new lambda.Runtime(resource.runtime, lambda.RuntimeFamily.PYTHON),
       architectures: resource.architectures.map(a => a === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64),
@@ -109,10 +109,9 @@ export class SamTemplatePackager extends Construct {
       limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES - knownLayers,
     });
     const scope = new Construct(this, resource.logicalId);
-    const location = code.bind(scope).s3Location!;
+    const location = bundled.code.bind(scope).s3Location!;
     const cfn = this.template.getResource(resource.logicalId);
-    bundling.addWarnings(scope);
-    const report = bundling.report();
+    PythonPipfileBundling.addWarnings(scope, bundled);
     // Set the typed properties (not overrides): CDK validates a local path in Code before overrides apply.
     if (cfn instanceof sam.CfnFunction) {
       cfn.codeUri = { bucket: location.bucketName, key: location.objectKey };
@@ -121,6 +120,11 @@ export class SamTemplatePackager extends Construct {
     } else if (cfn instanceof lambda.CfnFunction) {
       cfn.code = { s3Bucket: location.bucketName, s3Key: location.objectKey };
     }
+    // The asset's path and property, as CDK records them for its own functions, so that
+    // `sam local invoke -t cdk.out/<Stack>.template.json` finds the code.
+    bundled.code.bindToResource(cfn, { resourceProperty: codeProperty(resource) });
+    const report = bundled.report;
+    if (!report) return 0;
     if (report.nested) {
       // The template's own (and Globals') variables stay: SAM merges them with this one.
       cfn.addPropertyOverride('Handler', HANDLER_LOADER_HANDLER);
@@ -131,7 +135,7 @@ export class SamTemplatePackager extends Construct {
       const requested = typeof (own as any)?.Size === 'number' ? (own as any).Size : undefined;
       cfn.addPropertyOverride('EphemeralStorage', { Size: ephemeralStorageMb(scope, report, requested) });
     }
-    reportSize(scope, report, bundling.sizeReport(), knownLayers, options.sizeReportFile ?? false);
+    reportSize(scope, report, PythonPipfileBundling.sizeReport(report), knownLayers, options.sizeReportFile ?? false);
     return report.unzippedBytes;
   }
 }
@@ -165,6 +169,15 @@ function claimLogicalIds(packager: Construct, templateFile: string, template: an
     }
   }
   for (const id of ids) taken.set(id, `${templateFile} (at ${packager.node.path})`);
+}
+
+/** The property that holds a packaged resource's code. */
+function codeProperty(resource: PackagedResource): string {
+  switch (resource.type) {
+    case 'AWS::Serverless::Function': return 'CodeUri';
+    case 'AWS::Serverless::LayerVersion': return 'ContentUri';
+    case 'AWS::Lambda::Function': return 'Code';
+  }
 }
 
 function isLayer(resource: PackagedResource): boolean {

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BuildCache, CACHE_FORMAT, sha256File, treeDigest } from './cache';
+import { BuildCache, CACHE_FORMAT, cacheMaxBytes, sha256File, treeDigest } from './cache';
 import { DependencySpec } from './python/dependency-spec';
 import { InstallerSettings, installDependencies, installerVersion, redactUrl } from './python/installer';
 import { readDependencies } from './python/manifest';
@@ -14,7 +14,7 @@ import { ALWAYS_EXCLUDED } from './zip/path-rules';
 import { buildZipSync } from './zip/run-sync';
 
 /** Bumped when the layout or meaning of a bundle changes, so old cache entries are not reused. */
-const BUNDLE_FORMAT = 1;
+const BUNDLE_FORMAT = 2;
 
 /** Packages the Lambda Python runtimes already provide. */
 export const RUNTIME_PROVIDED_EXCLUDES = [
@@ -110,30 +110,35 @@ export function planBundle(request: BundleRequest): BundlePlan {
   return { request, dependencies, dependencyKeys, bundleKey };
 }
 
-/** The report of a bundle already in the cache, if it is there. */
+/** A bundle in the cache: its zip (named by its sha256) and report. */
+export interface EnsuredBundle {
+  readonly zipFile: string;
+  readonly report: ZipReport;
+  /** True when this call built it; false when the cache already had it. */
+  readonly built: boolean;
+}
+
+/** The report of a bundle already in the cache, if it is there (the zip is not hashed). */
 export function cachedReport(plan: BundlePlan): ZipReport | undefined {
-  return new BuildCache(plan.request.cacheRoot).zipReport<ZipReport>(plan.bundleKey);
+  return new BuildCache(plan.request.cacheRoot).lookup<ZipReport>(plan.bundleKey)?.report;
 }
 
 /**
- * Produces the bundle at `outputZip`: from the cache when it is there, else by installing
- * (or reusing) the dependencies and zipping. Nothing reaches the cache unless complete.
+ * The bundle for the plan, in the cache: found there, or built (installing or reusing the
+ * dependencies, then zipping). Nothing reaches the cache unless it is complete; after a
+ * build the cache is trimmed to its size budget.
  */
-export function buildBundle(plan: BundlePlan, outputZip: string): ZipReport {
+export function ensureBundle(plan: BundlePlan): EnsuredBundle {
   const cache = new BuildCache(plan.request.cacheRoot);
   const label = plan.request.label;
-  const deliver = (zipFile: string, report: ZipReport): ZipReport => {
-    fs.copyFileSync(zipFile, outputZip);
-    return { ...report, output: outputZip };
-  };
-  const hit = cache.zip<ZipReport>(plan.bundleKey);
+  const hit = cache.lookup<ZipReport>(plan.bundleKey);
   if (hit) {
     process.stderr.write(`possum-cdk: ${label}: bundle unchanged, reused from the cache\n`);
-    return deliver(hit.zipFile, hit.report);
+    return { zipFile: cache.zipPath(hit.sha256), report: { ...hit.report, sha256: hit.sha256 }, built: false };
   }
-  return cache.withLock(plan.bundleKey, () => {
-    const raced = cache.zip<ZipReport>(plan.bundleKey);
-    if (raced) return deliver(raced.zipFile, raced.report);
+  const result = cache.withLock(plan.bundleKey, (): EnsuredBundle => {
+    const raced = cache.lookup<ZipReport>(plan.bundleKey);
+    if (raced) return { zipFile: cache.zipPath(raced.sha256), report: raced.report, built: false };
     const tree = plan.dependencyKeys ? dependencyTree(plan, cache) : undefined;
     const request = plan.request;
     const sources = [];
@@ -163,10 +168,42 @@ export function buildBundle(plan: BundlePlan, outputZip: string): ZipReport {
       throw new Error(`${label}: ${e.message}`);
     }
     // The cached report must not name this build's temporary path.
-    const committed = cache.commitZip(plan.bundleKey, tmpZip, { ...report, output: '' });
+    const { maxRssBytes: _rss, ...plain } = report as ZipReport & { maxRssBytes?: number };
+    const committed = cache.commitBundle(plan.bundleKey, tmpZip, { ...plain, output: '' });
     process.stderr.write(`possum-cdk: ${label}: bundled ${report.files} files, ${report.unzippedBytes} bytes unzipped${report.nested ? ' (nested zip)' : ''}\n`);
-    return deliver(committed.zipFile, committed.report);
+    return { zipFile: committed.zipFile, report: committed.report, built: true };
   });
+  if (result.built) cache.evict(cacheMaxBytes());
+  return result;
+}
+
+/**
+ * Copies the cached bundle to `outputZip` after checking its bytes against its sha256.
+ * A zip that went missing or was damaged since (evicted, tampered with) is built again,
+ * and must come out with the same bytes.
+ */
+export function deliverBundle(plan: BundlePlan, sha256: string, outputZip: string): ZipReport {
+  const cache = new BuildCache(plan.request.cacheRoot);
+  let zipFile = cache.verifiedZip(sha256);
+  let report: ZipReport | undefined = cache.lookup<ZipReport>(plan.bundleKey)?.report;
+  if (!zipFile || !report) {
+    const again = ensureBundle(plan);
+    if (again.report.sha256 !== sha256) {
+      throw new Error(`${plan.request.label}: the bundle was built again and came out different (sha256 ${again.report.sha256}, ` +
+        `expected ${sha256}), so the build is not reproducible; the function's folder or its dependencies changed during the synth.`);
+    }
+    zipFile = again.zipFile;
+    report = again.report;
+  }
+  fs.mkdirSync(path.dirname(outputZip), { recursive: true });
+  fs.copyFileSync(zipFile, outputZip);
+  return { ...report, output: outputZip };
+}
+
+/** Produces the bundle at `outputZip` (the cache's copy, verified). */
+export function buildBundle(plan: BundlePlan, outputZip: string): ZipReport {
+  const bundle = ensureBundle(plan);
+  return deliverBundle(plan, bundle.report.sha256, outputZip);
 }
 
 /** The installed dependency tree for the plan, from the cache or freshly installed. */
@@ -193,9 +230,7 @@ function dependencyTree(plan: BundlePlan, cache: BuildCache): string {
 function install(plan: BundlePlan, target: PythonTarget, key: string, cache: BuildCache): string {
   const request = plan.request;
   // Beside the cache's other scratch folders, so a killed install leaves nothing at the root.
-  const scratch = path.join(cache.root, CACHE_FORMAT, 'tmp');
-  fs.mkdirSync(scratch, { recursive: true });
-  const work = fs.mkdtempSync(path.join(scratch, 'install-'));
+  const work = cache.scratch();
   const tree = path.join(work, 'tree');
   try {
     runHooks(request.hooks?.beforeInstall(request.entry, tree) ?? [], request.entry, request.label, 'beforeInstall');

@@ -6,15 +6,29 @@ import * as path from 'path';
 /**
  * The user-level build cache, shared by every app and surviving `cdk.out` deletions.
  *
- *   <root>/v1/deps/<key>/   an installed dependency tree: tree/ and entry.json
- *   <root>/v1/zips/<key>/   a finished bundle: bundle.zip and entry.json (with its report)
+ *   <root>/v2/deps/<key>/       an installed dependency tree: tree/ and entry.json
+ *   <root>/v2/index/<key>.json  what a bundle's inputs produced: the zip's sha256 and its report
+ *   <root>/v2/zips/<sha256>.zip the bundles themselves, named by their content
+ *   <root>/v2/tmp/              private scratch of running builds
+ *   <root>/v2/locks/            one lock file per key being built
  *
- * Entries are built in a private temporary folder and renamed into place whole, so a
- * reader sees a complete entry or none. Every read verifies the entry against the
- * digest recorded at write time; an entry that fails is removed and rebuilt, never used.
- * A lock per key lets concurrent synths wait for each other instead of doing the work twice.
+ * The index is keyed by everything that decides a bundle (installer version and all);
+ * the zips are named by their bytes, which is also what the asset is named by. Entries
+ * are built in a private scratch folder and renamed into place whole, so a reader sees a
+ * complete entry or none. Every copy-out verifies the bytes against their name or digest;
+ * a damaged entry is removed and rebuilt, never used. Each use stamps the entry's mtime,
+ * and the least recently used entries are evicted when the cache outgrows its budget.
  */
-export const CACHE_FORMAT = 'v1';
+export const CACHE_FORMAT = 'v2';
+
+/** Default size budget of the cache: 5 GB, overridable with POSSUM_CACHE_MAX_BYTES. */
+export const DEFAULT_CACHE_MAX_BYTES = 5_000_000_000;
+
+/** Entries used this recently may be in use by another synth: eviction leaves them alone. */
+const EVICTION_GRACE_MS = 15 * 60 * 1000;
+
+/** A lock file this old that names no live holder (or cannot be read) is stale. */
+const UNREADABLE_LOCK_STALE_MS = 10_000;
 
 /** The cache root: the configured folder, else $POSSUM_CACHE_DIR, else the user's cache folder. */
 export function cacheRoot(configured?: string): string {
@@ -24,8 +38,31 @@ export function cacheRoot(configured?: string): string {
   return path.join(base, 'possum-cdk');
 }
 
+/**
+ * The cache's size budget in bytes: POSSUM_CACHE_MAX_BYTES when set (a whole number; 0
+ * turns eviction off), else 5 GB.
+ * @throws Error naming the variable when its value is not a whole number
+ */
+export function cacheMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.POSSUM_CACHE_MAX_BYTES;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_CACHE_MAX_BYTES;
+  if (!/^\s*[0-9]+\s*$/.test(raw)) {
+    throw new Error(`POSSUM_CACHE_MAX_BYTES=${JSON.stringify(raw)} is not a whole number of bytes; set it to e.g. 10000000000 (10 GB), or 0 for no limit.`);
+  }
+  return Number(raw);
+}
+
+/** An index entry: what a bundle key produced. */
+export interface IndexedBundle<R> {
+  readonly sha256: string;
+  readonly size: number;
+  readonly report: R;
+}
+
+/** A bundle ready to copy out: the cached zip and its report. */
 export interface CachedZip<R> {
   readonly zipFile: string;
+  readonly sha256: string;
   readonly report: R;
 }
 
@@ -36,12 +73,21 @@ interface TreeEntry {
   readonly bytes: number;
 }
 
-interface ZipEntry<R> {
-  readonly format: string;
-  readonly sha256: string;
-  readonly size: number;
-  readonly report: R;
+/** One evictable entry of the cache. */
+export interface CacheEntryInfo {
+  readonly kind: 'deps' | 'zip';
+  /** The dependency key, or the zip's sha256. */
+  readonly id: string;
+  readonly bytes: number;
+  /** Last use, ms since the epoch. */
+  readonly lastUsedMs: number;
 }
+
+/** Keys and digests this process has used: never evicted by this process. */
+const USED_HERE = new Set<string>();
+
+/** Scratch folders of dead processes are swept once per process and root. */
+const SWEPT = new Set<string>();
 
 export class BuildCache {
   private readonly base: string;
@@ -50,93 +96,129 @@ export class BuildCache {
     this.base = path.join(root, CACHE_FORMAT);
   }
 
+  // ---------------------------------------------------------------------------------
+  // Dependency trees
+
   /** The verified dependency tree for `key`, or undefined (a damaged entry is removed). */
   public dependencyTree(key: string): string | undefined {
     const dir = path.join(this.base, 'deps', key);
-    const entry = readJson<TreeEntry>(path.join(dir, 'entry.json'));
+    const entryFile = path.join(dir, 'entry.json');
+    const entry = readJson<TreeEntry>(entryFile);
     if (!entry) return this.discard(dir);
     const tree = path.join(dir, 'tree');
     const actual = fs.existsSync(tree) ? treeDigest(tree) : undefined;
     if (!actual || actual.digest !== entry.digest) return this.discard(dir);
+    this.stamp(entryFile, key);
     return tree;
   }
 
   /** Moves a freshly installed tree into the cache under `key` and returns its new path. */
   public commitDependencyTree(key: string, tree: string): string {
-    const staging = this.staging();
+    const staging = this.scratch();
     fs.renameSync(tree, path.join(staging, 'tree'));
     const { digest, files, bytes } = treeDigest(path.join(staging, 'tree'));
     writeJson(path.join(staging, 'entry.json'), { format: CACHE_FORMAT, digest, files, bytes } satisfies TreeEntry);
+    USED_HERE.add(key);
     return path.join(this.publish(staging, path.join(this.base, 'deps', key)), 'tree');
   }
 
-  /** The verified bundle for `key`, or undefined (a damaged entry is removed). */
-  public zip<R>(key: string): CachedZip<R> | undefined {
-    const dir = path.join(this.base, 'zips', key);
-    const entry = readJson<ZipEntry<R>>(path.join(dir, 'entry.json'));
-    const zipFile = path.join(dir, 'bundle.zip');
-    if (!entry || !fs.existsSync(zipFile)) return this.discard(dir);
-    if (fs.statSync(zipFile).size !== entry.size || sha256File(zipFile) !== entry.sha256) return this.discard(dir);
-    return { zipFile, report: entry.report };
-  }
+  // ---------------------------------------------------------------------------------
+  // Bundles: an input-keyed index over content-addressed zips
 
   /**
-   * The report stored with a bundle, without hashing the zip: for callers that only need
-   * the sizes (the zip is verified whenever it is copied out with `zip()`).
+   * What `key` produced, if the cache has it: read from the index without hashing the zip
+   * (the zip is verified whenever it is copied out). Stamps both as used.
    */
-  public zipReport<R>(key: string): R | undefined {
-    const dir = path.join(this.base, 'zips', key);
-    const entry = readJson<ZipEntry<R>>(path.join(dir, 'entry.json'));
-    const zipFile = path.join(dir, 'bundle.zip');
-    if (!entry || !fs.existsSync(zipFile) || fs.statSync(zipFile).size !== entry.size) return undefined;
-    return entry.report;
+  public lookup<R>(key: string): IndexedBundle<R> | undefined {
+    const indexFile = path.join(this.base, 'index', `${key}.json`);
+    const entry = readJson<IndexedBundle<R>>(indexFile);
+    if (!entry || !/^[0-9a-f]{64}$/.test(entry.sha256)) return undefined;
+    const zipFile = this.zipPath(entry.sha256);
+    let size: number;
+    try {
+      size = fs.statSync(zipFile).size;
+    } catch {
+      return undefined;
+    }
+    if (size !== entry.size) return undefined;
+    this.stamp(indexFile, key);
+    this.stamp(zipFile, entry.sha256);
+    return entry;
   }
 
-  /** A file path where a bundle may be written before `commitZip`. */
+  /** Where the zip with this sha256 lives in the cache (it may not be there). */
+  public zipPath(sha256: string): string {
+    return path.join(this.base, 'zips', `${sha256}.zip`);
+  }
+
+  /** The zip with this sha256 after checking its bytes, or undefined (a damaged one is removed). */
+  public verifiedZip(sha256: string): string | undefined {
+    const zipFile = this.zipPath(sha256);
+    if (!fs.existsSync(zipFile)) return undefined;
+    if (sha256File(zipFile) !== sha256) {
+      this.discard(zipFile);
+      return undefined;
+    }
+    this.stamp(zipFile, sha256);
+    return zipFile;
+  }
+
+  /** A file path where a bundle may be written before `commitBundle`. */
   public newZipPath(): string {
-    return path.join(this.staging(), 'bundle.zip');
+    return path.join(this.scratch(), 'bundle.zip');
   }
 
-  /** Publishes a zip written at `newZipPath()` with its report. */
-  public commitZip<R>(key: string, zipFile: string, report: R): CachedZip<R> {
-    const staging = path.dirname(zipFile);
-    writeJson(path.join(staging, 'entry.json'), {
-      format: CACHE_FORMAT, sha256: sha256File(zipFile), size: fs.statSync(zipFile).size, report,
-    } satisfies ZipEntry<R>);
-    const dir = this.publish(staging, path.join(this.base, 'zips', key));
-    return { zipFile: path.join(dir, 'bundle.zip'), report };
+  /** Publishes a zip written at `newZipPath()` under its content hash, and indexes it under `key`. */
+  public commitBundle<R>(key: string, zipFile: string, report: R): CachedZip<R> {
+    const sha256 = sha256File(zipFile);
+    const size = fs.statSync(zipFile).size;
+    const target = this.zipPath(sha256);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    if (this.verifiedZip(sha256)) {
+      // The same bytes are already here (another key produced them, or a racing build).
+      fs.rmSync(path.dirname(zipFile), { recursive: true, force: true });
+    } else {
+      fs.renameSync(zipFile, target);
+      fs.rmSync(path.dirname(zipFile), { recursive: true, force: true });
+    }
+    this.writeIndex(key, { sha256, size, report });
+    USED_HERE.add(key);
+    USED_HERE.add(sha256);
+    return { zipFile: target, sha256, report };
   }
 
-  /** Drops a staging folder from `newZipPath()` after a failure. */
-  public abandon(pathInStaging: string) {
-    const staging = path.dirname(pathInStaging);
-    if (path.dirname(staging) === path.join(this.base, 'tmp')) fs.rmSync(staging, { recursive: true, force: true });
+  /** Records that `key` produced the cached zip `sha256` (e.g. fetched from elsewhere). */
+  public writeIndex<R>(key: string, entry: IndexedBundle<R>) {
+    const indexFile = path.join(this.base, 'index', `${key}.json`);
+    fs.mkdirSync(path.dirname(indexFile), { recursive: true });
+    const tmp = path.join(this.scratch(), 'index.json');
+    writeJson(tmp, entry);
+    fs.renameSync(tmp, indexFile);
+    fs.rmSync(path.dirname(tmp), { recursive: true, force: true });
   }
+
+  /** Drops a scratch folder from `newZipPath()` after a failure. */
+  public abandon(pathInScratch: string) {
+    const scratch = path.dirname(pathInScratch);
+    if (path.dirname(scratch) === path.join(this.base, 'tmp')) fs.rmSync(scratch, { recursive: true, force: true });
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Locks
 
   /**
    * Runs `fn` holding an exclusive lock on `key` across processes. A lock whose holder
-   * has died is taken over; one held longer than `timeoutMs` is an error.
+   * has died is taken over, and so is one that cannot be read after a few seconds (a
+   * writer that failed half-way, e.g. on a full disk); one held longer than `timeoutMs`
+   * is an error.
    */
   public withLock<T>(key: string, fn: () => T, timeoutMs = 60 * 60 * 1000): T {
-    const locks = path.join(this.base, 'locks');
-    fs.mkdirSync(locks, { recursive: true });
-    const lockFile = path.join(locks, `${key}.lock`);
+    const lockFile = this.lockFile(key);
     const deadline = Date.now() + timeoutMs;
     let announced = false;
-    for (;;) {
-      try {
-        fs.writeFileSync(lockFile, JSON.stringify({ pid: process.pid, host: os.hostname() }), { flag: 'wx' });
-        break;
-      } catch (e: any) {
-        if (e.code !== 'EEXIST') throw e;
-      }
-      const holder = readJson<{ pid: number; host: string }>(lockFile);
-      if (holder && holder.host === os.hostname() && !processAlive(holder.pid)) {
-        fs.rmSync(lockFile, { force: true });
-        continue;
-      }
+    while (!this.tryLock(lockFile)) {
       if (Date.now() > deadline) {
-        throw new Error(`Timed out waiting for the build cache lock ${lockFile} (held by ${JSON.stringify(holder)}); ` +
+        throw new Error(`Timed out waiting for the build cache lock ${lockFile} (held by ${fs.existsSync(lockFile) ? fs.readFileSync(lockFile, 'utf8').trim() : 'nobody now'}); ` +
           'if no other synth is running, delete that file.');
       }
       if (!announced) {
@@ -152,10 +234,152 @@ export class BuildCache {
     }
   }
 
-  private staging(): string {
+  private lockFile(key: string): string {
+    return path.join(this.base, 'locks', `${key}.lock`);
+  }
+
+  /**
+   * Takes the lock if it is free or stale. The holder's details are written to a private
+   * file first and then linked into place, so the lock file never exists half-written.
+   */
+  private tryLock(lockFile: string): boolean {
+    fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+    const mine = `${lockFile}.${os.hostname()}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
+    try {
+      fs.writeFileSync(mine, JSON.stringify({ pid: process.pid, host: os.hostname() }));
+      try {
+        fs.linkSync(mine, lockFile);
+        return true;
+      } catch (e: any) {
+        if (e.code !== 'EEXIST') throw e;
+      }
+    } finally {
+      fs.rmSync(mine, { force: true });
+    }
+    if (this.lockIsStale(lockFile)) {
+      // Rename first: of several processes that find it stale, only one removes it.
+      const trash = `${lockFile}.stale.${process.pid}`;
+      try {
+        fs.renameSync(lockFile, trash);
+        fs.rmSync(trash, { force: true });
+      } catch {
+        // someone else took it over first
+      }
+    }
+    return false;
+  }
+
+  private lockIsStale(lockFile: string): boolean {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(lockFile);
+    } catch {
+      return false;
+    }
+    const holder = readJson<{ pid: number; host: string }>(lockFile);
+    if (!holder || typeof holder.pid !== 'number') return Date.now() - stat.mtimeMs > UNREADABLE_LOCK_STALE_MS;
+    return holder.host === os.hostname() && !processAlive(holder.pid);
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Size, eviction, inspection
+
+  /** Every evictable entry with its size and last use. */
+  public entries(): CacheEntryInfo[] {
+    const out: CacheEntryInfo[] = [];
+    const depsDir = path.join(this.base, 'deps');
+    for (const key of listDir(depsDir)) {
+      const entryFile = path.join(depsDir, key, 'entry.json');
+      const entry = readJson<TreeEntry>(entryFile);
+      const stat = statOrUndefined(entryFile);
+      out.push({ kind: 'deps', id: key, bytes: entry?.bytes ?? 0, lastUsedMs: stat?.mtimeMs ?? 0 });
+    }
+    const zipsDir = path.join(this.base, 'zips');
+    for (const name of listDir(zipsDir)) {
+      const stat = statOrUndefined(path.join(zipsDir, name));
+      if (!stat || !name.endsWith('.zip')) continue;
+      out.push({ kind: 'zip', id: name.slice(0, -4), bytes: stat.size, lastUsedMs: stat.mtimeMs });
+    }
+    return out;
+  }
+
+  /**
+   * Removes least recently used entries until the cache fits in `maxBytes` (0: no limit).
+   * Never removes what this process used, what another synth used in the last 15 minutes,
+   * or an entry whose lock is held. Returns what was removed.
+   */
+  public evict(maxBytes: number): CacheEntryInfo[] {
+    if (maxBytes <= 0) return [];
+    const entries = this.entries();
+    let total = entries.reduce((s, e) => s + e.bytes, 0);
+    const removed: CacheEntryInfo[] = [];
+    if (total <= maxBytes) return removed;
+    const now = Date.now();
+    for (const e of [...entries].sort((a, b) => a.lastUsedMs - b.lastUsedMs)) {
+      if (total <= maxBytes) break;
+      if (USED_HERE.has(e.id) || now - e.lastUsedMs < EVICTION_GRACE_MS) continue;
+      if (this.remove(e)) {
+        total -= e.bytes;
+        removed.push(e);
+      }
+    }
+    if (removed.some(e => e.kind === 'zip')) this.dropDanglingIndex();
+    return removed;
+  }
+
+  /** Removes everything but the locks of running builds. Returns the bytes freed. */
+  public clear(): number {
+    let freed = 0;
+    for (const e of this.entries()) {
+      if (this.remove(e, true)) freed += e.bytes;
+    }
+    this.dropDanglingIndex();
+    return freed;
+  }
+
+  private remove(e: CacheEntryInfo, force = false): boolean {
+    const target = e.kind === 'deps' ? path.join(this.base, 'deps', e.id) : this.zipPath(e.id);
+    const lockFile = this.lockFile(e.kind === 'deps' ? `deps-${e.id}` : e.id);
+    if (!force && fs.existsSync(lockFile)) return false;
+    this.discard(target);
+    return !fs.existsSync(target);
+  }
+
+  /** Index entries whose zip is gone are removed (they would miss anyway). */
+  private dropDanglingIndex() {
+    const indexDir = path.join(this.base, 'index');
+    for (const name of listDir(indexDir)) {
+      const entry = readJson<IndexedBundle<unknown>>(path.join(indexDir, name));
+      if (!entry || !fs.existsSync(this.zipPath(entry.sha256))) fs.rmSync(path.join(indexDir, name), { force: true });
+    }
+  }
+
+  /** Marks an entry as used now (for least-recently-used eviction). */
+  private stamp(file: string, id: string) {
+    USED_HERE.add(id);
+    try {
+      const now = new Date();
+      fs.utimesSync(file, now, now);
+    } catch {
+      // read-only cache: eviction order is only a preference
+    }
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Scratch
+
+  /**
+   * A new private scratch folder under tmp/. The first call in a process also removes
+   * scratch folders that processes killed mid-build left behind on this host.
+   */
+  public scratch(): string {
     const tmp = path.join(this.base, 'tmp');
     fs.mkdirSync(tmp, { recursive: true });
-    return fs.mkdtempSync(path.join(tmp, `${process.pid}-`));
+    if (!SWEPT.has(tmp)) {
+      SWEPT.add(tmp);
+      sweepDeadScratch(tmp);
+    }
+    return fs.mkdtempSync(path.join(tmp, `${scratchPrefix()}-`));
   }
 
   /** Renames a complete staging folder to `dir`, replacing a damaged entry if one is there. */
@@ -167,7 +391,7 @@ export class BuildCache {
       if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
       // Someone else published the same key first. Entries for one key are
       // interchangeable, so keep theirs unless it is damaged.
-      this.discardStale(dir);
+      if (!this.dependencyTree(path.basename(dir))) this.discard(dir);
       if (fs.existsSync(dir)) {
         fs.rmSync(staging, { recursive: true, force: true });
       } else {
@@ -177,25 +401,39 @@ export class BuildCache {
     return dir;
   }
 
-  private discardStale(dir: string) {
-    const isZip = path.basename(path.dirname(dir)) === 'zips';
-    const ok = isZip ? this.zip(path.basename(dir)) : this.dependencyTree(path.basename(dir));
-    if (!ok) this.discard(dir);
-  }
-
-  private discard(dir: string): undefined {
-    if (fs.existsSync(dir)) {
+  private discard(target: string): undefined {
+    if (fs.existsSync(target)) {
       // Rename first so a half-deleted entry is never seen under its key.
-      const trash = path.join(this.base, 'tmp', `trash-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+      const trash = path.join(this.base, 'tmp', `${scratchPrefix()}-trash-${crypto.randomBytes(4).toString('hex')}`);
       fs.mkdirSync(path.dirname(trash), { recursive: true });
       try {
-        fs.renameSync(dir, trash);
+        fs.renameSync(target, trash);
       } catch {
         return undefined;
       }
       fs.rmSync(trash, { recursive: true, force: true });
     }
     return undefined;
+  }
+}
+
+/** `<host>-<pid>`: whose scratch folder this is. */
+function scratchPrefix(): string {
+  return `${os.hostname().replace(/[^A-Za-z0-9.]/g, '_')}-${process.pid}`;
+}
+
+/** Removes scratch folders whose process (on this host) is gone, and any older than a day. */
+function sweepDeadScratch(tmp: string) {
+  const host = os.hostname().replace(/[^A-Za-z0-9.]/g, '_');
+  const now = Date.now();
+  for (const name of listDir(tmp)) {
+    const m = /^(.*)-(\d+)-/.exec(name);
+    const stat = statOrUndefined(path.join(tmp, name));
+    if (!stat) continue;
+    const dead = m !== null && m[1] === host && Number(m[2]) !== process.pid && !processAlive(Number(m[2]));
+    if (dead || now - stat.mtimeMs > 24 * 3600 * 1000) {
+      fs.rmSync(path.join(tmp, name), { recursive: true, force: true });
+    }
   }
 }
 
@@ -254,6 +492,22 @@ function readJson<T>(file: string): T | undefined {
 
 function writeJson(file: string, value: unknown) {
   fs.writeFileSync(file, JSON.stringify(value, undefined, 1) + '\n');
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function statOrUndefined(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file);
+  } catch {
+    return undefined;
+  }
 }
 
 function processAlive(pid: number): boolean {

@@ -1,7 +1,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { run, tempDir, writeTree } from '../helpers/run';
+import { run, sha256, tempDir, writeTree } from '../helpers/run';
 import { useLocalIndex } from '../helpers/wheelhouse';
 
 const APP = path.join(__dirname, '..', 'fixtures', 'one-function-app.js');
@@ -82,9 +82,11 @@ describe('caching across synths (each synth its own process)', () => {
     const entry = newFunction('cache-truncated');
     const cache = path.join(tempDir('cache-truncated-cache'), 'c');
     const first = synth(entry, tempDir('out-1'), cache);
-    const zips = path.join(cache, 'v1', 'zips');
-    const [key] = fs.readdirSync(zips);
-    const cachedZip = path.join(zips, key, 'bundle.zip');
+    // Zips are kept under their sha256, an index maps the function's inputs to one.
+    const zips = path.join(cache, 'v2', 'zips');
+    const [name] = fs.readdirSync(zips);
+    const cachedZip = path.join(zips, name);
+    expect(name).toBe(`${sha256(cachedZip)}.zip`);
     const good = fs.readFileSync(cachedZip);
     fs.truncateSync(cachedZip, 100);
 
@@ -96,10 +98,10 @@ describe('caching across synths (each synth its own process)', () => {
     expect(shipped.equals(good)).toBe(true);
 
     // A damaged dependency tree is reinstalled.
-    const deps = path.join(cache, 'v1', 'deps');
+    const deps = path.join(cache, 'v2', 'deps');
     const [depKey] = fs.readdirSync(deps);
     fs.writeFileSync(path.join(deps, depKey, 'tree', 'greeting', '__init__.py'), 'corrupted');
-    fs.rmSync(path.join(zips, key), { recursive: true });
+    fs.rmSync(cachedZip);
     const out3 = tempDir('out-3');
     const reinstalled = synth(entry, out3, cache);
     expect([reinstalled.installed, reinstalled.zipped]).toEqual([true, true]);
@@ -126,6 +128,6 @@ describe('caching across synths (each synth its own process)', () => {
     expect(runs[0].assetKey).toBe(runs[1].assetKey);
     expect(runs.filter(r => r.installed)).toHaveLength(1);
     expect(runs.filter(r => r.zipped)).toHaveLength(1);
-    expect(fs.readdirSync(path.join(cache, 'v1', 'locks'))).toEqual([]);
+    expect(fs.readdirSync(path.join(cache, 'v2', 'locks'))).toEqual([]);
   });
 });

@@ -146,7 +146,7 @@ describe('dependency manifests (real pip, local index)', () => {
     const cacheDir = path.join(tempDir('tampered-cache'), 'cache');
     expect(() => synthFunction({ entry: dir, outdir, cacheDir })).toThrow(/S\/Fn: pip refused a package whose hash does not match the lock[\s\S]*THESE PACKAGES DO NOT MATCH THE HASHES/);
     expect(fs.readdirSync(outdir).filter(f => f.startsWith('asset.'))).toEqual([]);
-    const entries = (sub: string) => fs.existsSync(path.join(cacheDir, 'v1', sub)) ? fs.readdirSync(path.join(cacheDir, 'v1', sub)) : [];
+    const entries = (sub: string) => fs.existsSync(path.join(cacheDir, 'v2', sub)) ? fs.readdirSync(path.join(cacheDir, 'v2', sub)) : [];
     expect([entries('deps'), entries('zips'), entries('tmp')]).toEqual([[], [], []]);
   });
 
@@ -328,7 +328,7 @@ describe('nested bundles', () => {
       Environment: { Variables: { MINE: 'kept', POSSUM_HANDLER: 'index.handler' } },
     });
     // The unpacked tree (4 KiB blocks per file, rounded up, plus 16 MB) on top of the usual 512 MB.
-    const treeMb = Math.ceil((fn.sizeReport.unzippedBytes + fn.sizeReport.files * 4096) / 1048576) + 16;
+    const treeMb = Math.ceil((fn.sizeReport!.unzippedBytes + fn.sizeReport!.files * 4096) / 1048576) + 16;
     template.hasResourceProperties('AWS::Lambda::Function', { EphemeralStorage: { Size: 512 + treeMb } });
     expect(zipNames(zip)).toEqual(['_possum_bundle.zip', '_possum_loader.py']);
     expect(invokeBundle(zip, '_possum_loader.handler', { POSSUM_HANDLER: 'index.handler' })).toEqual({ greeting: '1.0' });
@@ -339,7 +339,7 @@ describe('nested bundles', () => {
     const dir = functionDir('nested-always', { 'requirements.txt': 'greeting==1.0\n' });
     const { template, zip, fn } = synthFunction({ entry: dir, bundling: { nestedZip: NestedZip.ALWAYS } });
     expect(fn.nested).toBe(true);
-    expect(fn.sizeReport.unzippedBytes).toBeLessThan(100_000);
+    expect(fn.sizeReport!.unzippedBytes).toBeLessThan(100_000);
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: '_possum_loader.handler' });
     expect(zipNames(zip)).toEqual(['_possum_bundle.zip', '_possum_loader.py']);
     expect(invokeBundle(zip, '_possum_loader.handler', { POSSUM_HANDLER: 'index.handler' })).toEqual({ greeting: '1.0' });
@@ -355,7 +355,7 @@ describe('nested bundles', () => {
     const outdir = tempDir('never-out');
     expect(() => synthFunction({ entry: dir, outdir, cacheDir, bundling: { nestedZip: NestedZip.NEVER } }))
       .toThrow(/unzips to \d+ bytes, not below Lambda's limit of 262144000 bytes, and nesting is off/);
-    const zips = path.join(cacheDir, 'v1', 'zips');
+    const zips = path.join(cacheDir, 'v2', 'zips');
     expect(fs.existsSync(zips) ? fs.readdirSync(zips) : []).toEqual([]);
     expect(fs.readdirSync(outdir).filter(f => f.startsWith('asset.'))).toEqual([]);
   });
@@ -438,6 +438,90 @@ describe('credentials', () => {
     } finally {
       secretIndex.stop();
     }
+  });
+});
+
+describe('what CDK asks for (aws:cdk:bundling-stacks)', () => {
+  test('a stack CDK does not bundle: no installer, no index, no cache, no asset; the template still synthesizes', () => {
+    const dir = functionDir('not-bundled', { 'requirements.txt': 'greeting==1.0\n' });
+    const cacheDir = path.join(tempDir('not-bundled-cache'), 'c');
+    const outdir = tempDir('not-bundled-out');
+    const app = new cdk.App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new cdk.Stack(app, 'S');
+    const before = index.requests().length;
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let fn: PythonPipfileFunction;
+    let layer: PythonPipfileLayerVersion;
+    try {
+      // An interpreter that does not exist and an index nobody answers on: touching either fails.
+      const bundling = { cacheDir, indexUrl: 'http://127.0.0.1:9/simple', pythonExecutable: '/nonexistent/python3' };
+      layer = new PythonPipfileLayerVersion(stack, 'Layer', { entry: dir, bundling });
+      fn = new PythonPipfileFunction(stack, 'Fn', { entry: dir, layers: [layer], bundling: { ...bundling, nestedZip: NestedZip.ALWAYS } });
+      app.synth();
+    } finally {
+      spy.mockRestore();
+    }
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Runtime: 'python3.13' });
+    const known = [fn.sizeReport, fn.unzippedBytes, fn.nested, layer.sizeReport, layer.unzippedBytes];
+    expect(known.filter(x => x !== undefined)).toEqual([]);
+    expect(fs.existsSync(cacheDir)).toBe(false);
+    expect(fs.readdirSync(outdir).filter(f => f.startsWith('asset.') && f.endsWith('.zip'))).toEqual([]);
+    expect(index.requests().length).toBe(before);
+    // Props are still checked.
+    expect(() => new PythonPipfileFunction(stack, 'Bad', { entry: dir, bundling: { compressionLevel: 12 } }))
+      .toThrow(/bundling.compressionLevel 12 at S\/Bad must be a whole number from 0 to 9/);
+  });
+
+  test('a function in a bundled stack counts the size of a layer in a stack that is not bundled', () => {
+    const fnDir = functionDir('cross-fn', { 'requirements.txt': 'greeting==1.0\n' });
+    const layerDir = path.join(tempDir('cross-layer'), 'l');
+    writeTree(layerDir, { 'requirements.txt': 'withdeps==1.0\n' });
+    const bundling = { indexUrl: index.url(), cacheDir: path.join(work, 'cache') };
+    const limits: number[] = [];
+    for (const selected of [['**'], ['Fns']]) {
+      const app = new cdk.App({ outdir: tempDir('cross-out'), context: { 'aws:cdk:bundling-stacks': selected } });
+      const layers = new cdk.Stack(app, 'Layers');
+      const fns = new cdk.Stack(app, 'Fns');
+      const layer = new PythonPipfileLayerVersion(layers, 'L', { entry: layerDir, bundling });
+      const fn = new PythonPipfileFunction(fns, 'Fn', { entry: fnDir, layers: [layer], bundling: { ...bundling, sizeReportFile: true } });
+      app.synth();
+      expect(layer.sizeReport === undefined).toBe(selected[0] === 'Fns');
+      const report = JSON.parse(fs.readFileSync(path.join(app.outdir, `possum-size-report.${fn.node.addr}.json`), 'utf8'));
+      limits.push(report.layerBytes);
+    }
+    expect(limits[0]).toBeGreaterThan(0);
+    expect(limits[1]).toBe(limits[0]);
+  });
+});
+
+describe('the asset is named by the zip\'s bytes', () => {
+  test('the template names an architecture only when the props do (Lambda\'s default is x86_64)', () => {
+    const dir = functionDir('arch', { 'requirements.txt': 'greeting==1.0\n' });
+    const plain = synthFunction({ entry: dir });
+    expect((Object.values(plain.template.findResources('AWS::Lambda::Function'))[0] as any).Properties.Architectures).toBeUndefined();
+    const arm = synthFunction({ entry: dir, architecture: lambda.Architecture.ARM_64 });
+    arm.template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'] });
+  });
+
+  test('another pip version that builds the same bytes gives the same asset hash; the cache keys differ', () => {
+    const dir = functionDir('pip-version', { 'requirements.txt': 'greeting==1.0\n' });
+    // A second interpreter whose pip is this machine's pip under another version number.
+    const venv = path.join(tempDir('pip-version-venv'), 'v');
+    python(`import venv; venv.create(${JSON.stringify(venv)}, with_pip=False)`);
+    const realPip = python('import os, pip; print(os.path.dirname(pip.__file__))').trim();
+    const sitePackages = python(`import sysconfig; print(sysconfig.get_path("purelib", vars={"base": ${JSON.stringify(venv)}, "platbase": ${JSON.stringify(venv)}}))`).trim();
+    fs.cpSync(realPip, path.join(sitePackages, 'pip'), { recursive: true });
+    const init = path.join(sitePackages, 'pip', '__init__.py');
+    fs.writeFileSync(init, fs.readFileSync(init, 'utf8').replace(/__version__ = "[^"]+"/, '__version__ = "99.1.2"'));
+    const cacheA = path.join(tempDir('pip-a'), 'c');
+    const cacheB = path.join(tempDir('pip-b'), 'c');
+    const a = synthFunction({ entry: dir, cacheDir: cacheA });
+    const b = synthFunction({ entry: dir, cacheDir: cacheB, bundling: { pythonExecutable: path.join(venv, 'bin', 'python') } });
+    expect(b.log).toContain('installing');
+    expect(fs.readFileSync(b.zip).equals(fs.readFileSync(a.zip))).toBe(true);
+    expect(path.basename(b.zip)).toBe(path.basename(a.zip));
+    const indexKeys = (cache: string) => fs.readdirSync(path.join(cache, 'v2', 'index'));
+    expect(indexKeys(cacheB)).not.toEqual(indexKeys(cacheA));
   });
 });
 

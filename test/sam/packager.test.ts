@@ -88,8 +88,10 @@ function samApp(label: string, template: string, files: Record<string, string> =
   return path.join(dir, 'template.yaml');
 }
 
-function synth(props: Omit<SamTemplatePackagerProps, 'bundling'> & { nestedThresholdBytes?: number }) {
-  const app = new cdk.App({ outdir: tempDir('sam-out') });
+function synth(props: Omit<SamTemplatePackagerProps, 'bundling'> & { nestedThresholdBytes?: number; context?: Record<string, unknown> }) {
+  const { context, ...rest } = props;
+  props = rest;
+  const app = new cdk.App({ outdir: tempDir('sam-out'), context });
   const stack = new cdk.Stack(app, 'S');
   const packager = new SamTemplatePackager(stack, 'App', {
     ...props,
@@ -128,6 +130,30 @@ describe('SamTemplatePackager', () => {
     expect(resources.Queue.Type).toBe('AWS::SQS::Queue');
     expect(packager.getFunction('First')).toBeInstanceOf(sam.CfnFunction);
     expect(() => packager.getFunction('Queue')).toThrow('S/App: resource Queue is a AWS::SQS::Queue, not an AWS::Serverless::Function.');
+  });
+
+  test('packaged resources carry CDK\'s asset metadata, so sam local invoke finds their code in cdk.out', () => {
+    const { resources } = synth({ templateFile: samApp('sam-meta', APP_TEMPLATE), context: { 'aws:cdk:enable-asset-metadata': true } });
+    const expected: Record<string, [string, string]> = {
+      First: ['CodeUri', resources.First.Properties.CodeUri.Key],
+      SharedLayer: ['ContentUri', resources.SharedLayer.Properties.ContentUri.Key],
+      Plain: ['Code', resources.Plain.Properties.Code.S3Key],
+    };
+    for (const [id, [property, key]] of Object.entries(expected)) {
+      expect(resources[id].Metadata).toMatchObject({
+        'aws:asset:path': `asset.${key}`,
+        'aws:asset:property': property,
+        'aws:asset:is-bundled': true,
+      });
+    }
+    expect(resources.FromS3.Metadata?.['aws:asset:path']).toBeUndefined();
+  });
+
+  test('a stack CDK does not bundle: the template synthesizes and nothing is installed', () => {
+    const before = local.index.requests().length;
+    const { resources } = synth({ templateFile: samApp('sam-skip', APP_TEMPLATE), context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(local.index.requests().length).toBe(before);
+    expect(resources.First.Properties.CodeUri).toEqual({ Bucket: expect.anything(), Key: expect.stringMatching(/\.zip$/) });
   });
 
   test('a nested bundle gets the loader handler, POSSUM_HANDLER beside the template\'s variables, and /tmp', () => {

@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { nestedEphemeralStorageMb } from './private/ephemeral-storage';
-import { describeLargest, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from './private/zip/engine';
-import { BundleSizeReport } from './size-report';
+import { nestedEphemeralStorageMb } from './ephemeral-storage';
+import { describeLargest, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from './zip/engine';
+import { BundleSizeReport } from '../size-report';
 
 /** A size from which the size report becomes a warning. */
 const NEAR_LIMIT_RATIO = 0.8;

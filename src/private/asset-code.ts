@@ -1,0 +1,139 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { bundleRequest } from './bundle-request';
+import { BundlePlan, deliverBundle, ensureBundle, planBundle } from './bundler';
+import { PythonPipfileBundlingOptions } from '../bundling-options';
+import { BundleSizeReport } from '../size-report';
+import { ManifestWarning } from './python/dependency-spec';
+import { ZipReport } from './zip/engine';
+import { LoaderPlacement } from './zip/nested-loader';
+
+/** What the function and layer constructs ask of the bundling. */
+export interface BundledCodeProps {
+  readonly entry: string;
+  readonly manifest?: string;
+  readonly runtime: lambda.Runtime;
+  readonly architectures: lambda.Architecture[];
+  readonly options: PythonPipfileBundlingOptions;
+  readonly includeCode: boolean;
+  readonly dependencyPrefix: string;
+  readonly loader?: LoaderPlacement;
+  /** Unzipped bytes this bundle may use (Lambda's limit less known layers). */
+  readonly limitBytes: number;
+}
+
+/** The asset code of a bundle, and what is known about the bundle in this synth. */
+export interface BundledCode {
+  readonly code: lambda.AssetCode;
+  /** The bundle's report, when CDK asked for this stack to be bundled; else undefined. */
+  readonly report?: ZipReport;
+  /** The manifest's soft problems (an out-of-date lock, ...), for the construct to show as warnings. */
+  readonly warnings: readonly ManifestWarning[];
+}
+
+/**
+ * CDK bundling for a Python function or layer: always local (no Docker), producing one
+ * zip that CDK uploads as it is (`BundlingOutput.ARCHIVED`).
+ *
+ * Work happens only for stacks CDK asks to bundle (`Stack.bundlingRequired`: `cdk ls`,
+ * `cdk destroy` and `cdk synth --exclusively` of another stack ask for none); for the
+ * others no Python starts, no index is read and nothing is hashed or written, as with
+ * CDK's own bundling when it skips.
+ *
+ * The asset is named by the zip's bytes: the bundle is found in (or built into) the build
+ * cache, whose index is keyed by every input, and its sha256 becomes the asset hash. Two
+ * machines that build the same zip get the same S3 key, whatever their pip version or
+ * cache state; CDK skips the copy when cdk.out already has that asset.
+ */
+export class PythonPipfileBundling implements cdk.BundlingOptions {
+  public static code(scope: Construct, label: string, props: BundledCodeProps): BundledCode {
+    const request = requestOf(label, props);
+    if (!cdk.Stack.of(scope).bundlingRequired) {
+      // CDK will not call tryBundle: with OUTPUT hashing and no bundling it names the
+      // asset after the construct and points it at the source folder, unread.
+      const code = lambda.Code.fromAsset(props.entry, {
+        assetHashType: cdk.AssetHashType.OUTPUT,
+        bundling: new PythonPipfileBundling(props.runtime),
+      });
+      return { code, warnings: [] };
+    }
+    const plan = planBundle(request);
+    const bundle = ensureBundle(plan);
+    const bundling = new PythonPipfileBundling(props.runtime, plan, bundle.report.sha256);
+    const code = lambda.Code.fromAsset(props.entry, {
+      assetHashType: cdk.AssetHashType.CUSTOM,
+      assetHash: bundle.report.sha256,
+      bundling,
+    });
+    return { code, report: bundle.report, warnings: plan.dependencies.warnings };
+  }
+
+  /** The bundle's report, found in or built into the cache (for a layer sized on demand). */
+  public static ensureReport(label: string, props: BundledCodeProps): ZipReport {
+    return ensureBundle(planBundle(requestOf(label, props))).report;
+  }
+
+  /** Adds the manifest's soft problems (an out-of-date lock, ...) as warnings on `scope`. */
+  public static addWarnings(scope: Construct, code: BundledCode) {
+    for (const w of code.warnings) cdk.Annotations.of(scope).addWarningV2(w.id, w.message);
+  }
+
+  /** The public form of a size report. */
+  public static sizeReport(r: ZipReport): BundleSizeReport {
+    return {
+      files: r.files,
+      unzippedBytes: r.unzippedBytes,
+      zippedBytes: r.zippedBytes,
+      deployedUnzippedBytes: r.deployedUnzippedBytes,
+      nested: r.nested,
+      sha256: r.sha256,
+      largestPackages: r.largest.map(l => ({ name: l.name, bytes: l.bytes, files: l.files })),
+    };
+  }
+
+  public readonly image: cdk.DockerImage;
+  public readonly local: cdk.ILocalBundling;
+  public readonly outputType = cdk.BundlingOutput.ARCHIVED;
+
+  private constructor(runtime: lambda.Runtime, plan?: BundlePlan, sha256?: string) {
+    // Never used: local bundling always runs, and it throws rather than fall back to Docker.
+    this.image = runtime.bundlingImage;
+    this.local = {
+      tryBundle: (outputDir: string) => {
+        if (!plan || !sha256) {
+          throw new Error('possum-cdk: CDK asked to bundle an asset of a stack it had marked as not needing bundling.');
+        }
+        try {
+          deliverBundle(plan, sha256, path.join(outputDir, 'bundle.zip'));
+        } catch (e) {
+          // Leave nothing behind: CDK would keep the empty output folder "for diagnosis".
+          fs.rmSync(outputDir, { recursive: true, force: true });
+          throw e;
+        }
+        return true;
+      },
+    };
+  }
+
+  /**
+   * What CDK folds into the asset hash (it hashes JSON.stringify of the bundling options
+   * after the custom hash, the zip's sha256): a constant, so the asset hash depends on the
+   * zip's bytes only, never on paths or index URLs, which may hold credentials.
+   */
+  public toJSON(): { possum: string } {
+    return { possum: 'asset named by the sha256 of its zip' };
+  }
+}
+
+/** Validates the props and turns them into the bundler's request (cheap: nothing is read). */
+function requestOf(label: string, props: BundledCodeProps) {
+  return bundleRequest({
+    ...props,
+    label,
+    runtime: props.runtime.name,
+    architectures: props.architectures.map(a => a.name),
+  });
+}
