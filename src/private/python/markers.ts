@@ -4,12 +4,12 @@
  * dependency whose marker pip would otherwise check against the host).
  */
 
+import { comparePythonStrings, markerVersionCompare, parseSpecifier } from './pep440';
+
 type Node =
   | { readonly op: 'and' | 'or'; readonly left: Node; readonly right: Node }
   | { readonly op: 'cmp'; readonly left: Operand; readonly cmp: string; readonly right: Operand };
 type Operand = { readonly variable: string } | { readonly literal: string };
-
-const VERSION_VARIABLES = new Set(['python_version', 'python_full_version', 'implementation_version']);
 
 /**
  * True when `marker` holds in `env`. `extras` are the extras active for the package whose
@@ -73,21 +73,25 @@ export function evaluateMarker(marker: string, env: Record<string, string>, extr
     const value = (o: Operand) => 'literal' in o ? o.literal : (o.variable in env ? env[o.variable] : fail(`unknown variable ${o.variable}`));
     const lhs = value(n.left);
     const rhs = value(n.right);
+    if (n.cmp === 'in') return rhs.includes(lhs);
+    if (n.cmp === 'not in') return !rhs.includes(lhs);
+    // As packaging does for any variable: when `cmp + rhs` is a PEP 440 specifier and lhs
+    // a version, the specifier decides (3.9.0 < 3.11.0a7, 3.11 > 3.9, 3.11 == 3.11.0).
+    const asVersions = markerVersionCompare(lhs, n.cmp, rhs);
+    if (asVersions !== undefined) return asVersions;
+    // Otherwise Python's string operators. (packaging 25 raises InvalidVersion when rhs is
+    // a version but lhs is not, e.g. platform_release "" < "5"; pip would stop there.)
+    const order = comparePythonStrings(lhs, rhs);
     switch (n.cmp) {
-      case 'in': return rhs.includes(lhs);
-      case 'not in': return !rhs.includes(lhs);
-      case '===': return lhs === rhs;
-    }
-    if (variable && VERSION_VARIABLES.has(variable) && isVersion(lhs) && isVersion(rhs.replace(/\.\*$/, ''))) {
-      return compareWithSpecifier(lhs, n.cmp, rhs);
-    }
-    switch (n.cmp) {
-      case '==': return lhs === rhs;
-      case '!=': return lhs !== rhs;
-      case '<': return lhs < rhs;
-      case '<=': return lhs <= rhs;
-      case '>': return lhs > rhs;
-      case '>=': return lhs >= rhs;
+      case '==': return order === 0;
+      // `===` has no string meaning in packaging unless `===rhs` is a specifier (it almost
+      // always is; `;` or `)` in rhs make it not).
+      case '===': return parseSpecifier(n.cmp + rhs) ? order === 0 : fail('=== cannot compare these');
+      case '!=': return order !== 0;
+      case '<': return order < 0;
+      case '<=': return order <= 0;
+      case '>': return order > 0;
+      case '>=': return order >= 0;
       default: return fail(`${n.cmp} needs versions on both sides`);
     }
   };
@@ -107,45 +111,6 @@ function tokenize(marker: string): string[] {
     i = re.lastIndex;
   }
   return tokens;
-}
-
-function isVersion(v: string): boolean {
-  return /^\d+(\.\d+)*$/.test(v);
-}
-
-function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  return 0;
-}
-
-/** `version <cmp> spec` for plain release versions, with `==X.*` and `~=` as PEP 440 defines them. */
-function compareWithSpecifier(version: string, cmp: string, spec: string): boolean {
-  if (spec.endsWith('.*')) {
-    const prefix = spec.slice(0, -2).split('.');
-    const matches = prefix.every((p, i) => Number(version.split('.')[i] ?? 0) === Number(p));
-    if (cmp === '==') return matches;
-    if (cmp === '!=') return !matches;
-  }
-  const c = compareVersions(version, spec);
-  switch (cmp) {
-    case '==': return c === 0;
-    case '!=': return c !== 0;
-    case '<': return c < 0;
-    case '<=': return c <= 0;
-    case '>': return c > 0;
-    case '>=': return c >= 0;
-    case '~=': {
-      const parts = spec.split('.');
-      const prefix = parts.slice(0, -1).join('.');
-      return c >= 0 && compareWithSpecifier(version, '==', `${prefix}.*`);
-    }
-  }
-  return false;
 }
 
 /** PEP 503 name normalisation: `Foo.Bar_baz` -> `foo-bar-baz`. */
