@@ -3,8 +3,11 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { BuildCache, CACHE_FORMAT, cacheMaxBytes, sha256File, treeDigest } from './cache';
+import { redactUrl } from './python/credentials';
 import { DependencySpec } from './python/dependency-spec';
-import { InstallerSettings, installDependencies, installerVersion, redactUrl } from './python/installer';
+import { machineHost, pipIndexConfig, uvIndexConfig } from './python/index-config';
+import { effectiveIndexes, IndexSettings, indexIdentity, InstallerSettings, installDependencies } from './python/installer';
+import { probeInstaller } from './python/installer-probe';
 import { readDependencies } from './python/manifest';
 import { PythonTarget } from './python/target';
 import { collectFiles } from './zip/collect';
@@ -58,7 +61,9 @@ export interface BundlePlan {
   readonly dependencies: DependencySpec;
   /** Key of the installed dependency tree per target, or undefined when nothing is installed. */
   readonly dependencyKeys?: string[];
-  /** Key of the finished zip: also the asset hash. */
+  /** Where packages come from (may hold credentials: never log or key it as it is). */
+  readonly indexes?: IndexSettings;
+  /** Key of everything that decides the finished zip: the cache's index of bundles. */
   readonly bundleKey: string;
 }
 
@@ -69,21 +74,23 @@ const HOOK_OUTPUT = '/possum-cdk/output';
 export function planBundle(request: BundleRequest): BundlePlan {
   const dependencies = readDependencies(request.entry, request.manifestFile, request.targets[0], { strictLock: request.strictLock });
   let dependencyKeys: string[] | undefined;
+  let indexes: IndexSettings | undefined;
   if (dependencies.steps.length > 0) {
+    const settings = request.installer;
+    const probe = probeInstaller(settings.tool, settings.python, path.join(request.cacheRoot, CACHE_FORMAT));
+    const config = settings.tool === 'pip' ? pipIndexConfig(machineHost(), probe.sysPrefix) : uvIndexConfig(machineHost(), request.entry);
+    indexes = effectiveIndexes(settings, dependencies.manifestIndexUrls, config);
     const common = {
       format: BUNDLE_FORMAT,
       library: libraryVersion(),
       kind: dependencies.kind,
       inputs: dependencies.inputFiles.map(f => [path.relative(request.entry, f), sha256File(f)]),
       installer: {
-        tool: request.installer.tool,
-        version: installerVersion(request.installer, path.join(request.cacheRoot, CACHE_FORMAT)),
-        buildFromSource: request.installer.buildFromSource,
+        tool: settings.tool,
+        version: probe.version,
+        buildFromSource: settings.buildFromSource,
         // Credentials never enter a key: the same index with a rotated token is the same index.
-        indexUrl: request.installer.indexUrl && redactUrl(request.installer.indexUrl),
-        extraIndexUrls: request.installer.extraIndexUrls.map(redactUrl),
-        manifestIndexUrls: dependencies.manifestIndexUrls.map(redactUrl),
-        findLinks: request.installer.findLinks.map(findLinksIdentity),
+        indexes: indexIdentity(indexes, findLinksIdentity),
       },
       hooks: request.hooks && {
         before: request.hooks.beforeInstall(HOOK_INPUT, HOOK_OUTPUT),
@@ -107,7 +114,7 @@ export function planBundle(request: BundleRequest): BundlePlan {
       sourceDateEpoch: request.sourceDateEpoch ?? null,
     },
   });
-  return { request, dependencies, dependencyKeys, bundleKey };
+  return { request, dependencies, dependencyKeys, indexes, bundleKey };
 }
 
 /** A bundle in the cache: its zip (named by its sha256) and report. */
@@ -234,12 +241,25 @@ function install(plan: BundlePlan, target: PythonTarget, key: string, cache: Bui
   const tree = path.join(work, 'tree');
   try {
     runHooks(request.hooks?.beforeInstall(request.entry, tree) ?? [], request.entry, request.label, 'beforeInstall');
-    installDependencies(plan.dependencies, target, request.installer, tree, request.label);
+    try {
+      installDependencies(plan.dependencies, target, tree,
+        { settings: request.installer, indexes: plan.indexes!, label: request.label, cacheRoot: request.cacheRoot });
+    } catch (e: any) {
+      throw namedError(e, request.label, plan.dependencies.manifestFile);
+    }
     runHooks(request.hooks?.afterInstall(request.entry, tree) ?? [], request.entry, request.label, 'afterInstall');
     return cache.commitDependencyTree(key, tree);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Every error from building names the construct and the manifest, whoever raised it. */
+function namedError(e: any, label: string, manifest: string | undefined): Error {
+  let message = String(e?.message ?? e);
+  if (!message.startsWith(`${label}: `)) message = `${label}: ${message}`;
+  if (manifest && !message.includes(manifest)) message = `${message}\n(while installing the dependencies of ${manifest})`;
+  return new Error(message);
 }
 
 function runHooks(commands: readonly string[], cwd: string, label: string, which: string) {

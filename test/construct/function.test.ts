@@ -263,15 +263,21 @@ describe('the uv installer (real uv from .tools/)', () => {
     expect(() => synthFunction({ entry: tampered, bundling: { installer: Installer.uv() } })).toThrow(/S\/Fn: .*uv/s);
   }));
 
-  test('a missing uv is a clear error', () => {
+  test('without uv 0.13.9 on PATH or in POSSUM_UV, possum-cdk installs it from the index; when it cannot, the error says how to provide it', () => {
     const dir = functionDir('uv-missing', { 'requirements.txt': 'greeting==1.0\n' });
-    const saved = process.env.PATH;
+    const saved = { PATH: process.env.PATH, POSSUM_UV: process.env.POSSUM_UV };
     process.env.PATH = '/usr/bin:/bin';
+    delete process.env.POSSUM_UV;
     try {
-      expect(() => synthFunction({ entry: dir, bundling: { installer: Installer.uv() } }))
-        .toThrow(/uv is not available .*Install uv \(pip install uv\) so that "uv" is on PATH, or use Installer.pip\(\)/);
+      // The local index has no uv: installing it fails, and the message says what to do.
+      expect(() => synthFunction({ entry: dir, cacheDir: path.join(tempDir('uv-missing-cache'), 'c'), bundling: { installer: Installer.uv() } }))
+        .toThrow(/possum-cdk needs uv 0\.13\.9 and could not install it with .* from your package index .*Install uv 0\.13\.9 .*POSSUM_UV/s);
+      process.env.POSSUM_UV = '/bin/true';
+      expect(() => synthFunction({ entry: dir, cacheDir: path.join(tempDir('uv-missing-cache'), 'c'), bundling: { installer: Installer.uv() } }))
+        .toThrow('POSSUM_UV=/bin/true is not a working uv; possum-cdk needs uv 0.13.9.');
     } finally {
-      process.env.PATH = saved;
+      process.env.PATH = saved.PATH;
+      process.env.POSSUM_UV = saved.POSSUM_UV;
     }
   });
 });

@@ -10,6 +10,11 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const WORKER_JS = path.join(REPO_ROOT, 'lib', 'private', 'zip', 'worker.js');
 export const PACKAGE_PYTHON_FUNCTION_JS = path.join(REPO_ROOT, 'lib', 'cli', 'package-python-function.js');
 export const PYTHON = process.env.POSSUM_TEST_PYTHON ?? 'python3';
+/** The pinned uv the tools venv holds (the version possum-cdk itself pins). */
+export const TOOLS_UV = path.join(REPO_ROOT, '.tools', 'bin', 'uv');
+// The offline suite gives possum-cdk the tools venv's uv (the pinned version) instead of
+// letting it install one from PyPI; test/integration covers that installation for real.
+process.env.POSSUM_UV ??= TOOLS_UV;
 
 /** A fresh temporary folder, removed when the test process ends. */
 export function tempDir(label: string): string {
@@ -89,9 +94,20 @@ export function unzipWithPython(zipFile: string, dest: string) {
 const MAKE_WHEEL = path.join(__dirname, '..', 'fixtures', 'make_wheel.py');
 
 /** Builds a real wheel from a folder with test/fixtures/make_wheel.py; returns its path. */
-export function makeWheel(opts: { name: string; version: string; source: string; out: string; tag?: string; requires?: string[] }): string {
+export interface WheelSpec {
+  readonly name: string;
+  readonly version: string;
+  readonly source: string;
+  readonly out: string;
+  readonly tag?: string;
+  readonly requires?: string[];
+  readonly requiresPython?: string;
+}
+
+export function makeWheel(opts: WheelSpec): string {
   const args = [MAKE_WHEEL, '--name', opts.name, '--version', opts.version, '--source', opts.source, '--out', opts.out];
   if (opts.tag) args.push('--tag', opts.tag);
+  if (opts.requiresPython) args.push('--requires-python', opts.requiresPython);
   for (const r of opts.requires ?? []) args.push('--requires', r);
   const r = run(PYTHON, args);
   if (r.status !== 0) throw new Error(`make_wheel failed: ${r.stderr}`);

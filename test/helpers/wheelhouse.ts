@@ -11,7 +11,8 @@ import { makeWheel, PYTHON, tempDir, writeTree } from './run';
  * - fastmath 1.0: fake platform wheels for cp311 manylinux2014 x86_64 and aarch64, and
  *   cp313 manylinux_2_28 x86_64 / manylinux2014 aarch64; each says which one it is;
  * - newlib 1.0: only a manylinux_2_28_x86_64 wheel (too new for python3.11's glibc);
- * - boto3 / botocore 1.0: stand-ins for the packages the runtime provides.
+ * - boto3 / botocore 1.0: stand-ins for the packages the runtime provides;
+ * - oldpy 1.0: pure, but Requires-Python <3.10 (no Lambda runtime has that).
  */
 export interface Wheelhouse {
   readonly dir: string;
@@ -60,6 +61,7 @@ export function buildWheelhouse(root: string): Wheelhouse {
     });
   }
   makeWheel({ name: 'newlib', version: '1.0', out: dir, tag: 'py3-none-manylinux_2_28_x86_64', source: src('newlib', { 'newlib/__init__.py': 'NEW = True\n' }) });
+  makeWheel({ name: 'oldpy', version: '1.0', out: dir, requiresPython: '<3.10', source: src('oldpy', { 'oldpy/__init__.py': 'OLD = True\n' }) });
   makeWheel({ name: 'botocore', version: '1.0', out: dir, source: src('botocore', { 'botocore/__init__.py': 'FAKE = True\n' }) });
   makeWheel({ name: 'boto3', version: '1.0', out: dir, requires: ['botocore'], source: src('boto3', { 'boto3/__init__.py': 'import botocore\n' }) });
 

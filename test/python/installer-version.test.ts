@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { REPO_ROOT, run, tempDir } from '../helpers/run';
 
-const INSTALLER_JS = path.join(REPO_ROOT, 'lib', 'private', 'python', 'installer.js');
+const INSTALLER_JS = path.join(REPO_ROOT, 'lib', 'private', 'python', 'installer-probe.js');
 
 describe('the installer version (part of every cache key)', () => {
   // A stand-in interpreter: logs each call and answers the version probe like Python would.
@@ -12,14 +12,14 @@ describe('the installer version (part of every cache key)', () => {
   fs.mkdirSync(pipDir, { recursive: true });
   const log = path.join(dir, 'calls.log');
   const fakePython = path.join(dir, 'python3');
-  fs.writeFileSync(fakePython, `#!/bin/sh\necho called >> ${log}\nprintf '98.7.6\\n${fakePython}\\n${pipDir}\\n${sitePackages}\\n'\n`);
+  fs.writeFileSync(fakePython, `#!/bin/sh\necho called >> ${log}\nprintf '98.7.6\\n${dir}\\n${fakePython}\\n${pipDir}\\n${sitePackages}\\n'\n`);
   fs.chmodSync(fakePython, 0o755);
   const memo = path.join(dir, 'memo');
 
   /** Asks for the version in a fresh process, as each synth does. */
   const ask = () => {
     const r = run(process.execPath, ['-e',
-      `process.stdout.write(require(${JSON.stringify(INSTALLER_JS)}).installerVersion({ tool: 'pip', python: ${JSON.stringify(fakePython)} }, ${JSON.stringify(memo)}))`]);
+      `process.stdout.write(require(${JSON.stringify(INSTALLER_JS)}).probeInstaller('pip', ${JSON.stringify(fakePython)}, ${JSON.stringify(memo)}).version)`]);
     if (r.status !== 0) throw new Error(r.stderr);
     return { version: r.stdout, calls: fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0 };
   };

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { redactUrl, scrub, expandUrl } from '../../src/private/python/installer';
+import { redactUrl, scrub, expandUrl } from '../../src/private/python/credentials';
 import { detectManifest, pipfileHash, readDependencies } from '../../src/private/python/manifest';
 import { evaluateMarker } from '../../src/private/python/markers';
 import { manylinuxTags, markerEnvironment, pythonTarget } from '../../src/private/python/target';

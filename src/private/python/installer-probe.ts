@@ -1,0 +1,85 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { UV_VERSION } from './uv-tool';
+
+/** What the bundle key needs to know about the installer on this machine. */
+export interface InstallerProbe {
+  /** `pip 24.0` / `uv 0.13.9`: part of the cache key (not of the asset's name). */
+  readonly version: string;
+  /** The interpreter's sys.prefix, where pip looks for a site-wide pip.conf (pip only). */
+  readonly sysPrefix?: string;
+}
+
+const memo = new Map<string, InstallerProbe>();
+
+/** A probe answer, with the files whose change would change it. */
+interface Remembered {
+  readonly probe: InstallerProbe;
+  /** Paths and their mtimes when the probe ran. */
+  readonly stamps: Array<[string, number]>;
+}
+
+/**
+ * Probes the installer once per process. For pip the answer is remembered on disk in
+ * `memoDir` while the interpreter, pip's package folder and site-packages keep their
+ * mtimes (installing or upgrading pip changes them), so a warm synth starts no Python.
+ * uv is the pinned version possum-cdk provides, so nothing needs asking.
+ */
+export function probeInstaller(tool: 'pip' | 'uv', python: string, memoDir?: string): InstallerProbe {
+  if (tool === 'uv') return { version: `uv ${UV_VERSION}` };
+  // PATH (and pyenv/venv selection) decides which python3 runs; cwd, which .python-version applies.
+  const key = JSON.stringify([tool, python, process.env.PATH, process.env.VIRTUAL_ENV, process.env.PYENV_VERSION, process.cwd()]);
+  const known = memo.get(key);
+  if (known) return known;
+  const memoFile = memoDir && path.join(memoDir, 'installer-probes.json');
+  const remembered = memoFile ? readMemo(memoFile)[key] : undefined;
+  if (remembered && remembered.stamps.every(([p, mtime]) => mtimeOf(p) === mtime)) {
+    memo.set(key, remembered.probe);
+    return remembered.probe;
+  }
+  // `-m pip --version` loads all of pip (about 1 s); pip's __init__ holds just the version.
+  const script = 'import os, sys, pip; d = os.path.dirname(pip.__file__); '
+    + 'print(pip.__version__); print(sys.prefix); print(os.path.realpath(sys.executable)); print(d); print(os.path.dirname(d))';
+  const r = spawnSync(python, ['-I', '-c', script], { encoding: 'utf8', env: process.env });
+  if (r.error || r.status !== 0) {
+    throw new Error(`${python} -m pip is not available (${r.error?.message ?? r.stderr.trim()}). ` +
+      'Install Python 3 with pip on this machine, or point bundling.pythonExecutable at one.');
+  }
+  const [version, sysPrefix, ...stampPaths] = r.stdout.trim().split('\n');
+  const probe: InstallerProbe = { version: `pip ${(version.match(/\d+\.\d+(\.\d+)?/) ?? ['?'])[0]}`, sysPrefix };
+  memo.set(key, probe);
+  if (memoFile) {
+    const stamps = stampPaths.map(p => [p, mtimeOf(p)] as [string, number]).filter(([, m]) => m >= 0);
+    writeMemo(memoFile, key, { probe, stamps });
+  }
+  return probe;
+}
+
+function mtimeOf(file: string): number {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+function readMemo(file: string): Record<string, Remembered> {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/** Rewrites the memo through a temp file and a rename, so concurrent synths never read half of it. */
+function writeMemo(file: string, key: string, value: Remembered) {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ ...readMemo(file), [key]: value }));
+    fs.renameSync(tmp, file);
+  } catch {
+    // Only an optimisation: the installer is asked again next time.
+  }
+}

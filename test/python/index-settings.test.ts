@@ -1,0 +1,161 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
+import { Installer, PythonPipfileFunction, PythonPipfileBundlingOptions } from '../../src';
+import { ConfigHost, parseIni, pipIndexConfig, uvIndexConfig } from '../../src/private/python/index-config';
+import { effectiveIndexes, InstallerSettings } from '../../src/private/python/installer';
+import { tempDir, TOOLS_UV, writeTree } from '../helpers/run';
+import { LocalIndex, lockHashes, useLocalIndex } from '../helpers/wheelhouse';
+import { inspectZip } from '../helpers/zip-inspect';
+
+/** A machine with these files and this environment. */
+function host(files: Record<string, string>, env: NodeJS.ProcessEnv = {}): ConfigHost {
+  return { env, home: '/home/u', readFile: f => files[f] };
+}
+
+describe('pip\'s configuration, read as pip reads it', () => {
+  test('files in pip\'s order, [install] over [global], PIP_* over files', () => {
+    const files = {
+      '/etc/pip.conf': '[global]\nindex-url = https://global.example/simple\ntimeout = 30\n',
+      '/home/u/.config/pip/pip.conf': '[global]\nextra-index-url =\n    https://extra1.example/simple\n    https://extra2.example/simple\n' +
+        '[install]\nindex-url = https://user-install.example/simple\nrequire-virtualenv = true\nuser = true\n',
+    };
+    const c = pipIndexConfig(host(files));
+    expect(c.indexUrl).toBe('https://user-install.example/simple');
+    expect(c.sources['index-url']).toBe('/home/u/.config/pip/pip.conf [install]');
+    expect(c.extraIndexUrls).toEqual(['https://extra1.example/simple', 'https://extra2.example/simple']);
+    // Only the settings on where the index is and how to reach it are taken.
+    expect(c.pipNetwork).toEqual({ PIP_TIMEOUT: '30' });
+    const env = pipIndexConfig(host(files, { PIP_INDEX_URL: 'https://env.example/simple', PIP_FIND_LINKS: '/w1 /w2', PIP_NO_INDEX: '1' }));
+    expect([env.indexUrl, env.sources['index-url'], env.findLinks, env.noIndex]).toEqual(['https://env.example/simple', 'PIP_INDEX_URL', ['/w1', '/w2'], true]);
+  });
+
+  test('PIP_CONFIG_FILE comes last and hides the user\'s files; the interpreter\'s site pip.conf counts', () => {
+    const files = {
+      '/home/u/.config/pip/pip.conf': '[global]\nindex-url = https://user.example/simple\nextra-index-url = https://user-extra.example/simple\n',
+      '/venv/pip.conf': '[global]\nindex-url = https://site.example/simple\n',
+      '/ci/pip.conf': '[global]\ntrusted-host = ci.example\n',
+    };
+    expect(pipIndexConfig(host(files), '/venv').indexUrl).toBe('https://site.example/simple');
+    const c = pipIndexConfig(host(files, { PIP_CONFIG_FILE: '/ci/pip.conf' }), '/nowhere');
+    expect([c.indexUrl, c.extraIndexUrls, c.pipNetwork]).toEqual([undefined, [], { PIP_TRUSTED_HOST: 'ci.example' }]);
+  });
+
+  test('configparser syntax: ":" separators, comments, continuation lines, case of keys', () => {
+    expect(parseIni('# c\n[global]\nIndex-URL: https://a\n; c\nextra-index-url = x\n  y\n[install]\nk=v\n'))
+      .toEqual({ global: { 'index-url': 'https://a', 'extra-index-url': 'x\ny' }, install: { k: 'v' } });
+  });
+});
+
+describe('uv\'s configuration, read as uv reads it', () => {
+  test('UV_* over the project\'s [tool.uv] over the user\'s uv.toml; [[index]] default and extra indexes', () => {
+    const files = {
+      '/home/u/.config/uv/uv.toml': 'index-url = "https://user.example/simple"\nfind-links = ["/wheels"]\n',
+      '/proj/pyproject.toml': '[project]\nname = "p"\n[[tool.uv.index]]\nurl = "https://proj.example/simple"\ndefault = true\n' +
+        '[[tool.uv.index]]\nname = "extra"\nurl = "https://proj-extra.example/simple"\n[[tool.uv.index]]\nname = "pinned-only"\nurl = "https://x.example"\nexplicit = true\n',
+    };
+    const c = uvIndexConfig(host(files), '/proj/fn');
+    expect([c.indexUrl, c.extraIndexUrls, c.findLinks]).toEqual(['https://proj.example/simple', ['https://proj-extra.example/simple'], ['/wheels']]);
+    const env = uvIndexConfig(host(files, { UV_INDEX_URL: 'https://env.example/simple', UV_INDEX: 'corp=https://corp.example/simple' }), '/proj/fn');
+    expect([env.indexUrl, env.extraIndexUrls]).toEqual(['https://env.example/simple', ['https://corp.example/simple']]);
+    expect(() => uvIndexConfig(host({ '/p/uv.toml': 'index-url = ' }), '/p')).toThrow('/p/uv.toml is not valid TOML');
+  });
+});
+
+describe('precedence: construct options, then the manifest\'s sources, then the user\'s configuration', () => {
+  const settings = (o: Partial<InstallerSettings> = {}): InstallerSettings => ({ tool: 'pip', buildFromSource: false, extraIndexUrls: [], findLinks: [], python: 'python3', ...o });
+  const config = pipIndexConfig(host({}, { PIP_INDEX_URL: 'https://mirror.example/simple', PIP_EXTRA_INDEX_URL: 'https://more.example/simple' }));
+
+  test('the construct\'s indexUrl wins; a manifest source of PyPI itself gives way to the configured mirror', () => {
+    expect(effectiveIndexes(settings({ indexUrl: 'https://option.example/simple' }), [], config))
+      .toMatchObject({ indexUrl: 'https://option.example/simple', indexOrigin: 'bundling.indexUrl', extraIndexUrls: ['https://more.example/simple'] });
+    expect(effectiveIndexes(settings(), ['https://pypi.org/simple'], config))
+      .toMatchObject({ indexUrl: 'https://mirror.example/simple', indexOrigin: 'PIP_INDEX_URL' });
+    expect(effectiveIndexes(settings(), ['https://private.example/simple', 'https://pypi.org/simple'], config))
+      .toMatchObject({ indexUrl: 'https://private.example/simple', indexOrigin: 'the manifest\'s package sources' });
+    expect(effectiveIndexes(settings(), [], pipIndexConfig(host({})))).toMatchObject({ indexUrl: undefined, indexOrigin: 'the default, PyPI' });
+  });
+});
+
+describe('the user\'s index settings reach the real installers (local index)', () => {
+  const local = useLocalIndex('index-settings');
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  });
+  beforeAll(() => { process.env.POSSUM_UV = TOOLS_UV; });
+
+  function synth(files: Record<string, string>, bundling: PythonPipfileBundlingOptions = {}) {
+    const dir = path.join(tempDir('idx-fn'), 'fn');
+    writeTree(dir, { 'index.py': 'def handler(e, c):\n    return 1\n', ...files });
+    const cacheDir = path.join(tempDir('idx-cache'), 'c');
+    const app = new cdk.App({ outdir: tempDir('idx-out') });
+    const stack = new cdk.Stack(app, 'S');
+    const lines: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((c: any) => { lines.push(String(c)); return true; });
+    try {
+      const fn = new PythonPipfileFunction(stack, 'Fn', { entry: dir, bundling: { cacheDir, ...bundling } });
+      app.synth();
+      const key = (stack as any).resolve((fn.node.defaultChild as any).code).s3Key as string;
+      return { names: inspectZip(path.join(app.outdir, `asset.${key}`)).entries.map(e => e.name), cacheDir, log: lines.join(''), key };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  test('PIP_INDEX_URL, and pip.conf through PIP_CONFIG_FILE, are used by pip', () => {
+    process.env.PIP_INDEX_URL = local.index.url();
+    const before = local.index.requests().length;
+    expect(synth({ 'requirements.txt': 'greeting==1.0\n' }).names).toContain('greeting/__init__.py');
+    expect(local.index.requests().length).toBeGreaterThan(before);
+    delete process.env.PIP_INDEX_URL;
+    const conf = path.join(tempDir('pipconf'), 'pip.conf');
+    // Settings that would break or change an install are ignored; the index is used.
+    fs.writeFileSync(conf, `[global]\nindex-url = ${local.index.url()}\nrequire-virtualenv = true\n[install]\nuser = true\nno-binary = :all:\n`);
+    process.env.PIP_CONFIG_FILE = conf;
+    expect(synth({ 'requirements.txt': 'withdeps==1.0\n' }).names).toEqual(expect.arrayContaining(['withdeps/__init__.py', 'greeting/__init__.py']));
+  });
+
+  test('a Pipfile.lock whose source is PyPI installs from the configured mirror, hash-checked', () => {
+    process.env.PIP_INDEX_URL = local.index.url();
+    const lock = JSON.stringify({
+      _meta: { sources: [{ name: 'pypi', url: 'https://pypi.org/simple', verify_ssl: true }] },
+      default: { greeting: { version: '==2.0', hashes: lockHashes(local.house, 'greeting', '2.0') } },
+      develop: {},
+    });
+    const before = local.index.requests().length;
+    expect(synth({ 'Pipfile.lock': lock }).names).toContain('greeting/__init__.py');
+    expect(local.index.requests().slice(before)).toEqual(expect.arrayContaining([expect.stringContaining('/simple/greeting/')]));
+  });
+
+  test('uv reads UV_INDEX_URL and not pip\'s settings; a construct option beats both', () => {
+    process.env.PIP_INDEX_URL = 'http://127.0.0.1:9/simple';
+    process.env.UV_INDEX_URL = local.index.url();
+    expect(synth({ 'requirements.txt': 'greeting==1.0\n' }, { installer: Installer.uv() }).names).toContain('greeting/__init__.py');
+    process.env.UV_INDEX_URL = 'http://127.0.0.1:9/simple';
+    expect(synth({ 'requirements.txt': 'greeting==2.0\n' }, { installer: Installer.uv(), indexUrl: local.index.url() }).names)
+      .toContain('greeting/__init__.py');
+    expect(synth({ 'requirements.txt': 'withdeps==1.0\n' }, { indexUrl: local.index.url() }).names).toContain('withdeps/__init__.py');
+  });
+
+  test('credentials in PIP_INDEX_URL stay out of logs and the cache; the same files from another index are the same asset', async () => {
+    const secret = await LocalIndex.start(local.house, { user: 'ci', password: 'EnvT0kenS3cret' });
+    try {
+      process.env.PIP_INDEX_URL = secret.url('ci:EnvT0kenS3cret');
+      const a = synth({ 'requirements.txt': 'greeting==1.0\n' });
+      const cacheText = walk(a.cacheDir).filter(f => f.endsWith('.json')).map(f => fs.readFileSync(f, 'utf8')).join('\n');
+      expect(a.log + cacheText).not.toContain('EnvT0kenS3cret');
+      // Same files from another index: the bytes (and asset) are the same, the cache key is not.
+      process.env.PIP_INDEX_URL = local.index.url();
+      const b = synth({ 'requirements.txt': 'greeting==1.0\n' });
+      expect(b.key).toBe(a.key);
+    } finally {
+      secret.stop();
+    }
+  });
+});
+
+function walk(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap(e => e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+}

@@ -1,0 +1,145 @@
+import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Installer, PythonPipfileFunction, PythonPipfileBundlingOptions } from '../../src';
+import { classifyPip, classifyUv, toolErrorLines } from '../../src/private/python/install-errors';
+import { tempDir, TOOLS_UV, writeTree } from '../helpers/run';
+import { LocalIndex, lockHashes, useLocalIndex } from '../helpers/wheelhouse';
+
+/**
+ * Install errors must name what failed: the network, the credentials, a package or version
+ * that does not exist, a package with no wheel for the target, Requires-Python, a hash.
+ * Each case runs the real pip and the real uv against an index on 127.0.0.1.
+ */
+const local = useLocalIndex('install-errors');
+const DEAD = 'http://127.0.0.1:9/simple';
+let authIndex: LocalIndex;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  authIndex = await LocalIndex.start(local.house, { user: 'ci', password: 'N0tGivenT0ken' });
+  process.env.POSSUM_UV = TOOLS_UV;
+  // Fail fast on the dead index: no retries.
+  process.env.PIP_RETRIES = '0';
+  process.env.UV_HTTP_RETRIES = '0';
+});
+afterAll(() => {
+  authIndex?.stop();
+  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+  Object.assign(process.env, saved);
+});
+
+interface Failure {
+  readonly message: string;
+  readonly manifest: string;
+}
+
+function failure(files: Record<string, string>, bundling: PythonPipfileBundlingOptions, runtime = lambda.Runtime.PYTHON_3_12): Failure {
+  const dir = path.join(tempDir('err-fn'), 'fn');
+  writeTree(dir, { 'index.py': 'def handler(e, c):\n    return 1\n', ...files });
+  const app = new cdk.App({ outdir: tempDir('err-out') });
+  const stack = new cdk.Stack(app, 'S');
+  const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    new PythonPipfileFunction(stack, 'Fn', { entry: dir, runtime, bundling: { cacheDir: path.join(tempDir('err-cache'), 'c'), ...bundling } });
+  } catch (e: any) {
+    return { message: e.message as string, manifest: path.join(dir, Object.keys(files)[0]) };
+  } finally {
+    spy.mockRestore();
+  }
+  throw new Error('the synth did not fail');
+}
+
+describe.each([['pip', Installer.pip()], ['uv', Installer.uv()]])('%s: install errors name the real cause', (tool, installer) => {
+  const expectNamed = (f: Failure) => {
+    expect(f.message).toMatch(/^S\/Fn: /);
+    expect(f.message).toContain(f.manifest);
+    expect(f.message).toContain(`\n${tool} said:\n`);
+  };
+
+  test('a refused connection', () => {
+    const f = failure({ 'requirements.txt': 'greeting==1.0\n' }, { installer, indexUrl: DEAD });
+    expectNamed(f);
+    expect(f.message).toContain(`could not reach the package index ${DEAD} (from bundling.indexUrl)`);
+  });
+
+  test('credentials the index refuses (401)', () => {
+    const f = failure({ 'requirements.txt': 'greeting==1.0\n' }, { installer, indexUrl: authIndex.url('ci:Wr0ngT0ken') });
+    expectNamed(f);
+    expect(f.message).toContain('refused the credentials (HTTP 401/403)');
+    expect(f.message).not.toContain('Wr0ngT0ken');
+  });
+
+  test('a package that does not exist (a typo in the name)', () => {
+    const f = failure({ 'requirements.txt': 'greetnig==1.0\n' }, { installer, indexUrl: local.index.url() });
+    expectNamed(f);
+    expect(f.message).toMatch(/there is no package greetnig(==1\.0)? on http:\/\/127\.0\.0\.1:\d+\/simple/);
+  });
+
+  test('a version that does not exist', () => {
+    const f = failure({ 'requirements.txt': 'greeting==99.0\n' }, { installer, indexUrl: local.index.url() });
+    expectNamed(f);
+    expect(f.message).toMatch(/greeting==99\.0 does not exist on http:\/\/127\.0\.0\.1/);
+  });
+
+  test('no wheel for the target', () => {
+    const f = failure({ 'requirements.txt': 'fastmath==1.0\n' }, { installer, indexUrl: local.index.url() });
+    expectNamed(f);
+    expect(f.message).toMatch(/no wheel of fastmath(==1\.0)? from .* is compatible with python3\.12 on x86_64 .*set bundling\.buildFromSource/s);
+  });
+
+  test('Requires-Python that excludes the runtime, from a requirements file and from a lock', () => {
+    const req = failure({ 'requirements.txt': 'oldpy==1.0\n' }, { installer, indexUrl: local.index.url() });
+    expect(req.message).toContain(req.manifest);
+    expect(req.message).toMatch(/oldpy.* requires Python <3\.10, but the function's runtime python3\.12 is Python 3\.12/);
+    const lock = failure({
+      'Pipfile.lock': JSON.stringify({
+        _meta: { sources: [{ name: 'local', url: local.index.url(), verify_ssl: false }] },
+        default: { oldpy: { version: '==1.0', hashes: lockHashes(local.house, 'oldpy', '1.0') } },
+        develop: {},
+      }),
+    }, { installer });
+    expect(lock.message).toMatch(/^S\/Fn: oldpy==1\.0 from .*Pipfile\.lock requires Python <3\.10, but the function's runtime python3\.12 is Python 3\.12/);
+  });
+
+  test('a hash that does not match the lock', () => {
+    const f = failure({
+      'Pipfile.lock': JSON.stringify({
+        _meta: { sources: [{ name: 'local', url: local.index.url(), verify_ssl: false }] },
+        default: { greeting: { version: '==1.0', hashes: [`sha256:${'0'.repeat(64)}`] } },
+        develop: {},
+      }),
+    }, { installer });
+    expectNamed(f);
+    expect(f.message).toMatch(/refused a package whose hash does not match the lock/);
+  });
+});
+
+describe('the tools\' own words', () => {
+  test('are kept in full past the download chatter, and retries collapse to one line', () => {
+    const chatter = Array.from({ length: 60 }, (_, i) => `Downloading http://x/pkg${i}.whl (1 kB)`).join('\n');
+    const retries = Array.from({ length: 5 }, () => 'WARNING: Retrying (Retry(total=4)) after connection broken by NewConnectionError').join('\n');
+    const out = `Looking in indexes: http://x\n${retries}\n${chatter}\nERROR: Could not find a version that satisfies the requirement a==1 (from versions: none)\nERROR: No matching distribution found for a==1\n`;
+    const lines = toolErrorLines(out);
+    expect(lines.split('\n')).toEqual([
+      'WARNING: Retrying (Retry(total=4)) after connection broken by NewConnectionError',
+      'ERROR: Could not find a version that satisfies the requirement a==1 (from versions: none)',
+      'ERROR: No matching distribution found for a==1',
+    ]);
+    expect(classifyPip(out)).toEqual({ cause: 'network', requirement: 'a==1' });
+  });
+
+  test('a huge line is cut, and a flood of lines is bounded', () => {
+    const out = `error: ${'x'.repeat(100_000)}\n` + Array.from({ length: 500 }, (_, i) => `  cause: c${i}`).join('\n');
+    const lines = toolErrorLines(out);
+    expect(lines.length).toBeLessThan(20_000);
+    expect(lines).toContain('(100007 characters)');
+    expect(lines).toContain('more lines');
+  });
+
+  test('uv\'s causes', () => {
+    expect(classifyUv('error: No solution found\n  cause: Because there is no version of requests==99.0.0 and you require requests==99.0.0'))
+      .toEqual({ cause: 'no-such-version', requirement: 'requests==99.0.0' });
+    expect(classifyUv('  cause: Because nosuch was not found in the package registry and you require nosuch')).toEqual({ cause: 'no-such-package', requirement: 'nosuch' });
+  });
+});
