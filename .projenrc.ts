@@ -86,6 +86,7 @@ project.eslint?.allowDefaultProjectFiles('build-tools/*.ts');
 project.package.addBin({
   'package-python-function': 'lib/cli/package-python-function.js',
   'possum': 'lib/cli/possum.js',
+  'possum-cache': 'lib/cli/possum-cache.js',
 });
 
 // Python tools the tests run (cfn-lint, awslambdaric), in a project-local venv so that

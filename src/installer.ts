@@ -7,7 +7,11 @@ export class Installer {
     return new Installer('pip');
   }
 
-  /** uv (`uv pip install`), which must be on PATH. Faster on large dependency sets. */
+  /**
+   * uv (`uv pip install`), faster on large dependency sets: the version possum-cdk pins
+   * (0.13.9), from `POSSUM_UV`, else PATH when it is that version, else installed once into
+   * the build cache with pip from your configured index.
+   */
   public static uv(): Installer {
     return new Installer('uv');
   }

@@ -42,7 +42,10 @@ const samApp = new SamTemplatePackager(stack, 'SamApp', {
 const orders = samApp.getFunction('OrdersFunction');
 hello.addEnvironment('ORDERS_FUNCTION', orders.ref);
 
-new cdk.CfnOutput(stack, 'HelloBundleBytes', { value: `${hello.sizeReport.unzippedBytes}` });
-new cdk.CfnOutput(stack, 'HelloNested', { value: `${hello.sizeReport.nested}` });
+// Known when this synth bundles the stack (not for `cdk ls`, for example).
+if (hello.sizeReport) {
+  new cdk.CfnOutput(stack, 'HelloBundleBytes', { value: `${hello.sizeReport.unzippedBytes}` });
+  new cdk.CfnOutput(stack, 'HelloNested', { value: `${hello.sizeReport.nested}` });
+}
 
 app.synth();

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { DefaultExcludes, NestedZip, PythonPipfileBundlingOptions } from '../bundling-options';
 import { BundleRequest } from './bundler';
-import { cacheRoot } from './cache';
+import { cacheMaxBytes, cacheRoot } from './cache';
 import { pythonTarget } from './python/target';
 import { LoaderPlacement } from './zip/nested-loader';
 
@@ -60,6 +60,7 @@ export function bundleRequest(input: BundleInput): BundleRequest {
       afterInstall: (i, out) => o.commandHooks!.afterInstall(i, out),
     },
     cacheRoot: cacheRoot(o.cacheDir),
+    cacheMaxBytes: cacheMaxBytes(),
     loader: nesting.loader,
     nestThresholdBytes: nesting.thresholdBytes,
     limitBytes: input.limitBytes,

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BuildCache, CACHE_FORMAT, cacheMaxBytes, sha256File, treeDigest } from './cache';
+import { BuildCache, CACHE_FORMAT, sha256File, treeDigest } from './cache';
 import { redactUrl } from './python/credentials';
 import { DependencySpec } from './python/dependency-spec';
 import { machineHost, pipIndexConfig, uvIndexConfig } from './python/index-config';
@@ -49,6 +49,8 @@ export interface BundleRequest {
   readonly excludeRuntimePackages: boolean;
   readonly hooks?: CommandHookStrings;
   readonly cacheRoot: string;
+  /** The cache's size budget (0: unlimited), trimmed to after each build. */
+  readonly cacheMaxBytes: number;
   readonly loader?: LoaderPlacement;
   readonly nestThresholdBytes?: number;
   readonly limitBytes: number;
@@ -140,6 +142,7 @@ export function ensureBundle(plan: BundlePlan): EnsuredBundle {
   const label = plan.request.label;
   const hit = cache.lookup<ZipReport>(plan.bundleKey);
   if (hit) {
+    for (const key of plan.dependencyKeys ?? []) cache.touchDependencyTree(key);
     process.stderr.write(`possum-cdk: ${label}: bundle unchanged, reused from the cache\n`);
     return { zipFile: cache.zipPath(hit.sha256), report: { ...hit.report, sha256: hit.sha256 }, built: false };
   }
@@ -180,7 +183,7 @@ export function ensureBundle(plan: BundlePlan): EnsuredBundle {
     process.stderr.write(`possum-cdk: ${label}: bundled ${report.files} files, ${report.unzippedBytes} bytes unzipped${report.nested ? ' (nested zip)' : ''}\n`);
     return { zipFile: committed.zipFile, report: committed.report, built: true };
   });
-  if (result.built) cache.evict(cacheMaxBytes());
+  if (result.built) cache.evict(plan.request.cacheMaxBytes);
   return result;
 }
 

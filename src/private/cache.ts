@@ -112,6 +112,15 @@ export class BuildCache {
     return tree;
   }
 
+  /**
+   * Marks a dependency tree as used without reading it: a bundle built from it was used,
+   * so it is worth keeping for that bundle's next handler change.
+   */
+  public touchDependencyTree(key: string) {
+    const entryFile = path.join(this.base, 'deps', key, 'entry.json');
+    if (fs.existsSync(entryFile)) this.stamp(entryFile, key);
+  }
+
   /** Moves a freshly installed tree into the cache under `key` and returns its new path. */
   public commitDependencyTree(key: string, tree: string): string {
     const staging = this.scratch();
