@@ -102,7 +102,7 @@ function main() {
   const bigApp = path.join(OUT, 'big-app.js');
   fs.writeFileSync(bigApp, appSource('possum', [bigDir], cacheDir));
   synth(bigApp, path.join(OUT, 'cdk.out.big'));
-  const bigTree = fs.readdirSync(path.join(cacheDir, 'v1', 'deps')).map(k => path.join(cacheDir, 'v1', 'deps', k, 'tree'))
+  const bigTree = fs.readdirSync(path.join(cacheDir, 'v2', 'deps')).map(k => path.join(cacheDir, 'v2', 'deps', k, 'tree'))
     .find(t => fs.existsSync(path.join(t, 'scipy')))!;
   const engineRuns: number[] = [];
   const bigHandlerRuns: number[] = [];

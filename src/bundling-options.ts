@@ -50,6 +50,33 @@ export enum NestedZip {
 }
 
 /**
+ * What may be built from source on the machine that synthesizes, when a dependency has no
+ * wheel for the function's runtime and architecture: an sdist from the index (old pins
+ * such as beautifulsoup4 4.6.3 or future 0.18.2 have only that), a local path or uv
+ * workspace package, a git checkout. Building runs the package's build code (setup.py or
+ * its build backend) on this machine.
+ */
+export enum SourceBuilds {
+  /**
+   * Nothing: wheels only (`--only-binary=:all:`). A dependency that has no wheel for the
+   * target, or that is a local path or git source, is an error naming it.
+   */
+  NONE = 'NONE',
+  /**
+   * Build an sdist, local path or git source on this machine only when the result is a
+   * pure-Python wheel (`py3-none-any`), which runs on any Lambda runtime and architecture;
+   * a source that builds a platform-specific wheel is an error naming it. Built wheels of
+   * index packages are cached by their sdist's hashes, which are still checked.
+   */
+  PURE_PYTHON = 'PURE_PYTHON',
+  /**
+   * Build anything from source, native code included. The machine's Python version and
+   * architecture must then match the runtime's (checked), or the built code would not load.
+   */
+  ALL = 'ALL',
+}
+
+/**
  * How a Python function's dependencies are installed and its bundle is built.
  */
 export interface PythonPipfileBundlingOptions {
@@ -60,12 +87,11 @@ export interface PythonPipfileBundlingOptions {
   readonly installer?: Installer;
 
   /**
-   * Allow packages that have no compatible wheel to be built from source on this machine.
-   * This runs their setup code here, and this machine's Python version and architecture
-   * must then match the function's runtime; possum-cdk checks and refuses otherwise.
-   * @default false - wheels only (`--only-binary=:all:`)
+   * What may be built from source on this machine when there is no wheel for the target
+   * (sdists, local path, workspace and git sources).
+   * @default SourceBuilds.PURE_PYTHON
    */
-  readonly buildFromSource?: boolean;
+  readonly sourceBuilds?: SourceBuilds;
 
   /**
    * The package index. May contain credentials (`https://user:token@host/simple`), which never
@@ -118,8 +144,8 @@ export interface PythonPipfileBundlingOptions {
   readonly strictLock?: boolean;
 
   /**
-   * The Python interpreter on this machine that runs pip (any Python 3; it does not need
-   * to match the runtime unless `buildFromSource` is set).
+   * The Python interpreter on this machine that runs pip and builds sdists (any Python 3;
+   * it does not need to match the runtime unless `sourceBuilds` is `SourceBuilds.ALL`).
    * @default python3
    */
   readonly pythonExecutable?: string;

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { DefaultExcludes, NestedZip, PythonPipfileBundlingOptions } from '../bundling-options';
+import { DefaultExcludes, NestedZip, PythonPipfileBundlingOptions, SourceBuilds } from '../bundling-options';
 import { BundleRequest } from './bundler';
 import { cacheMaxBytes, cacheRoot } from './cache';
 import { pythonTarget } from './python/target';
@@ -44,7 +44,7 @@ export function bundleRequest(input: BundleInput): BundleRequest {
     targets: input.architectures.map(a => pythonTarget(input.runtime, a)),
     installer: {
       tool: installer,
-      buildFromSource: o.buildFromSource ?? false,
+      sourceBuilds: sourceBuildsOf(o.sourceBuilds, label),
       indexUrl: o.indexUrl,
       extraIndexUrls: o.extraIndexUrls ?? [],
       findLinks: (o.findLinks ?? []).map(f => /^[a-z][a-z0-9+.-]*:\/\//i.test(f) ? f : path.resolve(f)),
@@ -67,6 +67,14 @@ export function bundleRequest(input: BundleInput): BundleRequest {
     level,
     sourceDateEpoch: process.env.SOURCE_DATE_EPOCH,
   };
+}
+
+function sourceBuildsOf(value: SourceBuilds | undefined, label: string): 'NONE' | 'PURE_PYTHON' | 'ALL' {
+  if (value === undefined) return 'PURE_PYTHON';
+  if (value !== SourceBuilds.NONE && value !== SourceBuilds.PURE_PYTHON && value !== SourceBuilds.ALL) {
+    throw new Error(`bundling.sourceBuilds ${String(value)} at ${label} is not a SourceBuilds; use SourceBuilds.NONE, PURE_PYTHON or ALL.`);
+  }
+  return value;
 }
 
 /** The loader and threshold that `nestedZip` and `nestedThresholdBytes` ask for. */

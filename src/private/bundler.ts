@@ -4,12 +4,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BuildCache, CACHE_FORMAT, sha256File, treeDigest } from './cache';
 import { redactUrl } from './python/credentials';
-import { DependencySpec } from './python/dependency-spec';
+import { DependencySpec, hasDependencies } from './python/dependency-spec';
 import { machineHost, pipIndexConfig, uvIndexConfig } from './python/index-config';
 import { effectiveIndexes, IndexSettings, indexIdentity, InstallerSettings, installDependencies } from './python/installer';
 import { probeInstaller } from './python/installer-probe';
 import { readDependencies } from './python/manifest';
 import { PythonTarget } from './python/target';
+import { UV_VERSION } from './python/uv-tool';
 import { collectFiles } from './zip/collect';
 import { ZipReport } from './zip/engine';
 import { LoaderPlacement } from './zip/nested-loader';
@@ -77,7 +78,7 @@ export function planBundle(request: BundleRequest): BundlePlan {
   const dependencies = readDependencies(request.entry, request.manifestFile, request.targets[0], { strictLock: request.strictLock });
   let dependencyKeys: string[] | undefined;
   let indexes: IndexSettings | undefined;
-  if (dependencies.steps.length > 0) {
+  if (hasDependencies(dependencies)) {
     const settings = request.installer;
     const probe = probeInstaller(settings.tool, settings.python, path.join(request.cacheRoot, CACHE_FORMAT));
     const config = settings.tool === 'pip' ? pipIndexConfig(machineHost(), probe.sysPrefix) : uvIndexConfig(machineHost(), request.entry);
@@ -87,10 +88,15 @@ export function planBundle(request: BundleRequest): BundlePlan {
       library: libraryVersion(),
       kind: dependencies.kind,
       inputs: dependencies.inputFiles.map(f => [path.relative(request.entry, f), sha256File(f)]),
+      // Path, editable and workspace sources are built into the tree: their content counts.
+      localSources: dependencies.localSources.map(l =>
+        [path.relative(request.entry, l), localSourceDigest(l, request.label, dependencies.manifestFile)]),
       installer: {
         tool: settings.tool,
         version: probe.version,
-        buildFromSource: settings.buildFromSource,
+        sourceBuilds: settings.sourceBuilds,
+        // uv resolves unlocked manifests for the target, whichever installer installs.
+        resolver: dependencies.resolve ? `uv ${UV_VERSION}` : null,
         // Credentials never enter a key: the same index with a rotated token is the same index.
         indexes: indexIdentity(indexes, findLinksIdentity),
       },
@@ -272,6 +278,19 @@ function runHooks(commands: readonly string[], cwd: string, label: string, which
       throw new Error(`${label}: the ${which} command hook "${command}" failed with exit code ${r.status}; fix the command or remove the hook.`);
     }
   }
+}
+
+/** What a local dependency folder does not ship: VCS data, environments, caches, and what its own builds leave in it. */
+const LOCAL_SOURCE_EXCLUDES = ['.git/', '.hg/', '.venv/', 'venv/', 'node_modules/', '__pycache__/', '.tox/', '.nox/', '.pytest_cache/',
+  '.mypy_cache/', '.ruff_cache/', 'build/', 'dist/', '*.egg-info/', 'cdk.out/'];
+
+/** The content of a local dependency (a folder's files, or a wheel or sdist file). */
+function localSourceDigest(location: string, label: string, manifest: string | undefined): string {
+  if (!fs.existsSync(location)) {
+    throw new Error(`${label}: ${manifest ?? 'the manifest'} installs from ${location}, which does not exist; fix the path.`);
+  }
+  if (!fs.statSync(location).isDirectory()) return sha256File(location);
+  return codeFingerprint(location, LOCAL_SOURCE_EXCLUDES);
 }
 
 /** The function's own files: paths, contents and exec bits (never mtimes or absolute paths). */

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { PythonPipfileFunction } from '../../src';
+import { PythonPipfileFunction, SourceBuilds } from '../../src';
 import { nestedEphemeralStorageMb } from '../../src/private/ephemeral-storage';
 import { tempDir, writeTree } from '../helpers/run';
 
@@ -25,7 +25,7 @@ describe('/tmp sizing for nested bundles', () => {
   });
 });
 
-describe('buildFromSource', () => {
+describe('SourceBuilds.ALL', () => {
   test('refuses to build for a runtime or architecture this machine does not match', () => {
     const dir = path.join(tempDir('bfs'), 'fn');
     writeTree(dir, { 'index.py': 'def handler(e, c):\n    return 1\n', 'requirements.txt': 'somepkg==1.0\n' });
@@ -34,7 +34,7 @@ describe('buildFromSource', () => {
       entry: dir,
       runtime: lambda.Runtime.PYTHON_3_13,
       architecture: lambda.Architecture.ARM_64,
-      bundling: { buildFromSource: true, cacheDir: path.join(tempDir('bfs-cache'), 'c') },
-    })).toThrow(/bundling\.buildFromSource builds sdists with this machine's python3 \(Python 3\.\d+ on linux x86_64\), but the function runs python3\.13 on arm64/);
+      bundling: { sourceBuilds: SourceBuilds.ALL, cacheDir: path.join(tempDir('bfs-cache'), 'c') },
+    })).toThrow(/bundling\.sourceBuilds SourceBuilds\.ALL builds sources with this machine's python3 \(Python 3\.\d+ on linux x86_64\), but the function runs python3\.13 on arm64/);
   });
 });

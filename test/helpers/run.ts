@@ -92,6 +92,47 @@ export function unzipWithPython(zipFile: string, dest: string) {
 }
 
 const MAKE_WHEEL = path.join(__dirname, '..', 'fixtures', 'make_wheel.py');
+const INLINE_BACKEND = path.join(__dirname, '..', 'fixtures', 'inline_backend.py');
+
+export interface LocalProject {
+  readonly name: string;
+  readonly version: string;
+  readonly dependencies?: string[];
+  readonly requiresPython?: string;
+  /** Wheel tag the build produces: py3-none-any (pure) unless a platform tag is given. */
+  readonly tag?: string;
+  /** Files of the import package, relative to it; default `__init__.py` saying its name and version. */
+  readonly files?: Record<string, string>;
+}
+
+/**
+ * Writes a buildable Python project (PEP 517, with the in-tree test backend, so building it
+ * needs nothing from an index) into `dir`.
+ */
+export function writeLocalProject(dir: string, p: LocalProject) {
+  const pkg = p.name.replace(/-/g, '_');
+  const files = p.files ?? { '__init__.py': `NAME = "${p.name}"\nVERSION = "${p.version}"\n` };
+  writeTree(dir, {
+    'pyproject.toml': [
+      '[build-system]', 'requires = []', 'build-backend = "inline_backend"', 'backend-path = ["_backend"]', '',
+      '[project]', `name = "${p.name}"`, `version = "${p.version}"`,
+      `dependencies = [${(p.dependencies ?? []).map(d => JSON.stringify(d)).join(', ')}]`,
+      ...(p.requiresPython ? [`requires-python = "${p.requiresPython}"`] : []), '',
+      '[tool.inline-backend]', `tag = "${p.tag ?? 'py3-none-any'}"`, '',
+    ].join('\n'),
+    '_backend/inline_backend.py': fs.readFileSync(INLINE_BACKEND),
+    ...Object.fromEntries(Object.entries(files).map(([f, c]) => [`${pkg}/${f}`, c])),
+  });
+}
+
+/** Builds an sdist of a project written by writeLocalProject into `out`; returns its path. */
+export function makeSdist(projectDir: string, out: string): string {
+  fs.mkdirSync(out, { recursive: true });
+  const r = run(PYTHON, ['-c', `import sys; sys.path.insert(0, "_backend"); import inline_backend; print(inline_backend.build_sdist(${JSON.stringify(out)}))`],
+    { cwd: projectDir });
+  if (r.status !== 0) throw new Error(`sdist failed: ${r.stderr}`);
+  return path.join(out, r.stdout.trim());
+}
 
 /** Builds a real wheel from a folder with test/fixtures/make_wheel.py; returns its path. */
 export interface WheelSpec {

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeWheel, PYTHON, tempDir, writeTree } from './run';
+import { makeSdist, makeWheel, PYTHON, tempDir, writeLocalProject, writeTree } from './run';
 
 /**
  * Wheels the tests build themselves, so the suite runs offline:
@@ -12,7 +12,13 @@ import { makeWheel, PYTHON, tempDir, writeTree } from './run';
  *   cp313 manylinux_2_28 x86_64 / manylinux2014 aarch64; each says which one it is;
  * - newlib 1.0: only a manylinux_2_28_x86_64 wheel (too new for python3.11's glibc);
  * - boto3 / botocore 1.0: stand-ins for the packages the runtime provides;
- * - oldpy 1.0: pure, but Requires-Python <3.10 (no Lambda runtime has that).
+ * - oldpy 1.0: pure, but Requires-Python <3.10 (no Lambda runtime has that);
+ * - legacy 1.0: pure, Requires-Python <3.11 (fine for python3.10, not for the 3.11 running the tests);
+ * - markerdep 1.0: pure, requires greeting only where python_version < "3.12";
+ * - puresdist 1.0: only an sdist, which builds a pure-Python wheel;
+ * - nativesdist 1.0: only an sdist, which builds a wheel for this machine's platform only;
+ * - common 9.9: a stand-in for an unrelated public package that a workspace member's
+ *   sibling shares a name with.
  */
 export interface Wheelhouse {
   readonly dir: string;
@@ -61,6 +67,15 @@ export function buildWheelhouse(root: string): Wheelhouse {
     });
   }
   makeWheel({ name: 'newlib', version: '1.0', out: dir, tag: 'py3-none-manylinux_2_28_x86_64', source: src('newlib', { 'newlib/__init__.py': 'NEW = True\n' }) });
+  makeWheel({ name: 'legacy', version: '1.0', out: dir, requiresPython: '<3.11', source: src('legacy', { 'legacy/__init__.py': 'LEGACY = True\n' }) });
+  makeWheel({ name: 'markerdep', version: '1.0', out: dir, requires: ['greeting ; python_version < "3.12"'],
+    source: src('markerdep', { 'markerdep/__init__.py': 'MARKER = True\n' }) });
+  makeWheel({ name: 'common', version: '9.9', out: dir, source: src('common-public', { 'common/__init__.py': 'NAME = "common"\nVERSION = "public 9.9"\n' }) });
+  for (const [name, tag] of [['puresdist', 'py3-none-any'], ['nativesdist', 'cp311-cp311-linux_x86_64']]) {
+    const project = path.join(root, 'src', `${name}-project`);
+    writeLocalProject(project, { name, version: '1.0', tag });
+    makeSdist(project, dir);
+  }
   makeWheel({ name: 'oldpy', version: '1.0', out: dir, requiresPython: '<3.10', source: src('oldpy', { 'oldpy/__init__.py': 'OLD = True\n' }) });
   makeWheel({ name: 'botocore', version: '1.0', out: dir, source: src('botocore', { 'botocore/__init__.py': 'FAKE = True\n' }) });
   makeWheel({ name: 'boto3', version: '1.0', out: dir, requires: ['botocore'], source: src('boto3', { 'boto3/__init__.py': 'import botocore\n' }) });
@@ -70,10 +85,10 @@ export function buildWheelhouse(root: string): Wheelhouse {
   return { dir, hashes };
 }
 
-/** `sha256:...` hashes of a package's wheels, as a lock file lists them. */
+/** `sha256:...` hashes of a package's wheels and sdist, as a lock file lists them. */
 export function lockHashes(house: Wheelhouse, project: string, version: string): string[] {
-  const prefix = `${project.replace(/-/g, '_')}-${version}-`;
-  return Object.entries(house.hashes).filter(([f]) => f.startsWith(prefix)).map(([, h]) => `sha256:${h}`).sort();
+  const prefix = `${project.replace(/-/g, '_')}-${version}`;
+  return Object.entries(house.hashes).filter(([f]) => f.startsWith(`${prefix}-`) || f === `${prefix}.tar.gz`).map(([, h]) => `sha256:${h}`).sort();
 }
 
 /** A PEP 503 index over the wheelhouse on 127.0.0.1, optionally behind basic auth. */

@@ -63,7 +63,7 @@ describe('uv\'s configuration, read as uv reads it', () => {
 });
 
 describe('precedence: construct options, then the manifest\'s sources, then the user\'s configuration', () => {
-  const settings = (o: Partial<InstallerSettings> = {}): InstallerSettings => ({ tool: 'pip', buildFromSource: false, extraIndexUrls: [], findLinks: [], python: 'python3', ...o });
+  const settings = (o: Partial<InstallerSettings> = {}): InstallerSettings => ({ tool: 'pip', sourceBuilds: 'PURE_PYTHON', extraIndexUrls: [], findLinks: [], python: 'python3', ...o });
   const config = pipIndexConfig(host({}, { PIP_INDEX_URL: 'https://mirror.example/simple', PIP_EXTRA_INDEX_URL: 'https://more.example/simple' }));
 
   test('the construct\'s indexUrl wins; a manifest source of PyPI itself gives way to the configured mirror', () => {

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { Installer, PythonPipfileFunction, PythonPipfileBundlingOptions } from '../../src';
+import { Installer, PythonPipfileFunction, PythonPipfileBundlingOptions, SourceBuilds } from '../../src';
 import { classifyPip, classifyUv, toolErrorLines } from '../../src/private/python/install-errors';
 import { tempDir, TOOLS_UV, writeTree } from '../helpers/run';
 import { LocalIndex, lockHashes, useLocalIndex } from '../helpers/wheelhouse';
@@ -50,7 +50,29 @@ function failure(files: Record<string, string>, bundling: PythonPipfileBundlingO
   throw new Error('the synth did not fail');
 }
 
-describe.each([['pip', Installer.pip()], ['uv', Installer.uv()]])('%s: install errors name the real cause', (tool, installer) => {
+/** A Pipfile.lock pinning one package (with the wheelhouse's hashes, or a made-up one). */
+function lockOf(name: string, version: string, hashes?: string[]): Record<string, string> {
+  const known = lockHashes(local.house, name, version);
+  return {
+    'Pipfile.lock': JSON.stringify({
+      _meta: { sources: [] },
+      default: { [name]: { version: `==${version}`, hashes: hashes ?? (known.length ? known : [`sha256:${'1'.repeat(64)}`]) } },
+      develop: {},
+    }),
+  };
+}
+
+/**
+ * Three paths reach an index: uv resolving an unlocked manifest (requirements.txt, for
+ * either installer), pip installing a lock, uv installing a lock.
+ */
+const PATHS: Array<[string, 'uv' | 'pip', PythonPipfileBundlingOptions, (name: string, version: string) => Record<string, string>]> = [
+  ['resolving requirements.txt', 'uv', { installer: Installer.pip() }, (n, v) => ({ 'requirements.txt': `${n}==${v}\n` })],
+  ['pip installing a Pipfile.lock', 'pip', { installer: Installer.pip() }, lockOf],
+  ['uv installing a Pipfile.lock', 'uv', { installer: Installer.uv() }, lockOf],
+];
+
+describe.each(PATHS)('%s: errors name the real cause', (_label, tool, bundling, manifest) => {
   const expectNamed = (f: Failure) => {
     expect(f.message).toMatch(/^S\/Fn: /);
     expect(f.message).toContain(f.manifest);
@@ -58,60 +80,50 @@ describe.each([['pip', Installer.pip()], ['uv', Installer.uv()]])('%s: install e
   };
 
   test('a refused connection', () => {
-    const f = failure({ 'requirements.txt': 'greeting==1.0\n' }, { installer, indexUrl: DEAD });
+    const f = failure(manifest('greeting', '1.0'), { ...bundling, indexUrl: DEAD });
     expectNamed(f);
     expect(f.message).toContain(`could not reach the package index ${DEAD} (from bundling.indexUrl)`);
   });
 
   test('credentials the index refuses (401)', () => {
-    const f = failure({ 'requirements.txt': 'greeting==1.0\n' }, { installer, indexUrl: authIndex.url('ci:Wr0ngT0ken') });
+    const f = failure(manifest('greeting', '1.0'), { ...bundling, indexUrl: authIndex.url('ci:Wr0ngT0ken') });
     expectNamed(f);
     expect(f.message).toContain('refused the credentials (HTTP 401/403)');
     expect(f.message).not.toContain('Wr0ngT0ken');
   });
 
   test('a package that does not exist (a typo in the name)', () => {
-    const f = failure({ 'requirements.txt': 'greetnig==1.0\n' }, { installer, indexUrl: local.index.url() });
+    const f = failure(manifest('greetnig', '1.0'), { ...bundling, indexUrl: local.index.url() });
     expectNamed(f);
     expect(f.message).toMatch(/there is no package greetnig(==1\.0)? on http:\/\/127\.0\.0\.1:\d+\/simple/);
   });
 
   test('a version that does not exist', () => {
-    const f = failure({ 'requirements.txt': 'greeting==99.0\n' }, { installer, indexUrl: local.index.url() });
+    const f = failure(manifest('greeting', '99.0'), { ...bundling, indexUrl: local.index.url() });
     expectNamed(f);
     expect(f.message).toMatch(/greeting==99\.0 does not exist on http:\/\/127\.0\.0\.1/);
   });
 
-  test('no wheel for the target', () => {
-    const f = failure({ 'requirements.txt': 'fastmath==1.0\n' }, { installer, indexUrl: local.index.url() });
+  test('no wheel for the target (and no sdist to build)', () => {
+    const f = failure(manifest('fastmath', '1.0'), { ...bundling, indexUrl: local.index.url() });
     expectNamed(f);
-    expect(f.message).toMatch(/no wheel of fastmath(==1\.0)? from .* is compatible with python3\.12 on x86_64 .*set bundling\.buildFromSource/s);
+    expect(f.message).toMatch(/no wheel of fastmath(==1\.0)? from .* is compatible with python3\.12 on x86_64 .*no source distribution/s);
+    const none = failure(manifest('fastmath', '1.0'), { ...bundling, indexUrl: local.index.url(), sourceBuilds: SourceBuilds.NONE });
+    expect(none.message).toContain('set bundling.sourceBuilds to SourceBuilds.PURE_PYTHON');
   });
 
-  test('Requires-Python that excludes the runtime, from a requirements file and from a lock', () => {
-    const req = failure({ 'requirements.txt': 'oldpy==1.0\n' }, { installer, indexUrl: local.index.url() });
-    expect(req.message).toContain(req.manifest);
-    expect(req.message).toMatch(/oldpy.* requires Python <3\.10, but the function's runtime python3\.12 is Python 3\.12/);
-    const lock = failure({
-      'Pipfile.lock': JSON.stringify({
-        _meta: { sources: [{ name: 'local', url: local.index.url(), verify_ssl: false }] },
-        default: { oldpy: { version: '==1.0', hashes: lockHashes(local.house, 'oldpy', '1.0') } },
-        develop: {},
-      }),
-    }, { installer });
-    expect(lock.message).toMatch(/^S\/Fn: oldpy==1\.0 from .*Pipfile\.lock requires Python <3\.10, but the function's runtime python3\.12 is Python 3\.12/);
+  test('Requires-Python that excludes the runtime', () => {
+    const f = failure(manifest('oldpy', '1.0'), { ...bundling, indexUrl: local.index.url() });
+    expect(f.message).toContain(f.manifest);
+    expect(f.message).toMatch(/^S\/Fn: .*oldpy.* requires Python <3\.10, but the function's runtime python3\.12 is Python 3\.12/s);
   });
+});
 
-  test('a hash that does not match the lock', () => {
-    const f = failure({
-      'Pipfile.lock': JSON.stringify({
-        _meta: { sources: [{ name: 'local', url: local.index.url(), verify_ssl: false }] },
-        default: { greeting: { version: '==1.0', hashes: [`sha256:${'0'.repeat(64)}`] } },
-        develop: {},
-      }),
-    }, { installer });
-    expectNamed(f);
-    expect(f.message).toMatch(/refused a package whose hash does not match the lock/);
+describe('a hash that does not match the lock', () => {
+  test.each([['pip', Installer.pip()], ['uv', Installer.uv()]])('%s', (tool, installer) => {
+    const f = failure(lockOf('greeting', '1.0', [`sha256:${'0'.repeat(64)}`]), { installer, indexUrl: local.index.url() });
+    expect(f.message).toMatch(/^S\/Fn: .*refused a package whose hash does not match the lock/);
+    expect(f.message).toContain(`\n${tool} said:\n`);
   });
 });
 

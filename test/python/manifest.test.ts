@@ -83,22 +83,23 @@ describe('manifest detection', () => {
   test('Pipfile.lock > Pipfile > uv.lock (with pyproject) > poetry.lock > requirements.txt > pyproject deps > none', () => {
     const dir = tempDir('detect');
     const order: Array<[string, string]> = [];
-    expect(detectManifest(dir)).toBe('none');
+    const kind = () => detectManifest(dir)?.kind ?? 'none';
+    expect(kind()).toBe('none');
     writeTree(dir, { 'pyproject.toml': '[project]\nname = "x"\n' });
-    expect(detectManifest(dir)).toBe('none'); // no [project].dependencies
+    expect(kind()).toBe('none'); // no [project].dependencies
     writeTree(dir, { 'pyproject.toml': '[project]\nname = "x"\ndependencies = ["a"]\n' });
     order.push(['pyproject.toml', 'pyproject.toml']);
-    expect(detectManifest(dir)).toBe('pyproject.toml');
+    expect(kind()).toBe('pyproject.toml');
     for (const f of ['requirements.txt', 'poetry.lock', 'uv.lock', 'Pipfile', 'Pipfile.lock']) {
       writeTree(dir, { [f]: '' });
-      expect(detectManifest(dir)).toBe(f);
+      expect(kind()).toBe(f);
     }
   });
 
   test('uv.lock without pyproject.toml is not a manifest', () => {
     const dir = tempDir('detect-uv');
     writeTree(dir, { 'uv.lock': '', 'requirements.txt': 'a\n' });
-    expect(detectManifest(dir)).toBe('requirements.txt');
+    expect(detectManifest(dir)?.kind).toBe('requirements.txt');
   });
 });
 
@@ -108,7 +109,7 @@ describe('Pipfile.lock', () => {
     expect(spec.kind).toBe('Pipfile.lock');
     expect(spec.warnings).toEqual([]);
     expect(spec.steps).toHaveLength(1);
-    expect(spec.steps[0].noDeps).toBe(true);
+    expect(spec.steps[0].hashed).toBe(true);
     const lines = spec.steps[0].requirements.trim().split('\n');
     // colorama is Windows-only (pipenv leaves it unpinned); pytest is a dev package.
     expect(pinnedNames(spec.steps[0].requirements)).toEqual(['attrs', 'certifi', 'charset-normalizer', 'idna', 'pysocks', 'requests', 'urllib3']);
@@ -148,10 +149,16 @@ describe('Pipfile.lock', () => {
     ]);
   });
 
-  test('a package the target needs but the lock left unpinned is an error naming it', () => {
+  test('a package the lock left unpinned (locked where its markers did not hold) is resolved beside the pins, with a warning', () => {
     const dir = tempDir('unpinned-lock');
-    writeTree(dir, { 'Pipfile.lock': JSON.stringify({ _meta: {}, default: { colorama: { version: '*', markers: "sys_platform == 'linux'" } } }) });
-    expect(() => readDependencies(dir, undefined, PY311_X86)).toThrow(/package colorama is not pinned \(version "\*"\), yet Lambda needs it/);
+    writeTree(dir, { 'Pipfile.lock': JSON.stringify({ _meta: {}, default: {
+      colorama: { version: '*', markers: "sys_platform == 'linux'" },
+      six: { version: '==1.16.0', hashes: ['sha256:' + 'a'.repeat(64)] },
+    } }) });
+    const spec = readDependencies(dir, undefined, PY311_X86);
+    expect(spec.steps.map(s => s.requirements.trim())).toEqual([`six==1.16.0 --hash=sha256:${'a'.repeat(64)}`]);
+    expect(spec.resolve).toEqual({ text: 'colorama\n', cwd: dir, constraints: 'six==1.16.0\n' });
+    expect(spec.warnings.map(w => w.id)).toEqual(['possum-cdk:pipfileLockUnpinned']);
   });
 
   test('bad JSON is an error naming the file', () => {
@@ -162,7 +169,7 @@ describe('Pipfile.lock', () => {
 });
 
 describe('Pipfile', () => {
-  test('[packages] entries become requirement lines; [dev-packages] are ignored', () => {
+  test('[packages] entries become requirement lines uv resolves for the target; [dev-packages] are ignored', () => {
     const dir = tempDir('pipfile');
     writeTree(dir, {
       Pipfile: [
@@ -178,9 +185,10 @@ describe('Pipfile', () => {
       ].join('\n'),
     });
     const spec = readDependencies(dir, undefined, PY311_X86);
-    expect(spec.steps).toEqual([{
-      noDeps: false,
-      requirements: [
+    expect(spec.steps).toEqual([]);
+    expect(spec.resolve).toEqual({
+      cwd: dir,
+      text: [
         'attrs==24.2.0',
         `local @ file://${path.join(dir, 'libs/local')}`,
         'mylib @ git+https://example.com/mylib.git@v2',
@@ -189,12 +197,13 @@ describe('Pipfile', () => {
         "urllib3[socks]>=2 ; python_version >= '3.8'",
         "winonly ; sys_platform == 'win32'",
       ].join('\n') + '\n',
-    }]);
+    });
+    expect(spec.localSources).toEqual([path.join(dir, 'libs/local')]);
   });
 });
 
 describe('requirements.txt', () => {
-  test('pip reads the file itself; -r and -c includes are inputs of the cache key', () => {
+  test('uv reads the file itself; -r and -c includes are inputs of the cache key', () => {
     const dir = tempDir('reqs');
     writeTree(dir, {
       'requirements.txt': '# top\n-r common.txt\n--constraint=constraints/c.txt\nrequests==2.32.3 \\\n  --hash=sha256:abc\n',
@@ -202,7 +211,7 @@ describe('requirements.txt', () => {
       'constraints/c.txt': 'urllib3<3\n',
     });
     const spec = readDependencies(dir, undefined, PY311_X86);
-    expect(spec.steps).toEqual([{ requirements: `-r ${path.join(dir, 'requirements.txt')}\n`, noDeps: false }]);
+    expect(spec.resolve).toEqual({ file: path.join(dir, 'requirements.txt'), cwd: dir });
     expect(spec.inputFiles).toEqual([path.join(dir, 'requirements.txt'), path.join(dir, 'common.txt'), path.join(dir, 'constraints/c.txt')]);
   });
 
@@ -226,7 +235,7 @@ describe('uv.lock and poetry.lock (read natively, filtered for Lambda)', () => {
     const spec = readDependencies(path.join(LOCKS, tool), undefined, PY311_X86);
     expect(spec.kind).toBe(`${tool}.lock`);
     expect(spec.steps).toHaveLength(1);
-    expect(spec.steps[0].noDeps).toBe(true);
+    expect(spec.steps[0].hashed).toBe(true);
     expect(pinnedNames(spec.steps[0].requirements)).toEqual(['attrs', 'certifi', 'charset-normalizer', 'idna', 'pysocks', 'requests', 'urllib3']);
     expect(spec.steps[0].requirements).toMatch(/^requests==2\.32\.3 --hash=sha256:[0-9a-f]{64}/m);
     expect(spec.inputFiles.map(f => path.basename(f))).toEqual([`${tool}.lock`, 'pyproject.toml']);
@@ -234,10 +243,10 @@ describe('uv.lock and poetry.lock (read natively, filtered for Lambda)', () => {
 });
 
 describe('pyproject.toml', () => {
-  test('[project].dependencies are installed with resolution', () => {
+  test('[project].dependencies: uv reads the file itself (with its [tool.uv.sources]) and resolves it for the target', () => {
     const dir = tempDir('pyproject');
     writeTree(dir, { 'pyproject.toml': '[project]\nname = "fn"\ndependencies = ["attrs>=24", "requests[socks]; python_version >= \'3.8\'"]\n' });
-    expect(readDependencies(dir, undefined, PY311_X86).steps).toEqual([{ noDeps: false, requirements: "attrs>=24\nrequests[socks]; python_version >= '3.8'\n" }]);
+    expect(readDependencies(dir, undefined, PY311_X86).resolve).toEqual({ file: path.join(dir, 'pyproject.toml'), cwd: dir });
   });
 });
 

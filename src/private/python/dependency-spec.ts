@@ -2,12 +2,27 @@
 
 export type ManifestKind = 'Pipfile.lock' | 'Pipfile' | 'uv.lock' | 'poetry.lock' | 'requirements.txt' | 'pyproject.toml';
 
-/** One run of the installer. */
+/** One run of the installer over requirements already pinned for the target. */
 export interface InstallStep {
-  /** requirements.txt text handed to the installer. */
+  /** requirements.txt text. */
   readonly requirements: string;
-  /** Every requirement is pinned (and hashed, where the manifest has hashes): install exactly these. */
-  readonly noDeps: boolean;
+  /** Whether every line carries hashes (pip checks hashes for all requirements of a run or none). */
+  readonly hashed: boolean;
+}
+
+/**
+ * An unlocked manifest (requirements.txt, Pipfile, pyproject.toml), which uv resolves for
+ * the function's runtime and architecture before anything is installed.
+ */
+export interface ResolveInput {
+  /** A requirements file or pyproject.toml that uv reads itself ... */
+  readonly file?: string;
+  /** ... or requirement lines (a Pipfile's packages, a Poetry project's dependencies). */
+  readonly text?: string;
+  /** The folder relative paths in the manifest are resolved against: the manifest's own. */
+  readonly cwd: string;
+  /** Pins the resolution must keep (a lock's other packages, when only some of its entries are unpinned). */
+  readonly constraints?: string;
 }
 
 export interface ManifestWarning {
@@ -21,32 +36,47 @@ export interface DependencySpec {
   readonly manifestFile?: string;
   /** Every file whose bytes decide what is installed (the manifest, -r includes, pyproject.toml for locks). */
   readonly inputFiles: string[];
+  /** Requirements pinned for the target (lock files), installed without resolving. */
   readonly steps: InstallStep[];
+  /** Set for unlocked manifests: resolved for the target first, then installed pinned. */
+  readonly resolve?: ResolveInput;
+  /**
+   * Local folders and files that dependencies are built from (path, editable and
+   * workspace sources): their content is part of the cache key.
+   */
+  readonly localSources: string[];
   /** Package indexes the manifest itself names (Pipfile sources). May hold credentials: never log them. */
   readonly manifestIndexUrls: string[];
   readonly warnings: ManifestWarning[];
 }
 
+/** Whether the spec installs anything. */
+export function hasDependencies(spec: DependencySpec): boolean {
+  return spec.steps.length > 0 || spec.resolve !== undefined;
+}
+
 /**
- * Install steps for a lock: pip checks hashes for all requirements of a run or for none,
- * so entries a lock cannot hash (VCS checkouts, local paths) go into a second run.
+ * Install steps for pinned requirements: pip checks hashes for all requirements of a run
+ * or for none, so entries without hashes (VCS checkouts, local paths) go into a second run.
  */
 export function lockedSteps(hashed: readonly string[], unhashed: readonly string[]): InstallStep[] {
   const steps: InstallStep[] = [];
-  if (hashed.length) steps.push({ requirements: hashed.join('\n') + '\n', noDeps: true });
-  if (unhashed.length) steps.push({ requirements: unhashed.join('\n') + '\n', noDeps: true });
+  if (hashed.length) steps.push({ requirements: hashed.join('\n') + '\n', hashed: true });
+  if (unhashed.length) steps.push({ requirements: unhashed.join('\n') + '\n', hashed: false });
   return steps;
 }
 
 /** The spec of a lock file read natively: its pinned requirements, no manifest-level indexes. */
 export function lockFileSpec(kind: ManifestKind, file: string, inputFiles: string[],
-  requirements: { hashed: readonly string[]; unhashed: readonly string[] }): DependencySpec {
+  requirements: { hashed: readonly string[]; unhashed: readonly string[] }, localSources: string[] = [],
+  warnings: ManifestWarning[] = []): DependencySpec {
   return {
     kind,
     manifestFile: file,
     inputFiles,
     steps: lockedSteps(requirements.hashed, requirements.unhashed),
+    localSources,
     manifestIndexUrls: [],
-    warnings: [],
+    warnings,
   };
 }

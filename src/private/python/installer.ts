@@ -3,18 +3,20 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { expandUrl, redactUrl, scrub, secretsOf } from './credentials';
-import { DependencySpec, InstallStep } from './dependency-spec';
+import { DependencySpec, InstallStep, lockedSteps } from './dependency-spec';
 import { IndexConfig } from './index-config';
 import { Classified, classifyPip, classifyUv, toolErrorLines } from './install-errors';
 import { satisfies } from './pep440';
+import { resolveCommand, runResolve } from './resolver';
+import { buildWheel, isPurePythonWheel, pipRequirement, SourceBuildPolicy } from './source-builds';
 import { PythonTarget } from './target';
 import { uvExecutable } from './uv-tool';
 
 /** How dependencies are installed: the construct's options. Plain data (it crosses processes). */
 export interface InstallerSettings {
   readonly tool: 'pip' | 'uv';
-  /** Allow sdists to build on this machine (then the machine must match the runtime). */
-  readonly buildFromSource: boolean;
+  /** What may be built from source on this machine (ALL: the machine must match the runtime). */
+  readonly sourceBuilds: SourceBuildPolicy;
   /** May contain credentials. */
   readonly indexUrl?: string;
   /** May contain credentials. */
@@ -124,39 +126,38 @@ export function uvEnvironment(indexes: IndexSettings): NodeJS.ProcessEnv {
   if (indexes.indexUrl) env.UV_INDEX_URL = expandUrl(indexes.indexUrl);
   if (indexes.extraIndexUrls.length) env.UV_EXTRA_INDEX_URL = indexes.extraIndexUrls.map(u => expandUrl(u)).join(' ');
   if (indexes.noIndex) env.UV_NO_INDEX = '1';
+  // uv looks for an interpreter of the target's version and would download one; the
+  // target's version only decides markers and tags here, and builds use this machine's.
+  env.UV_PYTHON_DOWNLOADS = 'never';
   // pip's certificate setting, for uv answering a question on pip's behalf.
   if (indexes.pipNetwork.PIP_CERT && !env.SSL_CERT_FILE) env.SSL_CERT_FILE = indexes.pipNetwork.PIP_CERT;
   return env;
 }
 
 /**
- * The installer's command line for one step. Index URLs go in the environment, not the
- * arguments, so credentials never show in a process list or an error message.
+ * The installer's command line for one step of pinned requirements (installed without
+ * resolving: the set is already decided for the target). Index URLs go in the
+ * environment, not the arguments, so credentials never show in a process list or an error.
  */
-export function installCommand(step: InstallStep, requirementsFile: string, targetDir: string, target: PythonTarget,
+export function installCommand(requirementsFile: string, targetDir: string, target: PythonTarget,
   settings: InstallerSettings, indexes: IndexSettings, uv: () => string): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const forTarget = settings.sourceBuilds !== 'ALL';
   if (settings.tool === 'uv') {
-    const args = ['pip', 'install', '--target', targetDir, '--python', settings.python, '--no-config', '--quiet'];
-    if (!settings.buildFromSource) {
-      args.push('--python-version', target.pythonVersion, '--python-platform', uvPlatform(target), '--only-binary', ':all:');
-    }
-    if (step.noDeps) args.push('--no-deps');
+    const args = ['pip', 'install', '--target', targetDir, '--python', settings.python, '--no-config', '--quiet', '--no-deps'];
+    if (forTarget) args.push('--python-version', target.pythonVersion, '--python-platform', uvPlatform(target), '--only-binary', ':all:');
     for (const f of indexes.findLinks) args.push('--find-links', f);
     args.push('-r', requirementsFile);
     return { command: uv(), args, env: uvEnvironment(indexes) };
   }
+  // pip would check Requires-Python against the Python running it: installed packages are
+  // checked against the target afterwards instead.
   const args = ['-m', 'pip', 'install', '--target', targetDir, '--no-compile', '--no-warn-script-location',
-    '--progress-bar', 'off'];
-  if (!settings.buildFromSource) {
+    '--progress-bar', 'off', '--no-deps', '--ignore-requires-python'];
+  if (forTarget) {
     for (const tag of target.platformTags) args.push('--platform', tag);
     args.push('--implementation', 'cp', '--python-version', target.pythonVersion, '--abi', target.abi, '--only-binary=:all:');
   } else {
     args.push('--prefer-binary');
-  }
-  if (step.noDeps) {
-    // The set is already decided for the target; pip would check Requires-Python against
-    // the Python running it. Installed packages are checked against the target afterwards.
-    args.push('--no-deps', '--ignore-requires-python');
   }
   args.push('-r', requirementsFile);
   return { command: settings.python, args, env: pipEnvironment(indexes) };
@@ -181,35 +182,68 @@ export interface InstallContext {
 }
 
 /**
- * Installs the dependencies into `targetDir` (which must not exist yet), step by step,
- * then checks every installed distribution's Requires-Python against the target.
- * Output of the installer goes to stderr only on failure, inside the error.
+ * Installs the dependencies into `targetDir` (which must not exist yet): an unlocked
+ * manifest is first resolved for the target by uv; then every pinned step is installed
+ * without resolving. A pin with no wheel for the target, and a path, git or URL source, is
+ * built into a wheel here when the source-build policy allows it. Finally every installed
+ * distribution's Requires-Python is checked against the target.
  */
 export function installDependencies(spec: DependencySpec, target: PythonTarget, targetDir: string, ctx: InstallContext) {
   const { settings, indexes, label } = ctx;
-  if (settings.buildFromSource) checkHostMatches(target, settings);
-  const secrets = secretsOf([settings.indexUrl ?? '', indexes.indexUrl ?? '', ...indexes.extraIndexUrls, ...settings.extraIndexUrls,
-    ...spec.manifestIndexUrls].map(u => expandUrl(u)));
+  if (settings.sourceBuilds === 'ALL') checkHostMatches(target, settings);
+  const secrets = secretsOfContext(spec, ctx);
   const uv = () => uvExecutable(ctx.cacheRoot, settings.python, pipEnvironment(indexes));
+  const cwd = spec.manifestFile ? path.dirname(spec.manifestFile) : process.cwd();
   fs.mkdirSync(targetDir, { recursive: true });
   const work = fs.mkdtempSync(path.join(path.dirname(targetDir), '.install-'));
   try {
-    spec.steps.forEach((step, i) => {
+    const steps = pinnedSteps(spec, target, ctx);
+    const buildCtx = { python: settings.python, pipEnv: pipEnvironment(indexes), cacheRoot: ctx.cacheRoot, cwd, workDir: work };
+    const builtWheels: string[] = [];
+    let index = 0;
+    const install = (step: InstallStep, stepDir: string): string | undefined => {
+      const requirementsFile = path.join(work, `requirements-${index++}.txt`);
+      fs.writeFileSync(requirementsFile, settings.tool === 'pip' ? step.requirements.split('\n').map(pipRequirement).join('\n') : step.requirements);
+      const { command, args, env } = installCommand(requirementsFile, stepDir, target, settings, indexes, uv);
+      const r = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, cwd });
+      return r.error || r.status !== 0 ? scrub(r.error?.message ?? `${r.stderr}\n${r.stdout}`, secrets) : undefined;
+    };
+    steps.forEach((original, i) => {
+      let step = settings.sourceBuilds === 'ALL' || original.hashed ? original : prebuildReferences(original, spec, target, ctx, buildCtx, builtWheels);
+      if (step.requirements.trim() === '') return;
       const stepDir = i === 0 ? targetDir : path.join(work, `step-${i}`);
-      const requirementsFile = path.join(work, `requirements-${i}.txt`);
-      fs.writeFileSync(requirementsFile, step.requirements);
-      const { command, args, env } = installCommand(step, requirementsFile, stepDir, target, settings, indexes, uv);
       process.stderr.write(`possum-cdk: ${label}: installing ${describeStep(step)} for ${target.runtime} ${target.architecture} with ${settings.tool}\n`);
-      const r = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, cwd: spec.manifestFile ? path.dirname(spec.manifestFile) : undefined });
-      if (r.error || r.status !== 0) {
-        const output = scrub(r.error?.message ?? `${r.stderr}\n${r.stdout}`, secrets);
-        throw new Error(explainFailure(output, spec, target, ctx, uv, secrets));
+      for (;;) {
+        const failed = install(step, stepDir);
+        if (!failed) break;
+        // A pin with no wheel for the target: build its sdist here, if the policy allows.
+        const diagnosis = diagnose(failed, settings.tool, target, ctx, uv, secrets);
+        const pin = step.hashed && settings.sourceBuilds === 'PURE_PYTHON' ? pinNamed(step, diagnosis.found.requirement ?? '') : undefined;
+        if (!pin || diagnosis.found.cause !== 'no-wheel') {
+          throw new Error(explain(diagnosis, failed, settings.tool, spec, target, ctx, 'installing'));
+        }
+        try {
+          builtWheels.push(buildPure(pin, spec, target, ctx, buildCtx, 'has no wheel for the target'));
+        } catch (e: any) {
+          if (!(e instanceof NoSourceError)) throw e;
+          const extra = `${diagnosis.extra}\nLooking for its source distribution, pip said:\n${toolErrorLines(e.output, 8)}`;
+          throw new Error(explain({ ...diagnosis, extra }, failed, settings.tool, spec, target, ctx, 'installing'));
+        }
+        step = { ...step, requirements: step.requirements.split('\n').filter(l => l !== pin).join('\n') };
+        if (step.requirements.trim() === '') break;
       }
-      // `uv pip install --target` leaves its own lock file at the top of the target; it is
-      // not part of any package and must not ship in the bundle.
-      if (settings.tool === 'uv') fs.rmSync(path.join(stepDir, '.lock'), { force: true });
-      if (stepDir !== targetDir) mergeTree(stepDir, targetDir);
+      if (stepDir !== targetDir && fs.existsSync(stepDir)) mergeTree(stepDir, targetDir);
     });
+    if (builtWheels.length > 0) {
+      const stepDir = path.join(work, 'built');
+      process.stderr.write(`possum-cdk: ${label}: installing ${builtWheels.length} wheel(s) built from source for ${target.runtime} ${target.architecture}\n`);
+      const failed = install({ requirements: builtWheels.join('\n') + '\n', hashed: false }, stepDir);
+      if (failed) throw new Error(explain(diagnose(failed, settings.tool, target, ctx, uv, secrets), failed, settings.tool, spec, target, ctx, 'installing'));
+      mergeTree(stepDir, targetDir);
+    }
+    // `uv pip install --target` leaves its own lock file at the top of the target; it is
+    // not part of any package and must not ship in the bundle.
+    fs.rmSync(path.join(targetDir, '.lock'), { force: true });
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -217,32 +251,148 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
   neutralizeScripts(targetDir);
 }
 
-function describeStep(step: InstallStep): string {
-  const lines = step.requirements.split('\n').filter(l => l.trim() && !l.trim().startsWith('#'));
-  if (lines.length === 1 && lines[0].startsWith('-r ')) return path.basename(lines[0].slice(3));
-  return `${lines.length} ${step.noDeps ? 'pinned ' : ''}requirement${lines.length === 1 ? '' : 's'}`;
+/**
+ * The pinned requirements to install for the target: a lock's, or for an unlocked
+ * manifest, uv's resolution of it for the target (markers, Requires-Python and wheel tags
+ * all decided for the runtime and architecture).
+ */
+export function pinnedSteps(spec: DependencySpec, target: PythonTarget, ctx: InstallContext): InstallStep[] {
+  if (!spec.resolve) return spec.steps;
+  const { settings, indexes, label } = ctx;
+  if (settings.sourceBuilds === 'NONE' && spec.localSources.length > 0) {
+    throw new Error(`${label}: ${spec.manifestFile} installs from local folders (${spec.localSources.join(', ')}), which must be built ` +
+      'on this machine, but bundling.sourceBuilds is SourceBuilds.NONE. Use SourceBuilds.PURE_PYTHON (the default) or ALL.');
+  }
+  const secrets = secretsOfContext(spec, ctx);
+  const uv = () => uvExecutable(ctx.cacheRoot, settings.python, pipEnvironment(indexes));
+  process.stderr.write(`possum-cdk: ${label}: resolving ${path.basename(spec.manifestFile ?? 'dependencies')} for ${target.runtime} ${target.architecture} with uv\n`);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'possum-resolve-'));
+  try {
+    let constraintsFile: string | undefined;
+    if (spec.resolve.constraints) {
+      constraintsFile = path.join(scratch, 'constraints.txt');
+      fs.writeFileSync(constraintsFile, spec.resolve.constraints);
+    }
+    const cmd = resolveCommand(uv(), spec.resolve, target, {
+      python: settings.python,
+      uvPlatform: uvPlatform(target),
+      findLinks: indexes.findLinks,
+      noBuilds: settings.sourceBuilds === 'NONE',
+      pipSemantics: settings.tool === 'pip',
+      constraintsFile,
+    });
+    const resolved = runResolve(cmd, uvEnvironment(indexes));
+    if (!resolved.ok) {
+      const output = scrub(resolved.output, secrets);
+      throw new Error(explain(diagnose(output, 'uv', target, ctx, uv, secrets), output, 'uv', spec, target, ctx, 'resolving'));
+    }
+    // Alongside a lock's own pins, only what the lock left unpinned (and its dependencies) is added.
+    const pinned = new Set(spec.steps.flatMap(s => s.requirements.split('\n')).map(l => normalize(/^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(l)?.[1] ?? '')));
+    const added = (lines: string[]) => lines.filter(l => !pinned.has(normalize(/^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(l)?.[1] ?? '')));
+    return [...spec.steps, ...lockedSteps(added(resolved.set.hashed), added(resolved.set.unhashed))];
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Passwords and tokens of every index a spec may reach, to scrub from messages. */
+function secretsOfContext(spec: DependencySpec, ctx: InstallContext): string[] {
+  return secretsOf([ctx.settings.indexUrl ?? '', ctx.indexes.indexUrl ?? '', ...ctx.indexes.extraIndexUrls, ...ctx.settings.extraIndexUrls,
+    ...spec.manifestIndexUrls].map(u => expandUrl(u)));
+}
+
+/** The hashed line of a step that pins `requirement`'s package. */
+function pinNamed(step: InstallStep, requirement: string): string | undefined {
+  const name = normalize(/^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(requirement)?.[1] ?? '');
+  if (!name) return undefined;
+  return step.requirements.split('\n').find(l => normalize(/^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(l)?.[1] ?? '') === name);
+}
+
+function normalize(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
 /**
- * The message for a failed install: the cause in words (network, credentials, no such
- * package or version, no wheel for the target, Requires-Python, hash), the construct, the
- * manifest, and the tool's own error lines. pip's ambiguous "no matching distribution" is
- * asked of uv, which tells the causes apart.
+ * Path, git and URL references must be built into wheels on this machine: refused with
+ * SourceBuilds.NONE, built and checked to be pure Python with PURE_PYTHON. A reference to
+ * a wheel file needs no build.
  */
-function explainFailure(output: string, spec: DependencySpec, target: PythonTarget, ctx: InstallContext, uv: () => string,
-  secrets: readonly string[]): string {
-  const tool = ctx.settings.tool;
+function prebuildReferences(step: InstallStep, spec: DependencySpec, target: PythonTarget, ctx: InstallContext,
+  buildCtx: Parameters<typeof buildWheel>[1], builtWheels: string[]): InstallStep {
+  const keep: string[] = [];
+  for (const line of step.requirements.split('\n').filter(l => l.trim())) {
+    const location = / @ (\S+)/.exec(line)?.[1] ?? line.trim().split(/\s/)[0];
+    if (/\.whl$/i.test(location.split('#')[0])) {
+      keep.push(line);
+      continue;
+    }
+    if (ctx.settings.sourceBuilds === 'NONE') {
+      throw new Error(`${ctx.label}: ${line.trim()} (from ${spec.manifestFile}) is a source (a local folder, git checkout or sdist URL) that ` +
+        'must be built on this machine, but bundling.sourceBuilds is SourceBuilds.NONE. Use SourceBuilds.PURE_PYTHON (the default) or ALL, ' +
+        'or publish it as a wheel.');
+    }
+    builtWheels.push(buildPure(line.trim(), spec, target, ctx, buildCtx, 'is a source reference'));
+  }
+  return { ...step, requirements: keep.length ? keep.join('\n') + '\n' : '' };
+}
+
+/** The package has no source distribution to build either. */
+class NoSourceError extends Error {
+  constructor(public readonly requirement: string, public readonly output: string) {
+    super(`${requirement} has no source distribution to build either.\npip said:\n${toolErrorLines(output, 8)}`);
+  }
+}
+
+/** Builds one requirement into a wheel and insists that it is pure Python. */
+function buildPure(requirement: string, spec: DependencySpec, target: PythonTarget, ctx: InstallContext,
+  buildCtx: Parameters<typeof buildWheel>[1], why: string): string {
+  const shown = requirement.replace(/\s+--hash=\S+/g, '').trim();
+  process.stderr.write(`possum-cdk: ${ctx.label}: building ${shown} from source on this machine (it ${why})\n`);
+  let built: { wheel: string; output: string };
+  try {
+    built = buildWheel(requirement, buildCtx);
+  } catch (e: any) {
+    const output = String(e.output ?? e.message);
+    if (/No matching distribution found|Could not find a version that satisfies/.test(output)) throw new NoSourceError(shown, output);
+    throw new Error(`${ctx.label}: ${shown} from ${spec.manifestFile} ${why} for ${target.runtime} on ${target.architecture}, and building it ` +
+      `from source on this machine failed. Pin a version that has a manylinux wheel for the target, or fix its build.\npip said:\n${toolErrorLines(output)}`);
+  }
+  const name = path.basename(built.wheel);
+  if (!isPurePythonWheel(name)) {
+    throw new Error(`${ctx.label}: ${shown} from ${spec.manifestFile} ${why} for ${target.runtime} on ${target.architecture}, and its source ` +
+      `builds a platform-specific wheel here (${name}), which would not load on Lambda. Pin a version with a manylinux wheel for the target, ` +
+      'or build on a machine that matches the runtime and architecture with bundling.sourceBuilds set to SourceBuilds.ALL.');
+  }
+  return built.wheel;
+}
+
+function describeStep(step: InstallStep): string {
+  const lines = step.requirements.split('\n').filter(l => l.trim() && !l.trim().startsWith('#'));
+  return `${lines.length} pinned requirement${lines.length === 1 ? '' : 's'}`;
+}
+
+/** What a failed run of pip or uv means, and any words a second opinion added. */
+interface Diagnosis {
+  readonly found: Classified;
+  readonly extra: string;
+}
+
+/**
+ * The cause of a failed run: the tool's words, and where they are ambiguous (pip's "no
+ * matching distribution", "not found" from an index that refused the credentials), uv's
+ * answer to the same question and the index's answer for the project's page.
+ */
+function diagnose(output: string, tool: 'pip' | 'uv', target: PythonTarget, ctx: InstallContext, uv: () => string,
+  secrets: readonly string[]): Diagnosis {
   let found: Classified = tool === 'pip' ? classifyPip(output) : classifyUv(output);
   let extra = '';
   if (found.cause === 'not-found' && found.requirement) {
-    const diagnosis = diagnoseWithUv(found.requirement, target, ctx, uv, secrets);
-    if (diagnosis) {
-      found = { ...diagnosis.classified, requirement: diagnosis.classified.requirement ?? found.requirement };
-      extra = `\nuv, asked the same question, said:\n${toolErrorLines(diagnosis.output, 8)}`;
+    const second = diagnoseWithUv(found.requirement, target, ctx, uv, secrets);
+    if (second) {
+      found = { ...second.classified, requirement: second.classified.requirement ?? found.requirement };
+      extra = `\nuv, asked the same question, said:\n${toolErrorLines(second.output, 8)}`;
     }
   }
-  // "Not found" also is what both tools say when an index refuses the credentials it was
-  // given: ask the index for the project page itself.
   if ((found.cause === 'not-found' || found.cause === 'no-such-package') && found.requirement) {
     const answer = probeProjectPage(ctx.indexes, found.requirement);
     if (answer) {
@@ -250,7 +400,17 @@ function explainFailure(output: string, spec: DependencySpec, target: PythonTarg
       if (answer === 'auth') extra += '\nThe index answered HTTP 401/403 for the project\'s page.';
     }
   }
-  return `${installFailureMessage(found, spec, target, ctx)}\n${tool} said:\n${toolErrorLines(output)}${extra}`;
+  return { found, extra };
+}
+
+/**
+ * The message for a failed install: the cause in words (network, credentials, no such
+ * package or version, no wheel for the target, Requires-Python, hash), the construct, the
+ * manifest, and the tool's own error lines.
+ */
+function explain(d: Diagnosis, output: string, tool: 'pip' | 'uv', spec: DependencySpec, target: PythonTarget, ctx: InstallContext,
+  doing: 'resolving' | 'installing'): string {
+  return `${installFailureMessage(d.found, spec, target, ctx, doing)}\n${tool} said:\n${toolErrorLines(output)}${d.extra}`;
 }
 
 /** Asks uv whether one requirement can be satisfied for the target, with the same indexes. */
@@ -262,9 +422,10 @@ function diagnoseWithUv(requirement: string, target: PythonTarget, ctx: InstallC
   } catch {
     return undefined;
   }
-  const args = ['pip', 'compile', '-', '--no-config', '--no-deps', '--no-header', '--quiet', '--python-version', target.pythonVersion,
+  const args = ['pip', 'compile', '-', '--no-config', '--python', ctx.settings.python, '--no-deps', '--no-header', '--quiet', '--python-version', target.pythonVersion,
     '--python-platform', uvPlatform(target), '--index-strategy', 'unsafe-best-match'];
-  if (!ctx.settings.buildFromSource) args.push('--only-binary', ':all:');
+  // The question is whether the index has a wheel for the target.
+  args.push('--only-binary', ':all:');
   for (const f of ctx.indexes.findLinks) args.push('--find-links', f);
   const r = spawnSync(binary, args, { input: `${requirement}\n`, env: uvEnvironment(ctx.indexes), encoding: 'utf8' });
   if (r.error) return undefined;
@@ -313,7 +474,8 @@ function probeProjectPage(indexes: IndexSettings, requirement: string): 'auth' |
 }
 
 /** The first sentence of an install error, by cause. */
-export function installFailureMessage(c: Classified, spec: DependencySpec, target: PythonTarget, ctx: InstallContext): string {
+export function installFailureMessage(c: Classified, spec: DependencySpec, target: PythonTarget, ctx: InstallContext,
+  doing: 'resolving' | 'installing' = 'installing'): string {
   const { label, settings, indexes } = ctx;
   const manifest = spec.manifestFile ?? 'the function\'s folder';
   const index = describeIndex(indexes);
@@ -334,10 +496,11 @@ export function installFailureMessage(c: Classified, spec: DependencySpec, targe
     case 'no-wheel':
       return `${label}: no wheel of${what || ' a package'} from ${manifest} is compatible with ${target.runtime} on ${target.architecture} ` +
         `(Python ${target.pythonVersion}, ABI ${target.abi}, platforms ${target.platformTags[0]} and older manylinux tags). ` +
-        (settings.buildFromSource
-          ? 'Even building from source found nothing to build.'
-          : 'possum-cdk installs wheels only, so that no setup.py runs on this machine. Pin a version that has a manylinux wheel, ' +
-            'or set bundling.buildFromSource to true to build sdists here (this machine must then match the runtime and architecture).');
+        (settings.sourceBuilds === 'NONE'
+          ? 'bundling.sourceBuilds is SourceBuilds.NONE, so nothing is built from source here. Pin a version that has a manylinux wheel, ' +
+            'or set bundling.sourceBuilds to SourceBuilds.PURE_PYTHON (builds pure-Python sdists here) or ALL (builds anything; this machine ' +
+            'must then match the runtime and architecture).'
+          : 'It has no source distribution to build from either. Pin a version that has a manylinux wheel for the target.');
     case 'requires-python':
       return `${label}:${what || ' a package'} from ${manifest} requires Python ${c.requiresPython ?? '(another version)'}, ` +
         `but the function's runtime ${target.runtime} is Python ${target.pythonVersion}. ` +
@@ -350,7 +513,7 @@ export function installFailureMessage(c: Classified, spec: DependencySpec, targe
       return `${label}: ${settings.tool} refused a package whose hash does not match the lock (${manifest})${c.requirement ? `: ${c.requirement}` : ''}; ` +
         'the lock is out of date or a download was tampered with. Regenerate the lock.';
     default:
-      return `${label}: installing the dependencies of ${manifest} with ${settings.tool} from ${index} failed.`;
+      return `${label}: ${doing} the dependencies of ${manifest} for ${target.runtime} on ${target.architecture} from ${index} failed.`;
   }
 }
 
@@ -386,16 +549,16 @@ function checkRequiresPython(treeDir: string, target: PythonTarget, spec: Depend
   }
 }
 
-/** With buildFromSource the host interpreter builds for itself, so it has to be the runtime's twin. */
+/** With SourceBuilds.ALL the host interpreter builds for itself, so it has to be the runtime's twin. */
 function checkHostMatches(target: PythonTarget, settings: InstallerSettings) {
   const r = spawnSync(settings.python, ['-c', 'import platform, sys; print("%d.%d %s" % (sys.version_info[0], sys.version_info[1], platform.machine()))'],
     { encoding: 'utf8', env: process.env });
   const [version, machine] = (r.stdout ?? '').trim().split(' ');
   if (version !== target.pythonVersion || machine !== target.machine || process.platform !== 'linux') {
     throw new Error(
-      `bundling.buildFromSource builds sdists with this machine's ${settings.python} (Python ${version ?? '?'} on ${process.platform} ${machine ?? '?'}), ` +
+      `bundling.sourceBuilds SourceBuilds.ALL builds sources with this machine's ${settings.python} (Python ${version ?? '?'} on ${process.platform} ${machine ?? '?'}), ` +
       `but the function runs ${target.runtime} on ${target.architecture}; the built code would not load there. ` +
-      `Build on Linux ${target.machine} with Python ${target.pythonVersion}, or leave buildFromSource off and use wheels.`);
+      `Build on Linux ${target.machine} with Python ${target.pythonVersion}, or use SourceBuilds.PURE_PYTHON (the default) or NONE.`);
   }
 }
 

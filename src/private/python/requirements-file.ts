@@ -1,0 +1,94 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/**
+ * What a requirements file (pip's format) says beyond its requirements, found without
+ * running pip: the files it includes, the local paths it installs from, the indexes it names.
+ */
+export interface RequirementsScan {
+  /** The file and every file it includes with -r/-c, recursively. */
+  readonly files: string[];
+  /** Absolute local paths it installs from (`-e ../lib`, `./vendor/pkg`, `name @ file://...`). */
+  readonly localPaths: string[];
+  /** `--index-url` / `--extra-index-url` values (may hold credentials). */
+  readonly indexUrls: string[];
+}
+
+/**
+ * Reads a requirements file and its includes. `-r`/`-c` paths are relative to the file
+ * that names them; requirement paths to `baseDir` (pip resolves them against the folder it
+ * runs in, and possum-cdk runs it in the manifest's folder).
+ *
+ * @throws Error naming the file and the including file when an include is missing, or
+ * when a file is not UTF-8 text
+ */
+export function scanRequirements(file: string, baseDir: string = path.dirname(file)): RequirementsScan {
+  const files: string[] = [];
+  const localPaths: string[] = [];
+  const indexUrls: string[] = [];
+  const visit = (current: string, from: string | undefined) => {
+    if (files.includes(current)) return;
+    if (!fs.existsSync(current)) {
+      throw new Error(`Requirements file ${current}${from ? ` (included from ${from})` : ''} does not exist; fix the -r/-c line or create the file.`);
+    }
+    files.push(current);
+    for (const line of logicalLines(readText(current))) {
+      const option = /^(-r|--requirement|-c|--constraint|-e|--editable|-i|--index-url|--extra-index-url|-f|--find-links)(?:\s+|=)(\S+)/.exec(line);
+      if (option) {
+        const [, flag, value] = option;
+        if (/^(-r|--requirement|-c|--constraint)$/.test(flag)) {
+          if (!isUrl(value)) visit(path.resolve(path.dirname(current), value), current);
+        } else if (flag === '-e' || flag === '--editable') {
+          const local = localPathOf(value, baseDir);
+          if (local) localPaths.push(local);
+        } else if (/^(-i|--index-url|--extra-index-url)$/.test(flag)) {
+          indexUrls.push(value);
+        }
+        continue;
+      }
+      if (line.startsWith('-')) continue;
+      const spec = line.split(/\s+--hash[=\s]/)[0].split(';')[0].trim();
+      const direct = / @ (\S+)/.exec(spec)?.[1] ?? (/^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*([=<>!~]|$)/.test(spec) ? undefined : spec.split(/\s/)[0]);
+      const local = direct && localPathOf(direct.replace(/#.*$/, '').replace(/\[[^\]]*\]$/, ''), baseDir);
+      if (local) localPaths.push(local);
+    }
+  };
+  visit(file, undefined);
+  return { files, localPaths: [...new Set(localPaths)], indexUrls };
+}
+
+/** A requirements file's logical lines: continuations joined, comments and blank lines dropped. */
+export function logicalLines(text: string): string[] {
+  return text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map(raw => raw.replace(/(^|\s)#.*$/, '').trim())
+    .filter(Boolean);
+}
+
+/** Reads a text manifest, refusing bytes that are not UTF-8 with a message naming the file. */
+export function readText(file: string): string {
+  const bytes = fs.readFileSync(file);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
+  } catch {
+    throw new Error(`${file} is not UTF-8 text; save it as UTF-8 (pip, uv and possum-cdk read manifests as UTF-8).`);
+  }
+}
+
+function isUrl(value: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+}
+
+/** The absolute local path a requirement installs from, or undefined (a name, a remote URL). */
+export function localPathOf(value: string, baseDir: string): string | undefined {
+  if (/^file:/i.test(value)) {
+    const p = decodeURIComponent(value.replace(/^file:(\/\/)?/i, ''));
+    return path.resolve(baseDir, p.startsWith('/') ? p : p);
+  }
+  if (isUrl(value) || /^(git|hg|svn|bzr)\+/.test(value)) return undefined;
+  if (value.startsWith('.') || value.startsWith('/') || value.includes('/') || /\.(whl|zip|tar\.gz|tgz|tar\.bz2)$/.test(value)) {
+    return path.resolve(baseDir, value);
+  }
+  return undefined;
+}
