@@ -68,8 +68,13 @@ export function buildWheelhouse(root: string): Wheelhouse {
   }
   makeWheel({ name: 'newlib', version: '1.0', out: dir, tag: 'py3-none-manylinux_2_28_x86_64', source: src('newlib', { 'newlib/__init__.py': 'NEW = True\n' }) });
   makeWheel({ name: 'legacy', version: '1.0', out: dir, requiresPython: '<3.11', source: src('legacy', { 'legacy/__init__.py': 'LEGACY = True\n' }) });
-  makeWheel({ name: 'markerdep', version: '1.0', out: dir, requires: ['greeting ; python_version < "3.12"'],
-    source: src('markerdep', { 'markerdep/__init__.py': 'MARKER = True\n' }) });
+  makeWheel({
+    name: 'markerdep',
+    version: '1.0',
+    out: dir,
+    requires: ['greeting ; python_version < "3.12"'],
+    source: src('markerdep', { 'markerdep/__init__.py': 'MARKER = True\n' }),
+  });
   makeWheel({ name: 'common', version: '9.9', out: dir, source: src('common-public', { 'common/__init__.py': 'NAME = "common"\nVERSION = "public 9.9"\n' }) });
   for (const [name, tag] of [['puresdist', 'py3-none-any'], ['nativesdist', 'cp311-cp311-linux_x86_64']]) {
     const project = path.join(root, 'src', `${name}-project`);

@@ -151,10 +151,15 @@ describe('Pipfile.lock', () => {
 
   test('a package the lock left unpinned (locked where its markers did not hold) is resolved beside the pins, with a warning', () => {
     const dir = tempDir('unpinned-lock');
-    writeTree(dir, { 'Pipfile.lock': JSON.stringify({ _meta: {}, default: {
-      colorama: { version: '*', markers: "sys_platform == 'linux'" },
-      six: { version: '==1.16.0', hashes: ['sha256:' + 'a'.repeat(64)] },
-    } }) });
+    writeTree(dir, {
+      'Pipfile.lock': JSON.stringify({
+        _meta: {},
+        default: {
+          colorama: { version: '*', markers: "sys_platform == 'linux'" },
+          six: { version: '==1.16.0', hashes: ['sha256:' + 'a'.repeat(64)] },
+        },
+      }),
+    });
     const spec = readDependencies(dir, undefined, PY311_X86);
     expect(spec.steps.map(s => s.requirements.trim())).toEqual([`six==1.16.0 --hash=sha256:${'a'.repeat(64)}`]);
     expect(spec.resolve).toEqual({ text: 'colorama\n', cwd: dir, constraints: 'six==1.16.0\n' });

@@ -28,7 +28,7 @@ export function checkProjectPython(doc: any, file: string, target: PythonTarget,
     }
     if (!ok) {
       throw new Error(`${c.from} = "${c.value}" excludes the function's runtime ${target.runtime} (Python ${target.pythonVersion}); ` +
-        `uv and Poetry refuse to install the project for it too. Run the function on a runtime the project supports, or widen the constraint.`);
+        'uv and Poetry refuse to install the project for it too. Run the function on a runtime the project supports, or widen the constraint.');
     }
   }
 }
