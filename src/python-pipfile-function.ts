@@ -107,11 +107,12 @@ export class PythonPipfileFunction extends lambda.Function {
       const bundlingRequired = cdk.Stack.of(scope).bundlingRequired;
       const layerBytes = bundlingRequired ? (props.layers ?? []).map(layerUnzippedBytes).reduce((a, b) => a + b, 0) : 0;
 
-      const bundled = PythonPipfileBundling.code(scope, `${scope.node.path}/${id}`, {
+      const bundled = PythonPipfileBundling.code(scope, {
+        label: `${scope.node.path}/${id}`,
         entry,
         manifest: props.manifest,
-        runtime,
-        architectures: [architecture],
+        runtime: runtime.name,
+        architectures: [architecture.name],
         options: props.bundling ?? {},
         includeCode: true,
         dependencyPrefix: '',

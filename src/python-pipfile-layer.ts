@@ -73,16 +73,17 @@ export class PythonPipfileLayerVersion extends lambda.LayerVersion {
       }
       const label = `${scope.node.path}/${id}`;
       const input = {
+        label,
         entry: path.resolve(props.entry),
         manifest: props.manifest,
-        runtime,
-        architectures,
+        runtime: runtime.name,
+        architectures: architectures.map(a => a.name),
         options: props.bundling ?? {},
         includeCode: false,
         dependencyPrefix: 'python',
         limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES,
       };
-      const bundled = PythonPipfileBundling.code(scope, label, input);
+      const bundled = PythonPipfileBundling.code(scope, input);
       super(scope, id, {
         ...props,
         code: bundled.code,
@@ -95,7 +96,7 @@ export class PythonPipfileLayerVersion extends lambda.LayerVersion {
       this.unzippedBytes = report?.unzippedBytes;
       // A function in a stack CDK bundles needs this layer's size even when the layer's
       // own stack is not bundled in this synth: then it is found (or built) in the cache.
-      registerLayerSize(this, () => report?.unzippedBytes ?? PythonPipfileBundling.ensureReport(label, input).unzippedBytes);
+      registerLayerSize(this, () => report?.unzippedBytes ?? PythonPipfileBundling.ensureReport(input).unzippedBytes);
     } catch (e) {
       throw forCaller(e);
     }

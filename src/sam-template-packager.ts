@@ -1,18 +1,18 @@
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sam from 'aws-cdk-lib/aws-sam';
-import * as cfninc from 'aws-cdk-lib/cloudformation-include';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { PythonPipfileBundlingOptions } from './bundling-options';
 import { PythonPipfileBundling } from './private/asset-code';
-import { ephemeralStorageMb, reportSize } from './private/bundle-wiring';
+import { reportSize } from './private/bundle-wiring';
 import { forCaller } from './private/caller-errors';
-import { resolvedProperties } from './private/sam/globals';
-import { PackagedResource, planSamPackaging } from './private/sam/plan';
-import { readTemplate } from './private/sam/template';
-import { LAMBDA_UNZIPPED_LIMIT_BYTES } from './private/zip/engine';
-import { HANDLER_LOADER_HANDLER, REAL_HANDLER_ENV } from './private/zip/nested-loader';
+import { applyEdits, artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from './private/sam/packaging';
+import { Artifact, knownParameters, planSamPackaging } from './private/sam/plan';
+import { jsonWithRawNumbers, keepRawNumbers, pointerOf, rawResource, RawTemplateSections } from './private/sam/raw-template';
+import { ParsedTemplate, readTemplate } from './private/sam/template';
 
 /**
  * Properties of a SamTemplatePackager.
@@ -24,7 +24,9 @@ export interface SamTemplatePackagerProps {
   readonly templateFile: string;
 
   /**
-   * Values for the template's parameters, which CloudFormation include substitutes.
+   * Values for the template's parameters. They become the parameters' defaults in the
+   * synthesized template, and packaging uses them where a packaged property (a Runtime, a
+   * CodeUri, a Handler) refers to a parameter.
    * @default - the template's defaults
    */
   readonly parameters?: { [name: string]: string };
@@ -37,127 +39,198 @@ export interface SamTemplatePackagerProps {
 }
 
 /**
- * Includes an existing AWS SAM template in a CDK stack and packages every Python function
- * and layer whose code is a local folder, through the same Docker-free engine as
- * PythonPipfileFunction. SAM Globals are applied; S3 code locations, inline code, images
- * and other resources pass through untouched.
+ * Brings an existing AWS SAM template into a CDK stack and packages every Python function
+ * and layer whose code is a local folder (and the local files a SAM template may name:
+ * API and state machine definitions, AWS::Include snippets), through the same Docker-free
+ * engine as PythonPipfileFunction and the possum CLI.
+ *
+ * Packaging changes where code lives (and, for a nested bundle, the handler, one
+ * environment variable and /tmp), nothing else: every section and resource reaches
+ * CloudFormation as SAM would have read it from the file, so the SAM transform sees the
+ * same template, with the same references to resources SAM generates and the same
+ * generated IDs.
  */
 export class SamTemplatePackager extends Construct {
-  /** The included template: reach any resource with `getResource`. */
-  public readonly template: cfninc.CfnInclude;
-
   /** Logical IDs of the resources whose code was packaged. */
   public readonly packagedResources: string[];
+
+  private readonly resources = new Map<string, cdk.CfnResource>();
 
   constructor(scope: Construct, id: string, props: SamTemplatePackagerProps) {
     super(scope, id);
     try {
       const templateFile = path.resolve(props.templateFile);
       const parsed = readTemplate(templateFile);
-      claimLogicalIds(this, templateFile, parsed, props.parameters ?? {});
-      const planned = planSamPackaging(parsed, templateFile);
-      try {
-        this.template = new cfninc.CfnInclude(this, 'Template', { templateFile, parameters: props.parameters });
-      } catch (e: any) {
-        throw new Error(`${templateFile} could not be included in the stack at ${this.node.path}: ${String(e?.message ?? e).split('\n')[0]}`);
+      const template = parsed.value;
+      const given = props.parameters ?? {};
+      for (const name of Object.keys(given)) {
+        if (!(name in (template.Parameters ?? {}))) {
+          throw new Error(`${templateFile} has no parameter ${name} (given in the parameters of ${this.node.path}); ` +
+            `its parameters are ${Object.keys(template.Parameters ?? {}).join(', ') || 'none'}.`);
+        }
       }
-      // Layers first, so functions can count the layers' sizes against Lambda's limit.
-      const layerBytes = new Map<string, number>();
-      const ordered = [...planned].sort((a, b) => Number(isLayer(b)) - Number(isLayer(a)));
-      for (const resource of ordered) {
-        const bytes = this.packageResource(resource, parsed, props.bundling ?? {}, layerBytes);
-        if (isLayer(resource)) layerBytes.set(resource.logicalId, bytes);
+      claimLogicalIds(this, templateFile, template);
+      const root = this.packageTemplate(parsed, given, this, props.bundling ?? {}, [templateFile]);
+
+      const { Resources: resources, ...sections } = keepRawNumbers(this, root.value, root.rawNumbers);
+      if (Object.keys(sections).length > 0) new RawTemplateSections(this, 'Sections', sections);
+      const resourceScope = new Construct(this, 'Resources');
+      for (const [logicalId, resource] of Object.entries<any>(resources)) {
+        this.resources.set(logicalId, rawResource(resourceScope, logicalId, resource, templateFile));
       }
-      this.packagedResources = planned.map(r => r.logicalId);
+      // The asset's path and property, as CDK records them for its own functions, so that
+      // `sam local invoke -t cdk.out/<Stack>.template.json` finds the code.
+      for (const m of root.metadata) m.code.bindToResource(this.resources.get(m.logicalId)!, { resourceProperty: m.property });
+      this.packagedResources = root.packaged;
     } catch (e) {
       throw forCaller(e);
     }
   }
 
-  /** The included `AWS::Serverless::Function` with this logical ID. */
-  public getFunction(logicalId: string): sam.CfnFunction {
+  /** The included `AWS::Serverless::Function` (or `AWS::Lambda::Function`) with this logical ID. */
+  public getFunction(logicalId: string): cdk.CfnResource {
     const resource = this.getResource(logicalId);
-    if (!(resource instanceof sam.CfnFunction)) {
+    if (resource.cfnResourceType !== 'AWS::Serverless::Function' && resource.cfnResourceType !== 'AWS::Lambda::Function') {
       throw forCaller(new Error(`${this.node.path}: resource ${logicalId} is a ${resource.cfnResourceType}, not an AWS::Serverless::Function.`));
     }
     return resource;
   }
 
-  /** The included resource with this logical ID. */
+  /** The included resource with this logical ID, as a CfnResource (`ref`, `getAtt`, `addPropertyOverride`). */
   public getResource(logicalId: string): cdk.CfnResource {
-    try {
-      return this.template.getResource(logicalId);
-    } catch (e) {
-      throw forCaller(e);
+    const resource = this.resources.get(logicalId);
+    if (!resource) {
+      throw forCaller(new Error(`${this.node.path}: the template has no resource ${logicalId}; its resources are ${[...this.resources.keys()].join(', ')}.`));
     }
+    return resource;
   }
 
-  /** Bundles one resource's folder and points the included resource at the asset; returns its unzipped bytes. */
-  private packageResource(resource: PackagedResource, template: any, options: PythonPipfileBundlingOptions,
-    layerBytes: Map<string, number>): number {
-    const label = `${this.node.path}/${resource.logicalId}`;
-    const layer = isLayer(resource);
-    const knownLayers = resource.layerRefs.reduce((sum, ref) => sum + (layerBytes.get(ref) ?? 0), 0);
-    const bundled = PythonPipfileBundling.code(this, label, {
-      entry: resource.folder,
-      runtime: new lambda.Runtime(resource.runtime, lambda.RuntimeFamily.PYTHON),
-      architectures: resource.architectures.map(a => a === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64),
-      options,
-      includeCode: !layer,
-      dependencyPrefix: layer ? 'python' : '',
-      loader: layer ? undefined : { kind: 'handler' },
-      limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES - knownLayers,
+  /**
+   * Packages one template (the included one, or one it nests): builds its code into assets
+   * under `scope`, and returns its value edited to point at them, with the numbers whose
+   * JSON text must be kept.
+   */
+  private packageTemplate(parsed: ParsedTemplate, given: Record<string, string>, scope: Construct, options: PythonPipfileBundlingOptions,
+    chain: string[]): PackagedTemplate {
+    const templateFile = parsed.file;
+    const template = parsed.value;
+    // Every error about what cannot be packaged comes before anything is installed.
+    const artifacts = planSamPackaging(template, templateFile, knownParameters(template, given));
+    const edits: Edit[] = Object.entries(given).map(([name, value]) => ({ path: ['Parameters', name, 'Default'], value }));
+    const metadata: PackagedTemplate['metadata'] = [];
+    const name = path.basename(templateFile);
+    const stack = cdk.Stack.of(this);
+
+    // Code: layers first, so functions count their sizes against Lambda's limit.
+    const layerBytes = new Map<string, number>();
+    for (const a of codeInBuildOrder(artifacts)) {
+      const label = `${scope.node.path}/${a.logicalId}`;
+      const bundled = PythonPipfileBundling.code(this, bundleInputFor(a, label, options, layerBytes));
+      const assetScope = new Construct(scope, a.logicalId);
+      const location = bundled.code.bind(assetScope).s3Location!;
+      PythonPipfileBundling.addWarnings(assetScope, bundled);
+      edits.push(locationEdit(a, { bucket: location.bucketName, key: location.objectKey }, render(templateFile, stack)));
+      metadata.push({ logicalId: a.logicalId, code: bundled.code, property: a.path[a.path.length - 1] });
+      const report = bundled.report;
+      if (!report) continue;
+      if (isLayer(a)) layerBytes.set(a.logicalId, report.unzippedBytes);
+      const wiring = nestedWiring(a, report, `${artifactLabel(name, a)} (${label})`);
+      if (wiring) {
+        edits.push(...wiring.edits);
+        if (wiring.warning) cdk.Annotations.of(assetScope).addWarningV2('possum-cdk:ephemeralStorageTight', wiring.warning);
+      }
+      const knownLayers = a.layerRefs.reduce((sum, ref) => sum + (layerBytes.get(ref) ?? 0), 0);
+      reportSize(assetScope, report, PythonPipfileBundling.sizeReport(report), knownLayers, options.sizeReportFile ?? false);
+    }
+    artifacts.forEach((a, i) => {
+      if (a.kind === 'file') {
+        // Files SAM uploads as they are: definitions and included snippets.
+        const asset = new s3assets.Asset(scope, `${a.logicalId ?? 'Include'}File${i}`, { path: a.file });
+        edits.push(locationEdit(a, { bucket: asset.s3BucketName, key: asset.s3ObjectKey }, render(templateFile, stack)));
+      } else if (a.kind === 'template') {
+        // A nested template: packaged the same way, its code staged as assets of this stack.
+        if (chain.includes(a.file)) throw new Error(`${a.file} nests itself (through ${a.logicalId} in ${templateFile}).`);
+        const childScope = new Construct(scope, `${a.logicalId}Template`);
+        const child = this.packageTemplate(readTemplate(a.file), {}, childScope, options, [...chain, a.file]);
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'possum-nested-')), path.basename(a.file).replace(/\.(ya?ml|template)$/, '') + '.json');
+        try {
+          fs.writeFileSync(file, jsonWithRawNumbers(stack.resolve(child.value), child.rawNumbers));
+          const asset = new s3assets.Asset(childScope, 'Asset', { path: file });
+          edits.push(locationEdit(a, { bucket: asset.s3BucketName, key: asset.s3ObjectKey }, render(templateFile, stack)));
+        } finally {
+          fs.rmSync(path.dirname(file), { recursive: true, force: true });
+        }
+      }
     });
-    const scope = new Construct(this, resource.logicalId);
-    const location = bundled.code.bind(scope).s3Location!;
-    const cfn = this.template.getResource(resource.logicalId);
-    PythonPipfileBundling.addWarnings(scope, bundled);
-    // Set the typed properties (not overrides): CDK validates a local path in Code before overrides apply.
-    if (cfn instanceof sam.CfnFunction) {
-      cfn.codeUri = { bucket: location.bucketName, key: location.objectKey };
-    } else if (cfn instanceof sam.CfnLayerVersion) {
-      cfn.contentUri = { bucket: location.bucketName, key: location.objectKey };
-    } else if (cfn instanceof lambda.CfnFunction) {
-      cfn.code = { s3Bucket: location.bucketName, s3Key: location.objectKey };
-    }
-    // The asset's path and property, as CDK records them for its own functions, so that
-    // `sam local invoke -t cdk.out/<Stack>.template.json` finds the code.
-    bundled.code.bindToResource(cfn, { resourceProperty: codeProperty(resource) });
-    const report = bundled.report;
-    if (!report) return 0;
-    if (report.nested) {
-      // The template's own (and Globals') variables stay: SAM merges them with this one.
-      cfn.addPropertyOverride('Handler', HANDLER_LOADER_HANDLER);
-      cfn.addPropertyOverride(`Environment.Variables.${REAL_HANDLER_ENV}`, resource.handler);
-      const own = resource.type === 'AWS::Serverless::Function'
-        ? resolvedProperties(template, resource.logicalId).EphemeralStorage
-        : template.Resources[resource.logicalId].Properties?.EphemeralStorage;
-      const requested = typeof (own as any)?.Size === 'number' ? (own as any).Size : undefined;
-      cfn.addPropertyOverride('EphemeralStorage', { Size: ephemeralStorageMb(scope, report, requested) });
-    }
-    reportSize(scope, report, PythonPipfileBundling.sizeReport(report), knownLayers, options.sizeReportFile ?? false);
-    return report.unzippedBytes;
+
+    const value = applyEdits(template, edits, templateFile);
+    const editedPointers = edits.map(e => pointerOf(e.path));
+    const rawNumbers = new Map([...parsed.rawNumbers].filter(([p]) => !editedPointers.some(e => p === e || p.startsWith(`${e}/`))));
+    return { value, rawNumbers, metadata, packaged: codeInBuildOrder(artifacts).map(a => a.logicalId).sort() };
   }
+}
+
+/** A template packaged by the construct. */
+interface PackagedTemplate {
+  readonly value: any;
+  readonly rawNumbers: ReadonlyMap<string, string>;
+  readonly metadata: Array<{ logicalId: string; code: lambda.AssetCode; property: string }>;
+  readonly packaged: string[];
+}
+
+/**
+ * Locations as the construct writes them: CDK's asset bucket is a token until deploy for
+ * stacks without an account and region, so SAM code and definitions take {Bucket, Key};
+ * an AWS::Include snippet needs a literal s3:// URI, which needs the stack's environment.
+ */
+function render(templateFile: string, stack: cdk.Stack) {
+  return (kind: LocationKind, o: S3Object, a: Artifact): unknown => {
+    switch (kind) {
+      case 'serverless-code':
+      case 'bucket-key-file':
+        return { Bucket: o.bucket, Key: o.key };
+      case 'lambda-code':
+        return { S3Bucket: o.bucket, S3Key: o.key };
+      case 'uri-file':
+        if (a.kind === 'file' && a.logicalId) return { Bucket: o.bucket, Key: o.key };
+        if (cdk.Token.isUnresolved(o.bucket) || cdk.Token.isUnresolved(o.key)) {
+          throw new Error(`${templateFile}: AWS::Include at ${a.path.slice(0, -2).join('.')} names a local file, which CloudFormation can only ` +
+            'read from a literal s3:// URI. Give the stack an account and region (env), so the asset bucket has a name at synth time, ' +
+            'or package the template with the possum CLI.');
+        }
+        return `s3://${o.bucket}/${o.key}`;
+      case 'template': {
+        const url = cdk.Fn.join('', ['https://s3.', stack.region, '.', stack.urlSuffix, '/', o.bucket as string, '/', o.key as string]);
+        if (a.kind === 'template' && a.path[a.path.length - 1] === 'TemplateURL') return url;
+        // SAM reads an application's Location as a literal URL: it must be known at synth time.
+        if (cdk.Token.isUnresolved(stack.region) || cdk.Token.isUnresolved(o.bucket) || cdk.Token.isUnresolved(o.key)) {
+          throw new Error(`${templateFile}: ${a.path.slice(1, 2)} nests a local template, and SAM needs the nested application's Location as a ` +
+            'literal https URL. Give the stack an account and region (env), so the asset bucket has a name at synth time, or package the ' +
+            'template with the possum CLI.');
+        }
+        return `https://s3.${stack.region}.${stack.urlSuffix}/${o.bucket}/${o.key}`;
+      }
+    }
+  };
 }
 
 /** Logical IDs each stack's included templates have taken: section/id -> template and construct path. */
 const TAKEN = new WeakMap<cdk.Stack, Map<string, string>>();
 
+/** Sections whose entries must be unique in a stack. */
+const KEYED_SECTIONS = ['Resources', 'Outputs', 'Conditions', 'Parameters', 'Mappings', 'Rules', 'Globals', 'Hooks'];
+
 /**
  * Included templates keep their logical IDs, so two templates in one stack must not share
  * one; CDK would only notice deep inside synth. Fail here, naming both templates.
  */
-function claimLogicalIds(packager: Construct, templateFile: string, template: any, parameters: Record<string, string>) {
+function claimLogicalIds(packager: Construct, templateFile: string, template: any) {
   const stack = cdk.Stack.of(packager);
   const taken = TAKEN.get(stack) ?? new Map<string, string>();
   TAKEN.set(stack, taken);
   const ids: string[] = [];
-  for (const section of ['Resources', 'Outputs', 'Conditions', 'Parameters', 'Mappings']) {
-    for (const id of Object.keys(template[section] ?? {})) {
-      // Parameters given values are substituted away by the include.
-      if (section === 'Parameters' && id in parameters) continue;
-      ids.push(`${section}/${id}`);
-    }
+  for (const section of KEYED_SECTIONS) {
+    for (const id of Object.keys(template[section] ?? {})) ids.push(`${section}/${id}`);
   }
   for (const id of ids) {
     const owner = taken.get(id);
@@ -169,17 +242,4 @@ function claimLogicalIds(packager: Construct, templateFile: string, template: an
     }
   }
   for (const id of ids) taken.set(id, `${templateFile} (at ${packager.node.path})`);
-}
-
-/** The property that holds a packaged resource's code. */
-function codeProperty(resource: PackagedResource): string {
-  switch (resource.type) {
-    case 'AWS::Serverless::Function': return 'CodeUri';
-    case 'AWS::Serverless::LayerVersion': return 'ContentUri';
-    case 'AWS::Lambda::Function': return 'Code';
-  }
-}
-
-function isLayer(resource: PackagedResource): boolean {
-  return resource.type === 'AWS::Serverless::LayerVersion';
 }

@@ -11,21 +11,21 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import * as YAML from 'yaml';
 import { PythonPipfileBundlingOptions } from '../bundling-options';
 import { Installer } from '../installer';
 import { parseOrExit, runCli, UsageError } from './cli-runner';
 import { bundleRequest } from '../private/bundle-request';
 import { BundleJob, BundleJobResult } from '../private/bundle-worker';
 import { BundlePlan, BundleRequest, buildBundle, cachedReport, planBundle } from '../private/bundler';
-import { cacheRoot, CACHE_FORMAT } from '../private/cache';
-import { nestedEphemeralStorageMb } from '../private/ephemeral-storage';
-import { PackagedResource, planSamPackaging } from '../private/sam/plan';
-import { deploymentTemplate, UploadedCode } from '../private/sam/rewrite';
+import { sha256File } from '../private/cache';
+import { artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from '../private/sam/packaging';
+import { CodeArtifact, knownParameters, planSamPackaging } from '../private/sam/plan';
 import { readTemplate } from '../private/sam/template';
-import { describeLargest, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from '../private/zip/engine';
+import { editTemplateText } from '../private/sam/text-edits';
+import { ZipReport } from '../private/zip/engine';
 
 const USAGE = `usage: possum S3_BUCKET[/PREFIX] [-t TEMPLATE] [-o OUTPUT] [-p PROFILE] [-c] [--installer pip|uv] [--endpoint-url URL] [--region REGION]
+                     [--parameter-overrides KEY=VALUE ...]
 
 Packages every Python function and layer of an AWS SAM template whose code is a local
 folder (no Docker: manylinux wheels for the function's runtime and architecture), uploads
@@ -40,7 +40,9 @@ Zips are content-addressed: an unchanged function is neither rebuilt nor uploade
   --index-url URL        package index for the dependencies (credentials in it are never printed)
   --extra-index-url URL  another package index (repeatable)
   --find-links DIR|URL   wheels to install from (repeatable)
-  --installer pip|uv     what installs the dependencies (default: pip; uv must be on PATH)
+  --parameter-overrides K=V ...  values of template parameters that packaged properties
+                         refer to (a Runtime or CodeUri given by !Ref); the template is unchanged
+  --installer pip|uv     what installs the dependencies (default: pip)
   --endpoint-url URL     an S3-compatible endpoint
   --region REGION        AWS region (default: the profile's or environment's)
   -h, --help             show this help
@@ -61,17 +63,19 @@ interface Args {
   readonly extraIndexUrls: string[];
   readonly findLinks: string[];
   readonly installer: Installer;
+  readonly parameters: Record<string, string>;
 }
 
 function parseArgs(argv: readonly string[]): Args | 'help' {
   const positional: string[] = [];
   const values: Record<string, string> = {};
-  const repeated: Record<string, string[]> = { '--extra-index-url': [], '--find-links': [] };
+  const repeated: Record<string, string[]> = { '--extra-index-url': [], '--find-links': [], '--parameter-overrides': [] };
   let clean = false;
   const aliases: Record<string, string> = {
     '-t': '--template', '--template-file': '--template', '-o': '--output', '--output-template-file': '--output', '-p': '--profile',
   };
-  const valued = ['--template', '--output', '--profile', '--endpoint-url', '--region', '--index-url', '--extra-index-url', '--find-links', '--installer'];
+  const valued = ['--template', '--output', '--profile', '--endpoint-url', '--region', '--index-url', '--extra-index-url', '--find-links', '--installer',
+    '--parameter-overrides'];
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
     if (raw === '-h' || raw === '--help') return 'help';
@@ -104,6 +108,12 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
   const installers: Record<string, Installer> = { pip: Installer.pip(), uv: Installer.uv() };
   const installer = installers[values['--installer'] ?? 'pip'];
   if (!installer) throw new UsageError(`--installer ${values['--installer']} is not pip or uv.`);
+  const parameters: Record<string, string> = {};
+  for (const pair of repeated['--parameter-overrides'].flatMap(v => v.split(/\s+/)).filter(Boolean)) {
+    const m = /^(?:ParameterKey=)?([A-Za-z0-9]+)(?:=|,ParameterValue=)(.*)$/.exec(pair);
+    if (!m) throw new UsageError(`--parameter-overrides ${pair} is not KEY=VALUE.`);
+    parameters[m[1]] = m[2];
+  }
   return {
     bucket,
     prefix: prefix ? `${prefix}/` : '',
@@ -117,6 +127,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
     extraIndexUrls: repeated['--extra-index-url'],
     findLinks: repeated['--find-links'],
     installer,
+    parameters,
   };
 }
 
@@ -132,11 +143,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.profile) process.env.AWS_PROFILE = args.profile;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'possum-'));
   try {
-    const templateFile = path.resolve(args.template);
-    const template = readTemplate(templateFile);
-    const planned = planSamPackaging(template, templateFile);
-    process.stderr.write(`possum: ${planned.length} function(s) and layer(s) with local code in ${templateFile}\n`);
-
     const options = {
       cacheDir: args.clean ? path.join(scratch, 'clean-cache') : undefined,
       indexUrl: args.indexUrl,
@@ -144,35 +150,20 @@ export async function main(argv: readonly string[]): Promise<number> {
       findLinks: args.findLinks,
       installer: args.installer,
     };
-    const built = await buildAll(planned, templateFile, options, scratch);
-    // The SDK loads only when some object is not known to be in S3 already.
+    const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    // The SDK loads only when something is to be checked or sent.
     let client: S3Client | undefined;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const s3 = () => client ??= new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({
-      region: args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      region,
       endpoint: args.endpointUrl,
       forcePathStyle: args.endpointUrl !== undefined,
       maxAttempts: 3,
     });
-    const uploads: UploadedCode[] = [];
-    const sent = new Map<string, Promise<boolean>>();
-    for (const resource of planned) {
-      const { zip, report } = built.get(resource.logicalId)!;
-      const key = `${args.prefix}${report.sha256}.zip`;
-      if (!sent.has(key)) sent.set(key, upload(s3, args.bucket, key, zip, args.clean, args.endpointUrl));
-      await sent.get(key);
-      uploads.push({
-        resource,
-        bucket: args.bucket,
-        key,
-        nestedEphemeralMb: report.nested
-          ? nestedEphemeralStorageMb(`${templateFile}: ${resource.logicalId}`, report.unzippedBytes, report.files,
-            ephemeralRequest(template, resource), describeLargest(report.largest)).sizeMb
-          : undefined,
-      });
-    }
-    const uploaded = (await Promise.all(sent.values())).filter(Boolean).length;
-    const text = YAML.stringify(deploymentTemplate(template, uploads), { lineWidth: 0 });
+    const uploader = new Uploader(s3, args.bucket, args.prefix, args.clean, args.endpointUrl);
+    const packager = new TemplatePackager(options, scratch, uploader, region, args.endpointUrl, args.parameters);
+    const text = await packager.package(path.resolve(args.template));
+    await uploader.done();
     if (args.output) {
       const tmp = `${args.output}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, text);
@@ -180,7 +171,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else {
       process.stdout.write(text);
     }
-    process.stderr.write(`possum: ${sent.size} zip(s): ${uploaded} uploaded, ${sent.size - uploaded} already in s3://${args.bucket}/${args.prefix}\n`);
+    process.stderr.write(`possum: ${uploader.count} object(s): ${uploader.uploaded} uploaded, ${uploader.count - uploader.uploaded} already in s3://${args.bucket}/${args.prefix}\n`);
     return 0;
   } catch (e: any) {
     process.stderr.write(`possum: error: ${e?.message ?? e}\n`);
@@ -192,33 +183,92 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * Builds every planned resource: layers first (functions count them against the limit),
- * each group's distinct bundles concurrently in child processes.
+ * Packages one template (and, recursively, the templates it nests): builds its code, uploads
+ * its artifacts, and returns its text edited in place to point at them.
  */
-async function buildAll(planned: PackagedResource[], templateFile: string, options: PythonPipfileBundlingOptions,
+class TemplatePackager {
+  private readonly inProgress = new Set<string>();
+
+  constructor(private readonly options: PythonPipfileBundlingOptions, private readonly scratch: string, private readonly uploader: Uploader,
+    private readonly region: string, private readonly endpoint?: string, private readonly parameters: Record<string, string> = {}) {}
+
+  public async package(templateFile: string): Promise<string> {
+    if (this.inProgress.has(templateFile)) throw new Error(`${templateFile} nests itself (through AWS::Serverless::Application or AWS::CloudFormation::Stack).`);
+    this.inProgress.add(templateFile);
+    try {
+      const parsed = readTemplate(templateFile);
+      // The top template's parameters may be given; a nested one's come from its parent at deploy time.
+      const given = this.inProgress.size === 1 ? this.parameters : {};
+      const artifacts = planSamPackaging(parsed.value, templateFile, knownParameters(parsed.value, given));
+      const code = codeInBuildOrder(artifacts);
+      process.stderr.write(`possum: ${code.length} function(s) and layer(s) with local code in ${templateFile}\n`);
+      const built = await buildAll(code, templateFile, this.options, this.scratch);
+      const edits: Edit[] = [];
+      const render = renderFor(this.region, this.endpoint);
+      const name = path.basename(templateFile);
+      for (const a of code) {
+        const { zip, report } = built.get(a.logicalId)!;
+        const key = await this.uploader.put(`${report.sha256}.zip`, zip);
+        edits.push(locationEdit(a, { bucket: this.uploader.bucket, key }, render));
+        const wiring = nestedWiring(a, report, artifactLabel(name, a));
+        if (wiring) {
+          edits.push(...wiring.edits);
+          if (wiring.warning) process.stderr.write(`possum: warning: ${artifactLabel(name, a)}: ${wiring.warning}\n`);
+        }
+      }
+      for (const a of artifacts) {
+        if (a.kind === 'file') {
+          const key = await this.uploader.put(`${sha256File(a.file)}${path.extname(a.file)}`, () => a.file);
+          edits.push(locationEdit(a, { bucket: this.uploader.bucket, key }, render));
+        } else if (a.kind === 'template') {
+          const child = await this.package(a.file);
+          const file = path.join(this.scratch, `${crypto.randomBytes(8).toString('hex')}.template`);
+          fs.writeFileSync(file, child);
+          const key = await this.uploader.put(`${crypto.createHash('sha256').update(child).digest('hex')}.template`, () => file);
+          edits.push(locationEdit(a, { bucket: this.uploader.bucket, key }, render));
+        }
+      }
+      return editTemplateText(parsed, edits);
+    } finally {
+      this.inProgress.delete(templateFile);
+    }
+  }
+}
+
+/** Locations as `sam package` writes them: s3:// URIs for SAM code and definitions, S3Bucket/S3Key for AWS::Lambda, https for templates. */
+function renderFor(region: string, endpoint?: string) {
+  return (kind: LocationKind, o: S3Object): unknown => {
+    switch (kind) {
+      case 'serverless-code':
+      case 'uri-file':
+        return `s3://${o.bucket}/${o.key}`;
+      case 'bucket-key-file':
+        return { Bucket: o.bucket, Key: o.key };
+      case 'lambda-code':
+        return { S3Bucket: o.bucket, S3Key: o.key };
+      case 'template':
+        return endpoint ? `${endpoint.replace(/\/+$/, '')}/${o.bucket}/${o.key}` : `https://s3.${region}.amazonaws.com/${o.bucket}/${o.key}`;
+    }
+  };
+}
+
+/**
+ * Builds every code artifact: layers first (functions count them against the limit), each
+ * group's distinct bundles concurrently in child processes.
+ */
+async function buildAll(code: CodeArtifact[], templateFile: string, options: PythonPipfileBundlingOptions,
   scratch: string): Promise<Map<string, Built>> {
   const built = new Map<string, Built>();
   const layerBytes = new Map<string, number>();
-  const isLayer = (r: PackagedResource) => r.type === 'AWS::Serverless::LayerVersion';
-  for (const group of [planned.filter(isLayer), planned.filter(r => !isLayer(r))]) {
-    const jobs = new Map<string, { request: BundleRequest; plan: BundlePlan; resources: PackagedResource[] }>();
-    for (const resource of group) {
-      const request = bundleRequest({
-        label: `${path.basename(templateFile)}: ${resource.logicalId}`,
-        entry: resource.folder,
-        runtime: resource.runtime,
-        architectures: resource.architectures,
-        options,
-        includeCode: !isLayer(resource),
-        dependencyPrefix: isLayer(resource) ? 'python' : '',
-        loader: isLayer(resource) ? undefined : { kind: 'handler' },
-        limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES - resource.layerRefs.reduce((s, ref) => s + (layerBytes.get(ref) ?? 0), 0),
-      });
+  const name = path.basename(templateFile);
+  for (const group of [code.filter(isLayer), code.filter(a => !isLayer(a))]) {
+    const jobs = new Map<string, { request: BundleRequest; plan: BundlePlan; artifacts: CodeArtifact[] }>();
+    for (const a of group) {
+      const request = bundleRequest(bundleInputFor(a, artifactLabel(name, a), options, layerBytes));
       const plan = planBundle(request);
-      const key = plan.bundleKey;
-      const job = jobs.get(key) ?? { request, plan, resources: [] };
-      job.resources.push(resource);
-      jobs.set(key, job);
+      const job = jobs.get(plan.bundleKey) ?? { request, plan, artifacts: [] };
+      job.artifacts.push(a);
+      jobs.set(plan.bundleKey, job);
     }
     const results = await inParallel([...jobs.entries()], CONCURRENCY, async ([key, job]) => {
       const zip = path.join(scratch, `${key}.zip`);
@@ -234,9 +284,9 @@ async function buildAll(planned: PackagedResource[], templateFile: string, optio
       return { job, built: { report, zip: () => zip } };
     });
     for (const { job, built: result } of results) {
-      for (const resource of job.resources) {
-        built.set(resource.logicalId, result);
-        if (isLayer(resource)) layerBytes.set(resource.logicalId, result.report.unzippedBytes);
+      for (const a of job.artifacts) {
+        built.set(a.logicalId, result);
+        if (isLayer(a)) layerBytes.set(a.logicalId, result.report.unzippedBytes);
       }
     }
   }
@@ -282,65 +332,64 @@ async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Prom
 }
 
 /**
- * Objects this machine has put (or found) in S3, by endpoint, bucket and content-addressed
- * key, as the original Possum kept hashes in ~/.possum: a warm run needs no S3 round trip.
- * `--clean` ignores and renews them (say, after objects were deleted from the bucket).
+ * Puts content-addressed objects into the bucket under the prefix: an object already there
+ * (asked of the bucket with HEAD, never assumed from an earlier run, since objects can be
+ * deleted) is not sent again; `--clean` sends everything again. Each key is handled once.
  */
-class UploadRecords {
-  private readonly dir = path.join(cacheRoot(), CACHE_FORMAT, 'uploads');
+class Uploader {
+  public uploaded = 0;
+  private readonly sent = new Map<string, Promise<void>>();
 
-  public has(where: string): boolean {
-    return fs.existsSync(this.file(where));
+  constructor(private readonly s3: () => S3Client, public readonly bucket: string, private readonly prefix: string,
+    private readonly force: boolean, private readonly endpoint?: string) {}
+
+  public get count(): number {
+    return this.sent.size;
   }
 
-  public add(where: string) {
-    fs.mkdirSync(this.dir, { recursive: true });
-    fs.writeFileSync(this.file(where), where + '\n');
+  /** Puts the file under `prefix + name` unless it is there; returns the key. */
+  public async put(name: string, file: () => string): Promise<string> {
+    const key = `${this.prefix}${name}`;
+    if (!this.sent.has(key)) this.sent.set(key, this.send(key, file));
+    await this.sent.get(key);
+    return key;
   }
 
-  private file(where: string): string {
-    return path.join(this.dir, crypto.createHash('sha256').update(where).digest('hex'));
+  public async done() {
+    await Promise.all(this.sent.values());
   }
-}
 
-/** Uploads unless the object is already there (content-addressed); true when it uploaded. */
-async function upload(s3: () => S3Client, bucket: string, key: string, zip: () => string, force: boolean, endpoint?: string): Promise<boolean> {
-  const where = `s3://${bucket}/${key}${endpoint ? ` at ${endpoint}` : ''}`;
-  const records = new UploadRecords();
-  if (!force && records.has(where)) {
-    process.stderr.write(`possum: ${where} was uploaded before, not uploaded again\n`);
-    return false;
-  }
-  try {
-    if (!force) {
-      try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { HeadObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
-        await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        records.add(where);
-        process.stderr.write(`possum: ${where} is already there, not uploaded again\n`);
-        return false;
-      } catch (e: any) {
-        if (e?.$metadata?.httpStatusCode !== 404 && e?.name !== 'NotFound') throw e;
-      }
-    }
+  private async send(key: string, file: () => string) {
+    const where = `s3://${this.bucket}/${key}${this.endpoint ? ` at ${this.endpoint}` : ''}`;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { PutObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
-    const body = fs.readFileSync(zip());
-    await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: 'application/zip' }));
-    records.add(where);
-    process.stderr.write(`possum: uploaded ${where} (${body.length} bytes)\n`);
-    return true;
-  } catch (e: any) {
-    const detail = e?.message || e?.name || String(e);
-    throw new Error(`uploading to ${where} failed: ${detail}${e?.code ? ` (${e.code})` : ''}. Check the bucket, credentials and endpoint.`);
+    const { HeadObjectCommand, PutObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+    try {
+      if (!this.force) {
+        try {
+          await this.s3().send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+          process.stderr.write(`possum: ${where} is already there, not uploaded again\n`);
+          return;
+        } catch (e: any) {
+          if (e?.$metadata?.httpStatusCode !== 404 && e?.name !== 'NotFound') throw e;
+        }
+      }
+      const body = fs.readFileSync(file());
+      await this.s3().send(new PutObjectCommand({
+        Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ContentType: contentType(key),
+      }));
+      this.uploaded++;
+      process.stderr.write(`possum: uploaded ${where} (${body.length} bytes)\n`);
+    } catch (e: any) {
+      const detail = e?.message || e?.name || String(e);
+      throw new Error(`uploading to ${where} failed: ${detail}${e?.code ? ` (${e.code})` : ''}. Check the bucket, credentials and endpoint.`);
+    }
   }
 }
 
-function ephemeralRequest(template: any, resource: PackagedResource): number | undefined {
-  const own = template.Resources[resource.logicalId]?.Properties?.EphemeralStorage?.Size
-    ?? (resource.type === 'AWS::Serverless::Function' ? template.Globals?.Function?.EphemeralStorage?.Size : undefined);
-  return typeof own === 'number' ? own : undefined;
+function contentType(key: string): string {
+  if (key.endsWith('.zip')) return 'application/zip';
+  if (key.endsWith('.json')) return 'application/json';
+  return 'application/octet-stream';
 }
 
 if (require.main === module) runCli('possum', main);

@@ -3,27 +3,11 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { bundleRequest } from './bundle-request';
+import { BundleInput, bundleRequest } from './bundle-request';
 import { BundlePlan, deliverBundle, ensureBundle, planBundle } from './bundler';
-import { PythonPipfileBundlingOptions } from '../bundling-options';
 import { BundleSizeReport } from '../size-report';
 import { ManifestWarning } from './python/dependency-spec';
 import { ZipReport } from './zip/engine';
-import { LoaderPlacement } from './zip/nested-loader';
-
-/** What the function and layer constructs ask of the bundling. */
-export interface BundledCodeProps {
-  readonly entry: string;
-  readonly manifest?: string;
-  readonly runtime: lambda.Runtime;
-  readonly architectures: lambda.Architecture[];
-  readonly options: PythonPipfileBundlingOptions;
-  readonly includeCode: boolean;
-  readonly dependencyPrefix: string;
-  readonly loader?: LoaderPlacement;
-  /** Unzipped bytes this bundle may use (Lambda's limit less known layers). */
-  readonly limitBytes: number;
-}
 
 /** The asset code of a bundle, and what is known about the bundle in this synth. */
 export interface BundledCode {
@@ -49,21 +33,23 @@ export interface BundledCode {
  * cache state; CDK skips the copy when cdk.out already has that asset.
  */
 export class PythonPipfileBundling implements cdk.BundlingOptions {
-  public static code(scope: Construct, label: string, props: BundledCodeProps): BundledCode {
-    const request = requestOf(label, props);
+  public static code(scope: Construct, input: BundleInput): BundledCode {
+    // Validates the options: cheap, and done whether or not the stack is bundled.
+    const request = bundleRequest(input);
+    const runtime = new lambda.Runtime(input.runtime, lambda.RuntimeFamily.PYTHON);
     if (!cdk.Stack.of(scope).bundlingRequired) {
       // CDK will not call tryBundle: with OUTPUT hashing and no bundling it names the
       // asset after the construct and points it at the source folder, unread.
-      const code = lambda.Code.fromAsset(props.entry, {
+      const code = lambda.Code.fromAsset(input.entry, {
         assetHashType: cdk.AssetHashType.OUTPUT,
-        bundling: new PythonPipfileBundling(props.runtime),
+        bundling: new PythonPipfileBundling(runtime),
       });
       return { code, warnings: [] };
     }
     const plan = planBundle(request);
     const bundle = ensureBundle(plan);
-    const bundling = new PythonPipfileBundling(props.runtime, plan, bundle.report.sha256);
-    const code = lambda.Code.fromAsset(props.entry, {
+    const bundling = new PythonPipfileBundling(runtime, plan, bundle.report.sha256);
+    const code = lambda.Code.fromAsset(input.entry, {
       assetHashType: cdk.AssetHashType.CUSTOM,
       assetHash: bundle.report.sha256,
       bundling,
@@ -72,8 +58,8 @@ export class PythonPipfileBundling implements cdk.BundlingOptions {
   }
 
   /** The bundle's report, found in or built into the cache (for a layer sized on demand). */
-  public static ensureReport(label: string, props: BundledCodeProps): ZipReport {
-    return ensureBundle(planBundle(requestOf(label, props))).report;
+  public static ensureReport(input: BundleInput): ZipReport {
+    return ensureBundle(planBundle(bundleRequest(input))).report;
   }
 
   /** Adds the manifest's soft problems (an out-of-date lock, ...) as warnings on `scope`. */
@@ -126,14 +112,4 @@ export class PythonPipfileBundling implements cdk.BundlingOptions {
   public toJSON(): { possum: string } {
     return { possum: 'asset named by the sha256 of its zip' };
   }
-}
-
-/** Validates the props and turns them into the bundler's request (cheap: nothing is read). */
-function requestOf(label: string, props: BundledCodeProps) {
-  return bundleRequest({
-    ...props,
-    label,
-    runtime: props.runtime.name,
-    architectures: props.architectures.map(a => a.name),
-  });
 }

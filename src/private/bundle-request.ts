@@ -16,6 +16,10 @@ export interface BundleInput {
   readonly architectures: string[];
   readonly options: PythonPipfileBundlingOptions;
   readonly includeCode: boolean;
+  /** Install the folder's dependency manifest (default), or zip the folder as it is. */
+  readonly installDependencies?: boolean;
+  /** Where the folder's own files go in the zip ('' for functions; 'python' for a SAM python3.x layer). */
+  readonly codePrefix?: string;
   readonly dependencyPrefix: string;
   readonly loader?: LoaderPlacement;
   /** Unzipped bytes this bundle may use (Lambda's limit less known layers). */
@@ -52,6 +56,8 @@ export function bundleRequest(input: BundleInput): BundleRequest {
     },
     strictLock: o.strictLock ?? false,
     includeCode: input.includeCode,
+    installDependencies: input.installDependencies ?? true,
+    codePrefix: input.codePrefix ?? '',
     codeExcludes: o.exclude ?? DefaultExcludes.FUNCTION_FILES,
     dependencyPrefix: input.dependencyPrefix,
     excludeRuntimePackages: o.excludeRuntimePackages ?? false,

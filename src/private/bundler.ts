@@ -44,6 +44,10 @@ export interface BundleRequest {
   readonly strictLock: boolean;
   /** Put the entry's own files in the bundle (functions) or only the dependencies (layers). */
   readonly includeCode: boolean;
+  /** Install the entry's dependency manifest, or none (a folder zipped as it is). */
+  readonly installDependencies: boolean;
+  /** Where the entry's own files go in the zip. */
+  readonly codePrefix: string;
   readonly codeExcludes: string[];
   /** Where the dependencies go in the zip: '' for functions, 'python' for layers. */
   readonly dependencyPrefix: string;
@@ -75,7 +79,9 @@ const HOOK_OUTPUT = '/possum-cdk/output';
 
 /** Reads the manifest and computes the cache keys; installs nothing. */
 export function planBundle(request: BundleRequest): BundlePlan {
-  const dependencies = readDependencies(request.entry, request.manifestFile, request.targets[0], { strictLock: request.strictLock });
+  const dependencies: DependencySpec = request.installDependencies
+    ? readDependencies(request.entry, request.manifestFile, request.targets[0], { strictLock: request.strictLock })
+    : { kind: 'none', inputFiles: [], steps: [], localSources: [], manifestIndexUrls: [], warnings: [] };
   let dependencyKeys: string[] | undefined;
   let indexes: IndexSettings | undefined;
   if (hasDependencies(dependencies)) {
@@ -112,6 +118,7 @@ export function planBundle(request: BundleRequest): BundlePlan {
     format: BUNDLE_FORMAT,
     dependencies: dependencyKeys ?? null,
     code: request.includeCode ? codeFingerprint(request.entry, request.codeExcludes) : null,
+    codePrefix: request.codePrefix,
     dependencyPrefix: request.dependencyPrefix,
     excludeRuntimePackages: request.excludeRuntimePackages,
     engine: {
@@ -165,7 +172,7 @@ export function ensureBundle(plan: BundlePlan): EnsuredBundle {
         excludes: request.excludeRuntimePackages ? RUNTIME_PROVIDED_EXCLUDES : [],
       });
     }
-    if (request.includeCode) sources.push({ dir: request.entry, excludes: request.codeExcludes });
+    if (request.includeCode) sources.push({ dir: request.entry, prefix: request.codePrefix, excludes: request.codeExcludes });
     const tmpZip = cache.newZipPath();
     let report: ZipReport;
     try {

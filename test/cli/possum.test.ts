@@ -2,8 +2,10 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import * as YAML from 'yaml';
-import { deploymentTemplate } from '../../src/private/sam/rewrite';
+import { nestedWiring } from '../../src/private/sam/packaging';
+import { planSamPackaging } from '../../src/private/sam/plan';
+import { parseTemplate } from '../../src/private/sam/template';
+import { editTemplateText } from '../../src/private/sam/text-edits';
 import { REPO_ROOT, run, tempDir, writeTree } from '../helpers/run';
 import { freePort, MotoS3 } from '../helpers/s3';
 import { buildWheelhouse, LocalIndex } from '../helpers/wheelhouse';
@@ -66,8 +68,8 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     const template = samApp();
     const first = possum(['deploy-bucket/apps/demo', '-t', template, '--endpoint-url', endpoint]);
     expect(first.status).toBe(0);
-    expect(first.stderr).toContain('possum: 2 zip(s): 2 uploaded, 0 already in s3://deploy-bucket/apps/demo/');
-    const out = YAML.parse(first.stdout);
+    expect(first.stderr).toContain('possum: 2 object(s): 2 uploaded, 0 already in s3://deploy-bucket/apps/demo/');
+    const out = parseTemplate(first.stdout, 'stdout').value;
     const api = out.Resources.Api.Properties.CodeUri;
     const layer = out.Resources.Deps.Properties.ContentUri;
     expect(api).toMatch(/^s3:\/\/deploy-bucket\/apps\/demo\/[0-9a-f]{64}\.zip$/);
@@ -92,24 +94,26 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     const second = possum(['deploy-bucket/apps/demo', '-t', template, '--endpoint-url', endpoint, '-o', output]);
     expect(second.status).toBe(0);
     expect(second.stdout).toBe('');
-    expect(second.stderr).toContain('possum: 2 zip(s): 0 uploaded, 2 already in s3://deploy-bucket/apps/demo/');
+    expect(second.stderr).toContain('possum: 2 object(s): 0 uploaded, 2 already in s3://deploy-bucket/apps/demo/');
     expect(second.stderr).not.toContain('installing');
-    expect(YAML.parse(fs.readFileSync(output, 'utf8'))).toEqual(out);
+    expect(fs.readFileSync(output, 'utf8')).toBe(first.stdout);
     const after = await s3.send(new HeadObjectCommand({ Bucket: 'deploy-bucket', Key: keys[0] }));
     expect(after.LastModified).toEqual(before.LastModified);
 
-    // Uploads are remembered locally (as the original Possum did in ~/.possum): an object
-    // deleted behind possum's back is only put back by --clean.
+    // The bucket is asked every time, never a local record: an object deleted behind
+    // possum's back is put back by the next run, from the cache, without reinstalling.
     await s3.send(new DeleteObjectCommand({ Bucket: 'deploy-bucket', Key: keys[0] }));
-    const remembered = possum(['deploy-bucket/apps/demo', '-t', template, '--endpoint-url', endpoint]);
-    expect(remembered.stderr).toContain('was uploaded before, not uploaded again');
-    expect(remembered.stderr).toContain('0 uploaded');
+    const again = possum(['deploy-bucket/apps/demo', '-t', template, '--endpoint-url', endpoint]);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toContain('1 uploaded, 1 already in');
+    expect(again.stderr).not.toContain('installing');
+    expect((await s3.send(new HeadObjectCommand({ Bucket: 'deploy-bucket', Key: keys[0] }))).ContentLength).toBeGreaterThan(0);
 
     const clean = possum(['deploy-bucket/apps/demo', '-t', template, '--endpoint-url', endpoint, '-c']);
     expect(clean.status).toBe(0);
     expect(clean.stderr).toContain('installing');
     expect(clean.stderr).toContain('2 uploaded');
-    expect(YAML.parse(clean.stdout)).toEqual(out); // rebuilt byte for byte
+    expect(clean.stdout).toBe(first.stdout); // rebuilt byte for byte
     const restored = await s3.send(new HeadObjectCommand({ Bucket: 'deploy-bucket', Key: keys[0] }));
     expect(restored.ContentLength).toBeGreaterThan(0);
 
@@ -129,13 +133,12 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(copies.Contents).toHaveLength(2);
   });
 
-  test('--installer uv installs with uv (on PATH) and gives the same zips as pip', async () => {
+  test('--installer uv installs with uv and gives the same files as pip', async () => {
     const template = samApp();
     const withPip = possum(['deploy-bucket/uv-check/pip', '-t', template, '--endpoint-url', endpoint], { POSSUM_CACHE_DIR: path.join(work, 'pip-cache') });
     expect(withPip.status).toBe(0);
     const withUv = possum(['deploy-bucket/uv-check/uv', '-t', template, '--endpoint-url', endpoint, '--installer', 'uv'], {
       POSSUM_CACHE_DIR: path.join(work, 'uv-cache'),
-      PATH: `${path.join(REPO_ROOT, '.tools', 'bin')}:${process.env.PATH}`,
     });
     expect(withUv.status).toBe(0);
     expect(withUv.stderr).toContain('with uv');
@@ -180,22 +183,46 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
   });
 });
 
-describe('the deployment template', () => {
-  test('a nested function gets the loader, POSSUM_HANDLER beside its variables, and /tmp; the input is untouched', () => {
-    const template = { Resources: { Fn: { Type: 'AWS::Serverless::Function', Properties: { Handler: 'app.h', Environment: { Variables: { A: '1' } } } } } };
-    const copy = JSON.parse(JSON.stringify(template));
-    const out = deploymentTemplate(template, [{
-      resource: { logicalId: 'Fn', type: 'AWS::Serverless::Function', folder: '/x', runtime: 'python3.12', architectures: ['x86_64'], handler: 'app.h', layerRefs: [] },
-      bucket: 'b',
-      key: 'k.zip',
-      nestedEphemeralMb: 900,
-    }]);
-    expect(out.Resources.Fn.Properties).toEqual({
-      CodeUri: 's3://b/k.zip',
-      Handler: '_possum_loader.handler',
-      Environment: { Variables: { A: '1', POSSUM_HANDLER: 'app.h' } },
-      EphemeralStorage: { Size: 900 },
-    });
-    expect(template).toEqual(copy);
+describe('the deployment template: an edit in place', () => {
+  test('a nested function gets the loader, POSSUM_HANDLER beside its variables, and /tmp; nothing else changes', () => {
+    const dir = tempDir('nested-edit');
+    writeTree(dir, { 'src/app.py': 'def h(e, c):\n    return 1\n' });
+    const file = path.join(dir, 'template.yaml');
+    const text = [
+      '# A comment that stays',
+      'Resources:',
+      '  Fn:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      '      CodeUri: src/   # the code',
+      '      Runtime: python3.12',
+      '      Handler: app.h',
+      '      Environment:',
+      '        Variables:',
+      "          A: '1'",
+      '',
+    ].join('\n');
+    fs.writeFileSync(file, text);
+    const parsed = parseTemplate(text, file);
+    const [fn] = planSamPackaging(parsed.value, file);
+    const report = { output: '', sha256: 'x', files: 10, unzippedBytes: 300e6, zippedBytes: 1, nested: true, deployedUnzippedBytes: 1, largest: [] };
+    const wiring = nestedWiring(fn as any, report, 'template.yaml: Fn')!;
+    const out = editTemplateText(parsed, [{ path: fn.path, value: 's3://b/k.zip' }, ...wiring.edits]);
+    expect(out).toBe([
+      '# A comment that stays',
+      'Resources:',
+      '  Fn:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      `      EphemeralStorage: {"Size":${wiring.ephemeralMb}}`,
+      '      CodeUri: "s3://b/k.zip"   # the code',
+      '      Runtime: python3.12',
+      '      Handler: "_possum_loader.handler"',
+      '      Environment:',
+      '        Variables:',
+      '          POSSUM_HANDLER: "app.h"',
+      "          A: '1'",
+      '',
+    ].join('\n'));
   });
 });

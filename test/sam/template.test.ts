@@ -18,7 +18,7 @@ describe('reading SAM templates', () => {
       '            - "${X}-y"',
       '            - X: !GetAtt [Other, Name]',
       '      Tracing: !Ref AWS::NoValue',
-    ].join('\n'), 'template.yaml');
+    ].join('\n'), 'template.yaml').value;
     expect(t.Resources.Fn.Properties).toEqual({
       Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
       Layers: [{ Ref: 'Shared' }],
@@ -35,7 +35,7 @@ describe('reading SAM templates', () => {
   });
 
   test('JSON templates read the same way', () => {
-    expect(parseTemplate('{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}', 't.json').Resources.Q.Type).toBe('AWS::SQS::Queue');
+    expect(parseTemplate('{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}', 't.json').value.Resources.Q.Type).toBe('AWS::SQS::Queue');
   });
 
   test.each([

@@ -2,110 +2,289 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isIntrinsic, resolvedProperties } from './globals';
 
-/** A resource of the template whose code possum-cdk builds from a local folder. */
-export interface PackagedResource {
+/**
+ * What packaging a SAM template means, decided before anything is built: every local file
+ * or folder the template names, as `sam package` finds them, and where its new location
+ * goes. Errors name the template, the resource and the fix, and come before any install.
+ */
+
+/** A JSON path into the template. */
+export type TemplatePath = readonly string[];
+
+/** Code possum-cdk bundles from a local folder. */
+export interface CodeArtifact {
+  readonly kind: 'code';
   readonly logicalId: string;
-  readonly type: 'AWS::Serverless::Function' | 'AWS::Serverless::LayerVersion' | 'AWS::Lambda::Function';
+  readonly type: 'AWS::Serverless::Function' | 'AWS::Serverless::LayerVersion' | 'AWS::Lambda::Function' | 'AWS::Lambda::LayerVersion';
   /** Absolute folder with the code (and its dependency manifest). */
   readonly folder: string;
-  /** Lambda runtime name, e.g. python3.12 (a layer: its BuildMethod). */
-  readonly runtime: string;
+  /**
+   * python: a Python function, or a layer of its folder's dependencies and files under
+   * python/ (`BuildMethod: python3.x`); plain: a layer or function zipped as it is.
+   */
+  readonly build: 'python' | 'plain';
+  /** Lambda runtime name, e.g. python3.12 (a python layer: its BuildMethod). */
+  readonly runtime?: string;
   /** Architecture names (x86_64 / arm64). */
   readonly architectures: string[];
   /** The handler string (functions only). */
   readonly handler?: string;
-  /** Logical IDs of layers this function references with Ref. */
+  /** Logical IDs of layers in this template that the function references. */
   readonly layerRefs: string[];
+  /** The function's own (or Globals') EphemeralStorage size, in MB. */
+  readonly ephemeralMb?: number;
+  /** Where the new location goes. */
+  readonly path: TemplatePath;
+}
+
+/** A local file uploaded as it is (API and state machine definitions, AWS::Include snippets). */
+export interface FileArtifact {
+  readonly kind: 'file';
+  readonly logicalId?: string;
+  readonly file: string;
+  /** How the location is written: an s3:// URI, or a {Bucket, Key} map. */
+  readonly style: 'uri' | 'bucket-key';
+  readonly path: TemplatePath;
+}
+
+/** A nested template (AWS::Serverless::Application, AWS::CloudFormation::Stack): packaged itself, then uploaded. */
+export interface TemplateArtifact {
+  readonly kind: 'template';
+  readonly logicalId: string;
+  readonly file: string;
+  readonly path: TemplatePath;
+}
+
+export type Artifact = CodeArtifact | FileArtifact | TemplateArtifact;
+
+/** Values for the template's parameters: given ones, else their defaults. */
+export type KnownParameters = Readonly<Record<string, string>>;
+
+/** Given values, else each parameter's Default (as text). */
+export function knownParameters(template: any, given: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, p] of Object.entries<any>(template.Parameters ?? {})) {
+    if (name in given) out[name] = given[name];
+    else if (p && p.Default !== undefined && p.Default !== null && typeof p.Default !== 'object') out[name] = String(p.Default);
+  }
+  for (const [name, value] of Object.entries(given)) out[name] ??= value;
+  return out;
 }
 
 /**
- * Which resources of a SAM template have local code to package, with Globals applied.
- * S3 locations, inline code, images and other resource types are left alone.
- *
- * @throws Error naming the template, the resource and the reason for what cannot be packaged.
+ * Every artifact of a template, with Globals and known parameters applied.
+ * @throws Error naming the template, the resource and the reason for what cannot be packaged
  */
-export function planSamPackaging(template: any, templateFile: string): PackagedResource[] {
+export function planSamPackaging(template: any, templateFile: string, parameters: KnownParameters = {}): Artifact[] {
   const dir = path.dirname(path.resolve(templateFile));
-  const planned: PackagedResource[] = [];
+  const planned: Artifact[] = [];
   for (const [logicalId, resource] of Object.entries<any>(template.Resources ?? {})) {
+    if (typeof resource !== 'object' || resource === null) continue;
     const fail = (why: string): never => {
       throw new Error(`${templateFile}: resource ${logicalId} (${resource?.Type}): ${why}`);
     };
-    const type = resource?.Type;
-    if (type === 'AWS::Serverless::Function') {
-      const props = resolvedProperties(template, logicalId);
-      if (props.PackageType === 'Image' || props.InlineCode !== undefined) continue;
-      const folder = localFolder(props.CodeUri, 'CodeUri', dir, fail);
-      if (!folder) continue;
-      const runtime = pythonRuntime(props.Runtime, fail);
-      planned.push({
-        logicalId,
-        type,
-        folder,
-        runtime,
-        architectures: architectures(props.Architectures, fail),
-        handler: handlerOf(props.Handler, fail),
-        layerRefs: layerRefs(props.Layers),
-      });
-    } else if (type === 'AWS::Serverless::LayerVersion') {
-      const props = resource.Properties ?? {};
-      const folder = localFolder(props.ContentUri, 'ContentUri', dir, fail);
-      if (!folder) continue;
-      const buildMethod = resource.Metadata?.BuildMethod;
-      if (typeof buildMethod !== 'string' || !/^python3\.\d+$/.test(buildMethod)) {
-        fail(`its ContentUri ${props.ContentUri} is a local folder, but Metadata.BuildMethod is ${JSON.stringify(buildMethod)}; ` +
-          'possum-cdk builds Python layers: set Metadata.BuildMethod to the runtime, for example python3.12.');
+    const known = (value: unknown, property: string) => resolveKnown(value, parameters, property, fail);
+    const props: Record<string, any> = resource.Properties ?? {};
+    const at = (...p: string[]): TemplatePath => ['Resources', logicalId, 'Properties', ...p];
+    switch (resource.Type) {
+      case 'AWS::Serverless::Function': {
+        const merged = resolvedProperties(template, logicalId);
+        if (merged.PackageType === 'Image' || merged.InlineCode !== undefined) break;
+        // `sam package` zips the template's own folder for a function without a CodeUri.
+        if (isRemoteIntrinsic(merged.CodeUri)) break;
+        const codeUri = merged.CodeUri === undefined ? '.' : known(merged.CodeUri, 'CodeUri');
+        const folder = localPath(codeUri, 'CodeUri', dir, fail, 'folder');
+        if (!folder) break;
+        planned.push({
+          kind: 'code',
+          logicalId,
+          type: resource.Type,
+          folder,
+          build: 'python',
+          runtime: pythonRuntime(known(merged.Runtime, 'Runtime'), fail),
+          architectures: architectures(known(merged.Architectures, 'Architectures'), fail),
+          handler: handlerOf(known(merged.Handler, 'Handler'), fail),
+          layerRefs: layerRefs(merged.Layers),
+          ephemeralMb: sizeOf(merged.EphemeralStorage),
+          path: at('CodeUri'),
+        });
+        break;
       }
-      planned.push({
-        logicalId,
-        type,
-        folder,
-        runtime: buildMethod,
-        architectures: architectures(props.CompatibleArchitectures, fail),
-        layerRefs: [],
-      });
-    } else if (type === 'AWS::Lambda::Function') {
-      const props = resource.Properties ?? {};
-      if (typeof props.Code !== 'string') continue; // S3Bucket/S3Key, ZipFile or ImageUri
-      const folder = localFolder(props.Code, 'Code', dir, fail)!;
-      planned.push({
-        logicalId,
-        type,
-        folder,
-        runtime: pythonRuntime(props.Runtime, fail),
-        architectures: architectures(props.Architectures, fail),
-        handler: handlerOf(props.Handler, fail),
-        layerRefs: layerRefs(props.Layers),
-      });
+      case 'AWS::Serverless::LayerVersion': {
+        if (isRemoteIntrinsic(props.ContentUri)) break;
+        const folder = localPath(known(props.ContentUri, 'ContentUri'), 'ContentUri', dir, fail, 'folder');
+        if (!folder) break;
+        const buildMethod = known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod');
+        if (buildMethod !== undefined && (typeof buildMethod !== 'string' || !/^python3\.\d+$/.test(buildMethod))) {
+          fail(`Metadata.BuildMethod is ${JSON.stringify(buildMethod)}; possum-cdk builds python3.x layers (dependencies and the folder's ` +
+            'files under python/) and layers without a BuildMethod (the folder zipped as it is). Build this one with sam build, or point ContentUri at S3.');
+        }
+        planned.push({
+          kind: 'code',
+          logicalId,
+          type: resource.Type,
+          folder,
+          build: buildMethod ? 'python' : 'plain',
+          runtime: buildMethod ? pythonRuntime(buildMethod, fail) : undefined,
+          architectures: architectures(known(props.CompatibleArchitectures, 'CompatibleArchitectures'), fail),
+          layerRefs: [],
+          path: at('ContentUri'),
+        });
+        break;
+      }
+      case 'AWS::Lambda::Function': {
+        if (typeof props.Code !== 'string' && !isIntrinsic(props.Code)) break; // S3Bucket/S3Key, ZipFile or ImageUri
+        const folder = localPath(known(props.Code, 'Code'), 'Code', dir, fail, 'folder');
+        if (!folder) break;
+        planned.push({
+          kind: 'code',
+          logicalId,
+          type: resource.Type,
+          folder,
+          build: 'python',
+          runtime: pythonRuntime(known(props.Runtime, 'Runtime'), fail),
+          architectures: architectures(known(props.Architectures, 'Architectures'), fail),
+          handler: handlerOf(known(props.Handler, 'Handler'), fail),
+          layerRefs: layerRefs(props.Layers),
+          ephemeralMb: sizeOf(props.EphemeralStorage),
+          path: at('Code'),
+        });
+        break;
+      }
+      case 'AWS::Lambda::LayerVersion': {
+        if (typeof props.Content !== 'string') break;
+        const folder = localPath(props.Content, 'Content', dir, fail, 'folder');
+        if (!folder) break;
+        planned.push({
+          kind: 'code',
+          logicalId,
+          type: resource.Type,
+          folder,
+          build: 'plain',
+          architectures: architectures(props.CompatibleArchitectures, fail),
+          layerRefs: [],
+          path: at('Content'),
+        });
+        break;
+      }
+      case 'AWS::Serverless::Api':
+      case 'AWS::Serverless::HttpApi':
+      case 'AWS::Serverless::StateMachine': {
+        if (typeof props.DefinitionUri !== 'string') break;
+        const file = localPath(props.DefinitionUri, 'DefinitionUri', dir, fail, 'file');
+        if (!file) break;
+        planned.push({ kind: 'file', logicalId, file, style: resource.Type === 'AWS::Serverless::StateMachine' ? 'bucket-key' : 'uri', path: at('DefinitionUri') });
+        break;
+      }
+      case 'AWS::Serverless::Application': {
+        if (typeof props.Location !== 'string') break; // {ApplicationId, SemanticVersion}: from the Serverless Application Repository
+        if (/^https?:\/\//.test(props.Location)) break;
+        const file = localPath(props.Location, 'Location', dir, fail, 'file');
+        if (file) planned.push({ kind: 'template', logicalId, file, path: at('Location') });
+        break;
+      }
+      case 'AWS::CloudFormation::Stack': {
+        if (typeof props.TemplateURL !== 'string' || /^https?:\/\//.test(props.TemplateURL)) break;
+        const file = localPath(props.TemplateURL, 'TemplateURL', dir, fail, 'file');
+        if (file) planned.push({ kind: 'template', logicalId, file, path: at('TemplateURL') });
+        break;
+      }
     }
   }
+  planned.push(...includes(template, dir, templateFile));
   return planned;
 }
 
-/** The absolute local folder a code location names, or undefined when it is remote. */
-function localFolder(location: unknown, property: string, dir: string, fail: (why: string) => never): string | undefined {
-  if (location === undefined) return undefined;
-  if (typeof location === 'object' && location !== null && !isIntrinsic(location)) return undefined; // {Bucket, Key}
-  if (isIntrinsic(location)) fail(`${property} is an intrinsic function; possum-cdk packages local folders named by a plain path.`);
-  if (typeof location !== 'string') return fail(`${property} must be a path or an S3 location.`);
-  if (/^s3:\/\//.test(location)) return undefined;
-  const folder = path.resolve(dir, location);
-  const inside = (p: string) => p === dir || p.startsWith(dir + path.sep);
-  if (!inside(folder) || (fs.existsSync(folder) && !inside(fs.realpathSync(folder)))) {
-    fail(`${property} ${location} is outside the template's folder ${dir}; move the code under it.`);
-  }
-  if (!fs.existsSync(folder)) fail(`${property} ${location} does not exist (looked for ${folder}).`);
-  if (!fs.statSync(folder).isDirectory()) fail(`${property} ${location} is a file; possum-cdk packages folders (point ${property} at the code's folder).`);
-  return folder;
+/**
+ * `Fn::Transform: {Name: AWS::Include, Parameters: {Location: ./snippet.yaml}}` anywhere in
+ * the template: the snippet is uploaded and the Location becomes its s3:// URI.
+ */
+function includes(template: any, dir: string, templateFile: string): FileArtifact[] {
+  const out: FileArtifact[] = [];
+  const walk = (value: any, at: string[]) => {
+    const last = at[at.length - 1];
+    if (last === 'Transform' || last === 'Fn::Transform') {
+      const list: Array<[any, string[]]> = Array.isArray(value) ? value.map((v, i) => [v, [...at, String(i)]]) : [[value, at]];
+      for (const [t, tAt] of list) {
+        const location = t?.Name === 'AWS::Include' ? t?.Parameters?.Location : undefined;
+        if (typeof location !== 'string' || /^(s3|https?):\/\//.test(location)) continue;
+        const fail = (why: string): never => {
+          throw new Error(`${templateFile}: AWS::Include at ${tAt.join('.')}: ${why}`);
+        };
+        out.push({ kind: 'file', file: localPath(location, 'Location', dir, fail, 'file')!, style: 'uri', path: [...tAt, 'Parameters', 'Location'] });
+      }
+    }
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...at, String(i)]));
+    else if (typeof value === 'object' && value !== null) for (const [k, v] of Object.entries(value)) walk(v, [...at, k]);
+  };
+  walk(template, []);
+  return out;
 }
+
+/**
+ * A value whose parameters are known: `Ref` to a parameter with a given value or Default,
+ * `Fn::Sub` of those; plain values pass through.
+ * @throws Error naming the property and parameter when a value depends on what is unknown
+ */
+export function resolveKnown(value: unknown, parameters: KnownParameters, property: string, fail: (why: string) => never): any {
+  if (!isIntrinsic(value)) return value;
+  const [fn, arg] = Object.entries(value as Record<string, unknown>)[0];
+  if (fn === 'Ref' && typeof arg === 'string') {
+    if (arg in parameters) return parameters[arg];
+    return fail(`its ${property} is !Ref ${arg}, which is not a parameter with a value or Default; possum-cdk needs to know it to package ` +
+      'the code. Give the parameter a Default (or a value: SamTemplatePackager parameters), or write the value in the template.');
+  }
+  if (fn === 'Fn::Sub' && typeof arg === 'string') {
+    return arg.replace(/\$\{([^}!]+)\}/g, (_m, name: string) => {
+      if (name in parameters) return parameters[name];
+      return fail(`its ${property} (${arg}) uses \${${name}}, whose value is not known when packaging; write the value in the template, ` +
+        'or use a parameter with a Default.');
+    });
+  }
+  return fail(`its ${property} is an intrinsic function (${fn}) whose value possum-cdk cannot know when packaging; write the value in the template.`);
+}
+
+/** An intrinsic that builds an S3 URI (`!Sub s3://bucket-\${AWS::Region}/code.zip`): remote code, not a local path. */
+function isRemoteIntrinsic(value: unknown): boolean {
+  if (!isIntrinsic(value)) return false;
+  const [fn, arg] = Object.entries(value as Record<string, any>)[0];
+  const text = fn === 'Fn::Sub' ? (Array.isArray(arg) ? arg[0] : arg) : fn === 'Fn::Join' && Array.isArray(arg?.[1]) ? arg[1][0] : undefined;
+  return typeof text === 'string' && /^(s3|https?):\/\//.test(text);
+}
+
+/** The absolute local path a location names, or undefined when it is remote. */
+function localPath(location: unknown, property: string, dir: string, fail: (why: string) => never, want: 'folder' | 'file'): string | undefined {
+  if (location === undefined || location === null) return undefined;
+  if (typeof location === 'object') return undefined; // {Bucket, Key}
+  if (typeof location !== 'string') return fail(`${property} must be a path or an S3 location, not ${JSON.stringify(location)}.`);
+  // Remote locations, and CloudFormation dynamic references resolved at deploy time.
+  if (/^(s3|https?):\/\//.test(location) || location.includes('{{resolve:')) return undefined;
+  const target = path.resolve(dir, location);
+  const inside = (p: string) => p === dir || p.startsWith(dir + path.sep);
+  if (!inside(target) || (fs.existsSync(target) && !inside(fs.realpathSync(target)))) {
+    fail(`${property} ${location} is outside the template's folder ${dir}; move it under that folder.`);
+  }
+  if (!fs.existsSync(target)) fail(`${property} ${location} does not exist (looked for ${target}).`);
+  const isDir = fs.statSync(target).isDirectory();
+  if (want === 'folder' && !isDir) fail(`${property} ${location} is a file; possum-cdk packages folders (point ${property} at the code's folder).`);
+  if (want === 'file' && isDir) fail(`${property} ${location} is a folder; it must name a file.`);
+  return target;
+}
+
+/** The lowest Python runtime Lambda still runs. */
+const OLDEST_PYTHON_MINOR = 10;
 
 function pythonRuntime(runtime: unknown, fail: (why: string) => never): string {
   if (typeof runtime !== 'string') {
     return fail(`its Runtime is ${runtime === undefined ? 'missing' : 'not a plain string'}; possum-cdk needs a python3.x runtime to package local code.`);
   }
-  if (!/^python3\.\d+$/.test(runtime)) {
+  const m = /^python3\.(\d+)$/.exec(runtime);
+  if (!m) {
     return fail(`its code is a local folder but its Runtime is ${runtime}; possum-cdk packages Python functions only ` +
-      '(package this one with its own tool, or point its CodeUri at S3).');
+      '(package this one with its own tool, or point its code at S3).');
+  }
+  if (Number(m[1]) < OLDEST_PYTHON_MINOR) {
+    return fail(`its Runtime is ${runtime}, which AWS Lambda no longer runs; use python3.${OLDEST_PYTHON_MINOR} or later.`);
   }
   return runtime;
 }
@@ -128,4 +307,9 @@ function handlerOf(handler: unknown, fail: (why: string) => never): string {
 function layerRefs(layers: unknown): string[] {
   if (!Array.isArray(layers)) return [];
   return layers.flatMap(l => (isIntrinsic(l) && typeof (l as any).Ref === 'string' ? [(l as any).Ref as string] : []));
+}
+
+function sizeOf(storage: unknown): number | undefined {
+  const size = (storage as any)?.Size;
+  return typeof size === 'number' ? size : undefined;
 }

@@ -12,10 +12,10 @@ import dev.possum.cdk.PythonPipfileLayerVersion;
 import dev.possum.cdk.SamTemplatePackager;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.CfnOutput;
+import software.amazon.awscdk.CfnResource;
 import software.amazon.awscdk.Stack;
 import software.amazon.awscdk.services.lambda.Architecture;
 import software.amazon.awscdk.services.lambda.Runtime;
-import software.amazon.awscdk.services.sam.CfnFunction;
 
 /** The example app, in Java: the same app as examples/typescript/app.ts and examples/python/app.py. */
 public final class PossumExampleApp {
@@ -57,7 +57,7 @@ public final class PossumExampleApp {
                 .build();
 
         // The included resources are CDK objects: grow the app around them.
-        CfnFunction orders = samApp.getFunction("OrdersFunction");
+        CfnResource orders = samApp.getFunction("OrdersFunction");
         hello.addEnvironment("ORDERS_FUNCTION", orders.getRef());
 
         // Known when this synth bundles the stack (not for `cdk ls`, for example).
