@@ -56,6 +56,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // The real-PyPI suite and the bindings suite run on their own:
       // `npx projen test:integration`, `npx projen test:bindings`.
       testPathIgnorePatterns: ['/node_modules/', '/examples/', '/bench/', '/cdk.out/', '/test/integration/', '/test/bindings/'],
+      // Tools, caches and outputs hold thousands of files (a SAM CLI ships package.json
+      // templates) that jest's module map would otherwise index.
+      modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.possum-cache/', '<rootDir>/cdk.out/', '<rootDir>/bench/out/', '<rootDir>/dist/'],
       // Coverage instrumentation slows the large zip trees down for no gain here.
       collectCoverage: false,
     },

@@ -49,8 +49,12 @@ export const REFERENCE_SETS_PY = path.join(REPO_ROOT, 'test', 'fixtures', 'refer
 export const REFERENCE_PINS = {
   pipenv: ['pipenv==2026.10.3'],
   poetry: ['poetry==2.5.1', 'poetry-plugin-export==1.10.1'],
+  // The SAM CLI, for the project `sam init` makes (test/integration/sam-init.test.ts).
+  sam: ['aws-sam-cli==1.170.0'],
 } as const;
 export type ReferenceVenv = keyof typeof REFERENCE_PINS;
+/** The module each reference venv's tool runs as (`python -m <module>`). */
+export const REFERENCE_MODULES: Record<ReferenceVenv, string> = { pipenv: 'pipenv', poetry: 'poetry', sam: 'samcli' };
 
 export const PYTHONS = ['3.10', '3.11', '3.12', '3.13', '3.14'] as const;
 export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
@@ -188,7 +192,7 @@ export function ensureReferenceVenv(tool: ReferenceVenv): string {
     try {
       execSync(uvBinary(), ['venv', '--quiet', '--relocatable', '--python', lockPython(), build]);
       execSync(UV, ['pip', 'install', '--quiet', '--python', path.join(build, 'bin', 'python'), ...REFERENCE_PINS[tool]]);
-      execSync(path.join(build, 'bin', 'python'), ['-m', tool, '--version'], { cwd: build });
+      execSync(path.join(build, 'bin', 'python'), ['-m', REFERENCE_MODULES[tool], '--version'], { cwd: build });
       fs.writeFileSync(path.join(build, STAMP), stamp);
       if (!current()) {
         const old = path.join(REF_ROOT, `.old-${tool}-${process.pid}-${Date.now()}`);
@@ -219,6 +223,7 @@ function processAlive(pid: number) {
 
 export const pipenvPython = () => ensureReferenceVenv('pipenv');
 export const poetryPython = () => ensureReferenceVenv('poetry');
+export const samPython = () => ensureReferenceVenv('sam');
 
 // ------------------------------------------------------------------------------------------
 // Cases
