@@ -132,6 +132,19 @@ project.addTask('bench:zip', {
   exec: 'ts-node --project test/tsconfig.json bench/zip-bench.ts',
 });
 
+project.addTask('bench:loader', {
+  description: 'Nested-bundle loader against zipfile extractall (bench/README.md; needs PyPI)',
+  exec: 'ts-node --project test/tsconfig.json bench/loader-bench.ts',
+});
+
+project.addTask('bench:cli', {
+  description: 'package-python-function against the original Python tool: time and peak memory (bench/README.md; needs PyPI)',
+  steps: [
+    { spawn: 'compile' },
+    { exec: 'ts-node --project test/tsconfig.json bench/cli-bench.ts' },
+  ],
+});
+
 project.addTask('bench:bundle', {
   description: 'Bundling benchmark against a plain Code.fromAsset app (bench/README.md; needs PyPI)',
   steps: [

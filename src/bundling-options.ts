@@ -20,18 +20,35 @@ export interface ICommandHooks {
 }
 
 /**
- * Default exclude patterns.
+ * Default exclude patterns for a function's own files. Your `exclude` patterns are added
+ * after them, so a pattern starting with `!` can keep a file they leave out
+ * (`'!certs/global-bundle.pem'`); `useDefaultExcludes: false` starts from none.
  */
 export class DefaultExcludes {
   /**
-   * Files of a function's folder that are not bundled unless you pass your own `exclude`
-   * list: tooling, caches, secrets and the function's tests.
+   * Files that hold credentials or keys: environment files, SSH and cloud CLI folders,
+   * private keys and keystores, package-manager credentials, Terraform state.
    */
-  public static readonly FUNCTION_FILES: string[] = [
-    '.venv/', 'venv/', '.git/', '.hg/', '.env', '.env.*', 'cdk.out/', 'node_modules/', '__pycache__/',
-    '.pytest_cache/', '.mypy_cache/', '.ruff_cache/', '.tox/', '.idea/', '.vscode/', '.DS_Store',
-    '/tests/', '/test/',
+  public static readonly SECRETS: string[] = [
+    '.env', '.env.*', '.envrc', '.ssh/', '.aws/', '.azure/', '.gnupg/', '.docker/', '.kube/', '.config/gcloud/',
+    'id_rsa', 'id_rsa.*', 'id_dsa', 'id_dsa.*', 'id_ecdsa', 'id_ecdsa.*', 'id_ed25519', 'id_ed25519.*',
+    '*.pem', '*.key', '*.ppk', '*.p12', '*.pfx', '*.jks', '*.keystore', '*.kdbx',
+    '.npmrc', '.pypirc', '.netrc', '_netrc', '.git-credentials', '.dockercfg', '.boto', '.s3cfg', 'pip.conf', 'pip.ini',
+    '*.tfstate', '*.tfstate.*', '*.tfvars', '.terraform/',
   ];
+
+  /**
+   * Build and editor debris: version control, virtual environments, caches, CDK and SAM
+   * output, the function's tests.
+   */
+  public static readonly BUILD_FILES: string[] = [
+    '.git', '.hg', '.svn/', '.venv/', 'venv/', 'cdk.out/', '.aws-sam/', '.serverless/', 'node_modules/', '__pycache__/',
+    '.pytest_cache/', '.mypy_cache/', '.ruff_cache/', '.tox/', '.nox/', '.coverage', '.coverage.*', 'htmlcov/',
+    '.idea/', '.vscode/', '.DS_Store', 'Thumbs.db', '*.swp', '/tests/', '/test/',
+  ];
+
+  /** Every default: SECRETS and BUILD_FILES. */
+  public static readonly FUNCTION_FILES: string[] = [...DefaultExcludes.SECRETS, ...DefaultExcludes.BUILD_FILES];
 
   private constructor() {}
 }
@@ -119,11 +136,23 @@ export interface PythonPipfileBundlingOptions {
   readonly excludeRuntimePackages?: boolean;
 
   /**
-   * Patterns of the function's own files to leave out (.gitignore-like: `*`, `**`, a
-   * trailing `/` for folders, a leading `/` to anchor at the function's folder).
-   * @default DefaultExcludes.FUNCTION_FILES
+   * Patterns of the function's own files to leave out, added after the default excludes
+   * (.gitignore-like: `*`, `**`, a trailing `/` for folders, a leading `/` to anchor at the
+   * function's folder, a leading `!` to keep what an earlier pattern left out; the last
+   * matching pattern decides). The dependency manifests (requirements.txt, Pipfile,
+   * Pipfile.lock, pyproject.toml, uv.lock, poetry.lock and the files they include) are build
+   * inputs and left out too; keep one with `'!requirements.txt'`.
+   * @default - none beyond DefaultExcludes.FUNCTION_FILES
    */
   readonly exclude?: string[];
+
+  /**
+   * Apply DefaultExcludes.FUNCTION_FILES before `exclude`. With `false` only your
+   * `exclude` patterns (and the manifests) are left out; files that look like secrets are
+   * still reported in a warning.
+   * @default true
+   */
+  readonly useDefaultExcludes?: boolean;
 
   /**
    * Commands to run before and after the dependency install.

@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseOrExit, runCli, UsageError } from './cli-runner';
+import { writeFileAtomic } from '../private/atomic-file';
 import { importNameOf, readProjectName } from '../private/pyproject';
 import { buildZip, describeLargest, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from '../private/zip/engine';
 
@@ -164,9 +165,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 function writeReport(file: string, report: ZipReport) {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(report, undefined, 2) + '\n');
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(report, undefined, 2) + '\n');
 }
 
 function summary(r: ZipReport): string {

@@ -14,6 +14,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { PythonPipfileBundlingOptions } from '../bundling-options';
 import { Installer } from '../installer';
 import { parseOrExit, runCli, UsageError } from './cli-runner';
+import { writeFileAtomic } from '../private/atomic-file';
 import { bundleRequest } from '../private/bundle-request';
 import { BundleJob, BundleJobResult } from '../private/bundle-worker';
 import { BundlePlan, BundleRequest, buildBundle, cachedReport, planBundle } from '../private/bundler';
@@ -165,9 +166,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const text = await packager.package(path.resolve(args.template));
     await uploader.done();
     if (args.output) {
-      const tmp = `${args.output}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, text);
-      fs.renameSync(tmp, args.output);
+      writeFileAtomic(args.output, text);
     } else {
       process.stdout.write(text);
     }
@@ -266,6 +265,8 @@ async function buildAll(code: CodeArtifact[], templateFile: string, options: Pyt
     for (const a of group) {
       const request = bundleRequest(bundleInputFor(a, artifactLabel(name, a), options, layerBytes));
       const plan = planBundle(request);
+      // Once per bundle: functions that share a folder share its warnings.
+      if (!jobs.has(plan.bundleKey)) for (const w of plan.warnings) process.stderr.write(`possum: warning: ${request.label}: ${w.message} [${w.id}]\n`);
       const job = jobs.get(plan.bundleKey) ?? { request, plan, artifacts: [] };
       job.artifacts.push(a);
       jobs.set(plan.bundleKey, job);

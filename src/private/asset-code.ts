@@ -14,7 +14,7 @@ export interface BundledCode {
   readonly code: lambda.AssetCode;
   /** The bundle's report, when CDK asked for this stack to be bundled; else undefined. */
   readonly report?: ZipReport;
-  /** The manifest's soft problems (an out-of-date lock, ...), for the construct to show as warnings. */
+  /** Soft problems of the manifest (an out-of-date lock, ...) and the code (a file that looks like a secret), for the construct to show as warnings. */
   readonly warnings: readonly ManifestWarning[];
 }
 
@@ -54,7 +54,7 @@ export class PythonPipfileBundling implements cdk.BundlingOptions {
       assetHash: bundle.report.sha256,
       bundling,
     });
-    return { code, report: bundle.report, warnings: plan.dependencies.warnings };
+    return { code, report: bundle.report, warnings: plan.warnings };
   }
 
   /** The bundle's report, found in or built into the cache (for a layer sized on demand). */

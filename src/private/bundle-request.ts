@@ -4,6 +4,7 @@ import { BundleRequest } from './bundler';
 import { cacheMaxBytes, cacheRoot } from './cache';
 import { pythonTarget } from './python/target';
 import { LoaderPlacement } from './zip/nested-loader';
+import { PathRules } from './zip/path-rules';
 
 /** What a construct or the possum CLI asks of the bundler (no CDK types, so the CLI needs no CDK). */
 export interface BundleInput {
@@ -58,7 +59,8 @@ export function bundleRequest(input: BundleInput): BundleRequest {
     includeCode: input.includeCode,
     installDependencies: input.installDependencies ?? true,
     codePrefix: input.codePrefix ?? '',
-    codeExcludes: o.exclude ?? DefaultExcludes.FUNCTION_FILES,
+    codeExcludes: o.useDefaultExcludes === false ? [] : DefaultExcludes.FUNCTION_FILES,
+    userExcludes: userExcludes(o.exclude, label),
     dependencyPrefix: input.dependencyPrefix,
     excludeRuntimePackages: o.excludeRuntimePackages ?? false,
     hooks: o.commandHooks && {
@@ -73,6 +75,16 @@ export function bundleRequest(input: BundleInput): BundleRequest {
     level,
     sourceDateEpoch: process.env.SOURCE_DATE_EPOCH,
   };
+}
+
+/** The user's exclude patterns, checked now so a bad one fails before any work. */
+function userExcludes(patterns: string[] | undefined, label: string): string[] {
+  try {
+    new PathRules(patterns ?? []);
+  } catch (e: any) {
+    throw new Error(`bundling.exclude at ${label}: ${e.message}`);
+  }
+  return [...(patterns ?? [])];
 }
 
 function sourceBuildsOf(value: SourceBuilds | undefined, label: string): 'NONE' | 'PURE_PYTHON' | 'ALL' {

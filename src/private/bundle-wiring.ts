@@ -3,8 +3,8 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { nestedEphemeralStorageMb } from './ephemeral-storage';
-import { describeLargest, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from './zip/engine';
 import { BundleSizeReport } from '../size-report';
+import { describeLargest, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from './zip/engine';
 
 /** A size from which the size report becomes a warning. */
 const NEAR_LIMIT_RATIO = 0.8;

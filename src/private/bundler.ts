@@ -2,9 +2,10 @@ import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BuildCache, CACHE_FORMAT, sha256File, treeDigest } from './cache';
+import { BuildCache, CACHE_FORMAT, cacheStorageError, sha256File, treeDigest } from './cache';
+import { codeExcludes as codeExcludesOf, inspectCode } from './code-audit';
 import { redactUrl } from './python/credentials';
-import { DependencySpec, hasDependencies } from './python/dependency-spec';
+import { DependencySpec, hasDependencies, ManifestWarning } from './python/dependency-spec';
 import { machineHost, pipIndexConfig, uvIndexConfig } from './python/index-config';
 import { effectiveIndexes, IndexSettings, indexIdentity, InstallerSettings, installDependencies } from './python/installer';
 import { probeInstaller } from './python/installer-probe';
@@ -48,7 +49,10 @@ export interface BundleRequest {
   readonly installDependencies: boolean;
   /** Where the entry's own files go in the zip. */
   readonly codePrefix: string;
+  /** The default excludes of the entry's own files (none when the user turned them off). */
   readonly codeExcludes: string[];
+  /** The user's exclude patterns, applied after the defaults and the manifests. */
+  readonly userExcludes: string[];
   /** Where the dependencies go in the zip: '' for functions, 'python' for layers. */
   readonly dependencyPrefix: string;
   readonly excludeRuntimePackages: boolean;
@@ -72,6 +76,10 @@ export interface BundlePlan {
   readonly indexes?: IndexSettings;
   /** Key of everything that decides the finished zip: the cache's index of bundles. */
   readonly bundleKey: string;
+  /** Every exclude pattern of the entry's own files, in order (defaults, manifests, the user's). */
+  readonly codeExcludes: string[];
+  /** Soft problems of the manifest and of the entry's own files, for the caller to show. */
+  readonly warnings: ManifestWarning[];
 }
 
 const HOOK_INPUT = '/possum-cdk/input';
@@ -114,10 +122,13 @@ export function planBundle(request: BundleRequest): BundlePlan {
     dependencyKeys = request.targets.map(t =>
       keyOf({ ...common, target: { runtime: t.runtime, architecture: t.architecture, tags: t.platformTags } }));
   }
+  const codeExcludes = codeExcludesOf(request.entry, request.codeExcludes,
+    request.installDependencies ? dependencies.inputFiles : undefined, request.userExcludes);
+  const code = request.includeCode ? inspectCode(request.entry, codeExcludes, request.userExcludes) : undefined;
   const bundleKey = keyOf({
     format: BUNDLE_FORMAT,
     dependencies: dependencyKeys ?? null,
-    code: request.includeCode ? codeFingerprint(request.entry, request.codeExcludes) : null,
+    code: code?.fingerprint ?? null,
     codePrefix: request.codePrefix,
     dependencyPrefix: request.dependencyPrefix,
     excludeRuntimePackages: request.excludeRuntimePackages,
@@ -129,7 +140,7 @@ export function planBundle(request: BundleRequest): BundlePlan {
       sourceDateEpoch: request.sourceDateEpoch ?? null,
     },
   });
-  return { request, dependencies, dependencyKeys, indexes, bundleKey };
+  return { request, dependencies, dependencyKeys, indexes, bundleKey, codeExcludes, warnings: [...dependencies.warnings, ...code?.warnings ?? []] };
 }
 
 /** A bundle in the cache: its zip (named by its sha256) and report. */
@@ -151,7 +162,14 @@ export function cachedReport(plan: BundlePlan): ZipReport | undefined {
  * build the cache is trimmed to its size budget.
  */
 export function ensureBundle(plan: BundlePlan): EnsuredBundle {
-  const cache = new BuildCache(plan.request.cacheRoot);
+  try {
+    return ensureBundleIn(new BuildCache(plan.request.cacheRoot), plan);
+  } catch (e: any) {
+    throw cacheStorageError(e, plan.request.cacheRoot, plan.request.label) ?? e;
+  }
+}
+
+function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
   const label = plan.request.label;
   const hit = cache.lookup<ZipReport>(plan.bundleKey);
   if (hit) {
@@ -172,7 +190,7 @@ export function ensureBundle(plan: BundlePlan): EnsuredBundle {
         excludes: request.excludeRuntimePackages ? RUNTIME_PROVIDED_EXCLUDES : [],
       });
     }
-    if (request.includeCode) sources.push({ dir: request.entry, prefix: request.codePrefix, excludes: request.codeExcludes });
+    if (request.includeCode) sources.push({ dir: request.entry, prefix: request.codePrefix, excludes: plan.codeExcludes });
     const tmpZip = cache.newZipPath();
     let report: ZipReport;
     try {

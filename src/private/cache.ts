@@ -52,6 +52,33 @@ export function cacheMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
   return Number(raw);
 }
 
+/**
+ * A clear error for a file-system failure in the cache (full disk, quota, read-only or
+ * unwritable folder), or undefined for any other error.
+ */
+export function cacheStorageError(e: any, root: string, label: string): Error | undefined {
+  // Errors from the zip worker arrive as messages ("ENOSPC: no space left on device, write").
+  let code = e?.code ?? /\b(ENOSPC|EDQUOT|EROFS)\b/.exec(String(e?.message ?? ''))?.[1];
+  if (code === 'ENOENT' && typeof e?.path === 'string' && (e.path === root || e.path.startsWith(root + path.sep))) {
+    // `mkdir -p` under a read-only root says ENOENT; ask the root itself.
+    try {
+      fs.accessSync(fs.existsSync(root) ? root : path.dirname(root), fs.constants.W_OK);
+    } catch (denied: any) {
+      code = denied.code;
+    }
+  }
+  const where = typeof e?.path === 'string' ? ` (at ${e.path})` : '';
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new Error(`${label}: the build cache ${root} ran out of ${code === 'ENOSPC' ? 'disk space' : 'disk quota'}${where}. Nothing half-written was kept. ` +
+      'Free space there (`possum-cache prune`), lower POSSUM_CACHE_MAX_BYTES, or point bundling.cacheDir (or POSSUM_CACHE_DIR) at a larger disk.');
+  }
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+    return new Error(`${label}: the build cache ${root} cannot be written${where}: ${code === 'EROFS' ? 'the file system is read-only' : 'permission denied'}. ` +
+      'Point bundling.cacheDir (or POSSUM_CACHE_DIR) at a folder this user can write.');
+  }
+  return undefined;
+}
+
 /** An index entry: what a bundle key produced. */
 export interface IndexedBundle<R> {
   readonly sha256: string;
@@ -124,11 +151,16 @@ export class BuildCache {
   /** Moves a freshly installed tree into the cache under `key` and returns its new path. */
   public commitDependencyTree(key: string, tree: string): string {
     const staging = this.scratch();
-    fs.renameSync(tree, path.join(staging, 'tree'));
-    const { digest, files, bytes } = treeDigest(path.join(staging, 'tree'));
-    writeJson(path.join(staging, 'entry.json'), { format: CACHE_FORMAT, digest, files, bytes } satisfies TreeEntry);
-    USED_HERE.add(key);
-    return path.join(this.publish(staging, path.join(this.base, 'deps', key)), 'tree');
+    try {
+      fs.renameSync(tree, path.join(staging, 'tree'));
+      const { digest, files, bytes } = treeDigest(path.join(staging, 'tree'));
+      writeJson(path.join(staging, 'entry.json'), { format: CACHE_FORMAT, digest, files, bytes } satisfies TreeEntry);
+      USED_HERE.add(key);
+      return path.join(this.publish(staging, path.join(this.base, 'deps', key)), 'tree');
+    } catch (e) {
+      fs.rmSync(staging, { recursive: true, force: true });
+      throw e;
+    }
   }
 
   // ---------------------------------------------------------------------------------
@@ -201,9 +233,12 @@ export class BuildCache {
     const indexFile = path.join(this.base, 'index', `${key}.json`);
     fs.mkdirSync(path.dirname(indexFile), { recursive: true });
     const tmp = path.join(this.scratch(), 'index.json');
-    writeJson(tmp, entry);
-    fs.renameSync(tmp, indexFile);
-    fs.rmSync(path.dirname(tmp), { recursive: true, force: true });
+    try {
+      writeJson(tmp, entry);
+      fs.renameSync(tmp, indexFile);
+    } finally {
+      fs.rmSync(path.dirname(tmp), { recursive: true, force: true });
+    }
   }
 
   /** Drops a scratch folder from `newZipPath()` after a failure. */

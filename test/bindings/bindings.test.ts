@@ -151,8 +151,10 @@ describe('the example app in three languages', () => {
     }
     const sam = ts.Resources.OrdersFunction.Properties.CodeUri;
     expect(sam).toEqual({ Bucket: expect.anything(), Key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) });
-    // The template's own variables survive, with the Stage parameter the apps pass.
-    expect(ts.Resources.OrdersFunction.Properties.Environment.Variables).toEqual({ TABLE_NAME: { 'Fn::Sub': 'prod-orders' } });
+    // The template's own variables survive as written; the Stage the apps pass becomes the
+    // parameter's default, which the SAM transform substitutes at deploy time.
+    expect(ts.Resources.OrdersFunction.Properties.Environment.Variables).toEqual({ TABLE_NAME: { 'Fn::Sub': '${Stage}-orders' } });
+    expect(ts.Parameters.Stage).toMatchObject({ Type: 'String', Default: 'prod' });
   });
 });
 

@@ -133,6 +133,27 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(copies.Contents).toHaveLength(2);
   });
 
+  test('secrets and manifests stay out of the uploaded zip; a kept secret is a warning on stderr naming the resource and file', async () => {
+    const template = samApp();
+    const src = path.join(path.dirname(template), 'src');
+    writeTree(src, {
+      '.env': 'TOKEN=1\n',
+      'id_rsa': '-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n-----END OPENSSH PRIVATE KEY-----\n',
+      'config.py': 'DB = "postgres://app:hunter2@db.internal/app"\n',
+    });
+    const r = possum(['deploy-bucket/secrets', '-t', template, '--endpoint-url', endpoint]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`possum: warning: template.yaml: Api: the bundle of ${src} includes a file that looks like a secret: ` +
+      'config.py (holds a URL with a password).');
+    // Api and Worker share the folder and the bundle: one warning.
+    expect(r.stderr.match(/\[possum-cdk:secretIncluded\]/g)).toHaveLength(1);
+    const api = parseTemplate(r.stdout, 'stdout').value.Resources.Api.Properties.CodeUri as string;
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'deploy-bucket', Key: api.replace('s3://deploy-bucket/', '') }));
+    const zip = path.join(tempDir('possum-secrets'), 'api.zip');
+    fs.writeFileSync(zip, await got.Body!.transformToByteArray());
+    expect(inspectZip(zip).entries.map(e => e.name).filter(n => !n.startsWith('greeting'))).toEqual(['app.py', 'config.py']);
+  });
+
   test('--installer uv installs with uv and gives the same files as pip', async () => {
     const template = samApp();
     const withPip = possum(['deploy-bucket/uv-check/pip', '-t', template, '--endpoint-url', endpoint], { POSSUM_CACHE_DIR: path.join(work, 'pip-cache') });

@@ -70,6 +70,8 @@ function functionDir(label: string, files: Record<string, string>, imports = ['g
   return dir;
 }
 
+const PEM_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
+
 function zipNames(zip: string): string[] {
   return inspectZip(zip).entries.map(e => e.name);
 }
@@ -104,7 +106,8 @@ describe('PythonPipfileFunction: the construct', () => {
       Runtime: 'python3.13',
       Code: { S3Bucket: Match.anyValue(), S3Key: Match.stringLikeRegexp('^[0-9a-f]{64}\\.zip$') },
     });
-    expect(zipNames(zip)).toEqual(expect.arrayContaining(['index.py', 'greeting/__init__.py', 'requirements.txt']));
+    expect(zipNames(zip)).toEqual(expect.arrayContaining(['index.py', 'greeting/__init__.py']));
+    expect(zipNames(zip)).not.toContain('requirements.txt'); // a build input, not shipped
     expect(invokeBundle(zip)).toEqual({ greeting: '1.0' });
     expect(fn.sizeReport).toMatchObject({ nested: false, files: zipNames(zip).length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
@@ -297,8 +300,101 @@ describe('bundle contents', () => {
     const slim = zipNames(synthFunction({ entry: dir, bundling: { excludeRuntimePackages: true, exclude: ['pkg/'] } }).zip);
     expect(slim.filter(n => /^(boto3|botocore)/.test(n))).toEqual([]);
     expect(slim).toContain('greeting/__init__.py');
-    expect(slim).toContain('tests/test_index.py'); // a custom exclude list replaces the defaults
     expect(slim).not.toContain('pkg/tests_helper.py');
+    // The user's patterns add to the defaults.
+    expect(slim.filter(n => n.startsWith('.env') || n.startsWith('tests/') || n.startsWith('.venv'))).toEqual([]);
+  });
+
+  test('secrets stay out by default: keys, cloud and package-manager credentials, Terraform state; user patterns add to them', () => {
+    const secrets: Record<string, string> = {
+      'id_rsa': PEM_KEY,
+      'id_ed25519': PEM_KEY,
+      'id_ed25519.pub': 'ssh-ed25519 AAAA possum\n',
+      '.ssh/config': 'Host x\n',
+      '.aws/credentials': '[default]\n',
+      '.npmrc': '//registry.npmjs.org/:_authToken=x\n',
+      '.pypirc': '[pypi]\n',
+      '.netrc': 'machine x login y password z\n',
+      '.envrc': 'export A=1\n',
+      '.env': 'A=1\n',
+      '.env.production': 'A=1\n',
+      'server.pem': PEM_KEY,
+      'conf/tls.key': PEM_KEY,
+      'terraform.tfstate': '{}\n',
+      'terraform.tfstate.backup': '{}\n',
+      '.git/config': '[core]\n',
+      '.git-credentials': 'https://u:p@github.com\n',
+      'pip.conf': '[global]\n',
+    };
+    const dir = functionDir('secrets', { ...secrets, 'requirements.txt': 'greeting==1.0\n', 'lib/util.py': 'X = 1\n', 'local.cfg': 'x\n' });
+    const s = synthFunction({ entry: dir, bundling: { exclude: ['*.cfg'] } });
+    const names = zipNames(s.zip);
+    expect(names.filter(n => !/^(greeting|greeting-1\.0\.dist-info)\//.test(n))).toEqual(['index.py', 'lib/util.py']);
+    // Nothing of them reached the cache either.
+    const cached = fs.readdirSync(path.join(work, 'cache', 'v2', 'zips')).map(z => path.join(work, 'cache', 'v2', 'zips', z));
+    for (const z of cached) expect(zipNames(z).filter(n => Object.keys(secrets).includes(n))).toEqual([]);
+    Annotations.fromStack(s.stack).hasNoWarning('*', Match.stringLikeRegexp('secret'));
+  });
+
+  test('useDefaultExcludes: false starts from none, and a file that looks like a secret is named in a warning', () => {
+    const dir = functionDir('no-defaults', {
+      'requirements.txt': 'greeting==1.0\n',
+      '.env': 'A=1\n',
+      'deploy/id_rsa': PEM_KEY,
+      'settings.py': 'DB = "postgres://app:hunter2@db.internal:5432/app"\n',
+      'config.py': 'URL = "postgres://app:${PASSWORD}@db/app"\nKEY = "AKIAIOSFODNN7EXAMPLE"\n',
+      'tests/test_x.py': 'x\n',
+    });
+    const s = synthFunction({ entry: dir, bundling: { useDefaultExcludes: false } });
+    const names = zipNames(s.zip);
+    expect(names).toEqual(expect.arrayContaining(['.env', 'deploy/id_rsa', 'settings.py', 'config.py', 'tests/test_x.py']));
+    expect(names).not.toContain('requirements.txt');
+    const warnings = Annotations.fromStack(s.stack).findWarning('*', Match.stringLikeRegexp('look like secrets'));
+    expect(warnings).toHaveLength(1);
+    const text = String(warnings[0].entry.data);
+    expect(text).toContain('[ack: possum-cdk:secretIncluded]');
+    expect(text).toContain('includes 3 files that look like secrets: .env (a name in DefaultExcludes.SECRETS), deploy/id_rsa (holds a private key), ' +
+      'settings.py (holds a URL with a password).');
+    expect(text).not.toContain('config.py'); // placeholders and AWS's documented example key are not secrets
+  });
+
+  test('a kept secret is still named; a certificate bundle left out by *.pem is pointed out with the pattern that keeps it', () => {
+    const dir = functionDir('keep-cert', {
+      'requirements.txt': 'greeting==1.0\n',
+      'certs/global-bundle.pem': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      'deploy.key': PEM_KEY,
+    });
+    const first = synthFunction({ entry: dir, bundling: { exclude: ['!deploy.key'] } });
+    expect(zipNames(first.zip)).toContain('deploy.key');
+    expect(zipNames(first.zip)).not.toContain('certs/global-bundle.pem');
+    const annotations = Annotations.fromStack(first.stack);
+    expect(String(annotations.findWarning('*', Match.stringLikeRegexp('like a secret'))[0].entry.data))
+      .toContain('includes a file that looks like a secret: deploy.key (holds a private key)');
+    expect(String(annotations.findWarning('*', Match.stringLikeRegexp('only certificates'))[0].entry.data))
+      .toContain('certs/global-bundle.pem in ' + dir + " holds only certificates but is left out by the default exclude '*.pem' " +
+        "(which keeps private keys out). If the function reads it at run time, add '!certs/global-bundle.pem' to `exclude`.");
+    const second = synthFunction({ entry: dir, bundling: { exclude: ['!certs/global-bundle.pem'] } });
+    expect(zipNames(second.zip)).toContain('certs/global-bundle.pem');
+    Annotations.fromStack(second.stack).hasNoWarning('*', Match.stringLikeRegexp('only certificates'));
+  });
+
+  test('manifests are build inputs: not shipped (with their -r includes) unless kept with a ! pattern', () => {
+    const dir = functionDir('manifests', {
+      'requirements.txt': '-r reqs/base.txt\n',
+      'reqs/base.txt': 'greeting==1.0\n',
+      'pyproject.toml': '[tool.ruff]\nline-length = 100\n',
+      'reqs/other.txt': 'not read\n',
+    });
+    expect(zipNames(synthFunction({ entry: dir }).zip).filter(n => !n.startsWith('greeting'))).toEqual(['index.py', 'reqs/other.txt']);
+    const kept = zipNames(synthFunction({ entry: dir, bundling: { exclude: ['!requirements.txt'] } }).zip);
+    expect(kept).toContain('requirements.txt');
+    expect(kept).not.toContain('reqs/base.txt');
+  });
+
+  test('a file name with a backslash is refused at synth, naming the file; excluded, it is fine', () => {
+    const dir = functionDir('backslash', { 'requirements.txt': 'greeting==1.0\n', '..\\evil.py': 'x = 1\n' });
+    expect(() => synthFunction({ entry: dir })).toThrow(`${dir}/..\\x5cevil.py: the file name holds a backslash.`);
+    expect(zipNames(synthFunction({ entry: dir, bundling: { exclude: ['*evil.py'] } }).zip)).not.toContain('..\\evil.py');
   });
 
   test('command hooks run before and after the install', () => {

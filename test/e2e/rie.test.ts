@@ -1,9 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NestedZip, PythonPipfileBundlingOptions, PythonPipfileFunction } from '../../src';
 import type { SourceTree } from '../../src/private/zip/collect';
 import type { ZipPlan } from '../../src/private/zip/engine';
 import { RieFunction, TOOLS_PYTHON, rieBinary } from '../helpers/rie';
 import { PYTHON, REPO_ROOT, makeWheel, run, runWorker, tempDir, unzipWithPython, writeTree } from '../helpers/run';
+import { useLocalIndex } from '../helpers/wheelhouse';
 
 /**
  * Bundles built by the engine, unpacked with Python's zipfile as Lambda unpacks them,
@@ -262,5 +267,66 @@ describe('bundles run in the AWS Lambda Runtime Interface Emulator', () => {
     expect(init.masked).toEqual(['simplejson']);
     expect(r.body.simplejson).toBe(init.preloaded.simplejson);
     expect(r.body.simplejson.startsWith(task)).toBe(false);
+  });
+
+  describe('functions synthesized by PythonPipfileFunction (local index, binary wheels for python3.11 x86_64)', () => {
+    const local = useLocalIndex('rie-construct');
+
+    /** Synthesizes the function and lays its staged asset out as Lambda does in /var/task. */
+    function deploy(label: string, bundling: PythonPipfileBundlingOptions = {}) {
+      const entry = path.join(tempDir(label), 'fn');
+      writeTree(entry, {
+        'my_app/__init__.py': '',
+        'my_app/handler.py': [
+          'import importlib.resources, os, greeting, fastmath',
+          'COLD = {"greeting_from": greeting.__file__}',
+          'def handler(event, context):',
+          '    return {"greet": greeting.greet(event["name"]), "variant": fastmath.VARIANT,',
+          '            "data": importlib.resources.files("my_app").joinpath("data.txt").read_text().strip(),',
+          '            "request_id": context.aws_request_id, "cold": COLD}',
+          '',
+        ].join('\n'),
+        'my_app/data.txt': 'package data\n',
+        'requirements.txt': 'greeting==1.0\nfastmath==1.0\n',
+      });
+      const app = new cdk.App({ outdir: tempDir(`${label}-out`) });
+      const stack = new cdk.Stack(app, 'S');
+      new PythonPipfileFunction(stack, 'Fn', {
+        entry,
+        index: 'my_app/handler.py',
+        runtime: lambda.Runtime.PYTHON_3_11,
+        bundling: { indexUrl: local.index.url(), cacheDir: path.join(local.work, 'cache'), ...bundling },
+      });
+      const assembly = app.synth();
+      const props = (Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0] as any).Properties;
+      const task = path.join(tempDir(`${label}-task`), 'var-task');
+      unzipWithPython(path.join(assembly.directory, `asset.${props.Code.S3Key}`), task);
+      return { task, handler: props.Handler as string, env: (props.Environment?.Variables ?? {}) as Record<string, string> };
+    }
+
+    test.each([
+      ['plain', {}],
+      ['nested', { nestedZip: NestedZip.ALWAYS }],
+    ] as Array<[string, PythonPipfileBundlingOptions]>)('%s: the cp311 x86_64 wheel loads, package data is found, invocations return results', async (label, bundling) => {
+      const fn = deploy(`rie-construct-${label}`, bundling);
+      const tmp = tempDir('rie-construct-tmp');
+      const rie = await start({ codeDir: fn.task, handler: fn.handler, tmpDir: tmp, env: { ...fn.env, POSSUM_EXTRACT_ROOT: tmp } });
+      const first = await rie.invoke({ name: 'possum' });
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({ greet: 'hello possum', variant: 'cp311 manylinux2014 x86_64', data: 'package data' });
+      const second = await rie.invoke({ name: 'again' });
+      expect(second.body.greet).toBe('hello again');
+      expect(second.body.request_id).not.toBe(first.body.request_id);
+      expect(rie.inits()).toHaveLength(1);
+      if (label === 'nested') {
+        expect(fn.handler).toBe('_possum_loader.handler');
+        expect(fn.env.POSSUM_HANDLER).toBe('my_app/handler.handler');
+        expect(first.body.cold.greeting_from.startsWith(path.join(tmp, 'possum-'))).toBe(true);
+        expect(count(rie.logs, /possum-cdk loader: unpacked/g)).toBe(1); // once, at init
+      } else {
+        expect(fn.handler).toBe('my_app/handler.handler');
+        expect(first.body.cold.greeting_from.startsWith(fn.task)).toBe(true);
+      }
+    });
   });
 });

@@ -7,10 +7,9 @@ import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { PythonPipfileFunction, PythonPipfileFunctionProps } from '../../src';
+import { RieFunction } from '../helpers/rie';
 import { python, REPO_ROOT, tempDir, unzipWithPython, writeTree } from '../helpers/run';
-import { RuntimeApi } from '../helpers/runtime-api';
 
-const TOOLS_PYTHON = path.join(REPO_ROOT, '.tools', 'bin', 'python');
 const EXAMPLE_HELLO = path.join(REPO_ROOT, 'examples', 'functions', 'hello');
 let cache: string;
 
@@ -43,27 +42,28 @@ function elfMachines(dir: string): Set<number> {
   return machines;
 }
 
-async function invokeWithRuntimeClient(task: string, handler: string, env: Record<string, string>, event: unknown) {
-  const api = await RuntimeApi.start();
+/** Runs the unpacked bundle in the Lambda Runtime Interface Emulator (awslambdaric, Python 3.11) and invokes it once. */
+async function invokeInEmulator(task: string, handler: string, env: Record<string, string>, event: unknown) {
+  const tmp = tempDir('pypi-tmp');
+  const fn = await RieFunction.start({ codeDir: task, handler, tmpDir: tmp, timeoutSeconds: 300, env: { ...env, POSSUM_EXTRACT_ROOT: tmp } });
   try {
-    api.startRuntime(TOOLS_PYTHON, task, handler, { ...env, POSSUM_EXTRACT_ROOT: tempDir('pypi-tmp') });
-    const result = await api.invoke(event, 300_000);
-    return { ...result, log: api.log };
+    const r = await fn.invoke(event, { timeoutMs: 300_000 });
+    return { status: r.status, body: r.body, log: fn.logs };
   } finally {
-    await api.stop();
+    await fn.stop();
   }
 }
 
 describe('real PyPI packages', () => {
-  test('requests from a Pipfile.lock (the example function), run by awslambdaric', async () => {
+  test('requests from a Pipfile.lock (the example function), run in the Lambda emulator', async () => {
     const entry = path.join(tempDir('requests'), 'fn');
     fs.cpSync(EXAMPLE_HELLO, entry, { recursive: true });
     fs.writeFileSync(path.join(entry, 'index.py'),
       'import requests, charset_normalizer\n\ndef handler(event, context):\n    return {"requests": requests.__version__, "md": charset_normalizer.md.__file__}\n');
     const { task, props } = synth({ entry, runtime: lambda.Runtime.PYTHON_3_11 });
     expect(elfMachines(task)).toEqual(new Set([0x3e]));
-    const r = await invokeWithRuntimeClient(task, props.Handler, {}, {});
-    expect(r).toMatchObject({ ok: true, body: { requests: '2.32.3' } });
+    const r = await invokeInEmulator(task, props.Handler, {}, {});
+    expect(r).toMatchObject({ status: 200, body: { requests: '2.32.3' } });
     expect(r.body.md).toMatch(/\.cpython-311-x86_64-linux-gnu\.so$/); // the compiled module loaded
   });
 
@@ -100,8 +100,8 @@ describe('real PyPI packages', () => {
     expect(fn.sizeReport!.largestPackages.map(p => p.name)).toEqual(expect.arrayContaining(['pyarrow', 'scipy', 'pandas']));
     expect(props.Handler).toBe('_possum_loader.handler');
     expect(props.EphemeralStorage.Size).toBeGreaterThanOrEqual(Math.ceil(fn.unzippedBytes! / 1048576) + 512);
-    const r = await invokeWithRuntimeClient(task, props.Handler, props.Environment.Variables, {});
-    expect(r).toMatchObject({ ok: true, body: { rows: 3, det: 8, pandas: '2.2.3' } });
+    const r = await invokeInEmulator(task, props.Handler, props.Environment.Variables, {});
+    expect(r).toMatchObject({ status: 200, body: { rows: 3, det: 8, pandas: '2.2.3' } });
     expect(r.log).toMatch(/possum-cdk loader: unpacked \d+ files/);
   });
 });

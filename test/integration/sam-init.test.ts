@@ -134,6 +134,8 @@ test(`sam init hello-world (${RUNTIME}): cdk synth and possum package it, the SA
   for (const f of ['app.py', '__init__.py', 'requests/__init__.py', 'urllib3/__init__.py', 'idna/__init__.py', 'certifi/__init__.py', 'charset_normalizer/__init__.py']) {
     expect(`${f}: ${fs.existsSync(path.join(task, f))}`).toBe(`${f}: true`);
   }
+  // The manifest is a build input: not shipped.
+  expect(fs.existsSync(path.join(task, 'requirements.txt'))).toBe(false);
 
   // The emulator: the handler answers as the project's tests/unit/test_handler.py expects,
   // and requests imports from the bundle (a probe module in the unpacked copy, not the project).

@@ -64,6 +64,26 @@ describe('environment markers, evaluated for Lambda', () => {
   test('an unreadable marker is an error naming it', () => {
     expect(() => evaluateMarker('python_version >>> "3"', env)).toThrow(/Cannot read the environment marker "python_version >>> \\"3\\""/);
   });
+
+  test('hostile markers: long chains cost no stack, nesting and length are bounded, messages stay short', () => {
+    const clause = 'python_version >= "3"';
+    expect(evaluateMarker(Array(3_000).fill(clause).join(' and '), env)).toBe(true);
+    expect(evaluateMarker(Array(3_000).fill('python_version < "3"').join(' or '), env)).toBe(false);
+    expect(evaluateMarker(`${'('.repeat(100)}${clause}${')'.repeat(100)}`, env)).toBe(true);
+    expect(() => evaluateMarker(`${'('.repeat(101)}${clause}${')'.repeat(101)}`, env)).toThrow(/parentheses nest deeper than 100 levels/);
+    const huge = Array(50_000).fill(clause).join(' and ');
+    let message = '';
+    try {
+      evaluateMarker(huge, env);
+    } catch (e: any) {
+      message = e.message;
+    }
+    expect(message).toMatch(/^Cannot read the environment marker "python_version >= \\"3\\" and .*"\.\.\. \(([0-9,]+) characters\): it is longer than 100,000 characters/);
+    expect(message).toContain(`(${huge.length.toLocaleString('en-US')} characters)`);
+    expect(message.length).toBeLessThan(500);
+    const unterminated = `python_version == "${'a'.repeat(90_000)}`;
+    expect(() => evaluateMarker(unterminated, env)).toThrow(/: unexpected text at " \\"a{58}"\.\.\. \(80 characters\)\.$/);
+  });
 });
 
 describe('Pipfile hash (pipenv-compatible)', () => {
@@ -170,6 +190,33 @@ describe('Pipfile.lock', () => {
     const dir = tempDir('bad-lock');
     writeTree(dir, { 'Pipfile.lock': '{ nope' });
     expect(() => readDependencies(dir, undefined, PY311_X86)).toThrow(`${path.join(dir, 'Pipfile.lock')} is not valid JSON`);
+  });
+});
+
+describe('hostile manifests', () => {
+  const longName = 'a'.repeat(5_000_000);
+  test.each([
+    ['requirements.txt', { 'requirements.txt': `six==1.16.0\n${longName}==1.0\n` }],
+    ['Pipfile', { Pipfile: `[packages]\n${longName} = "==1.0"\n` }],
+    ['Pipfile.lock', { 'Pipfile.lock': JSON.stringify({ _meta: { sources: [] }, default: { [longName]: { version: '==1.0' } } }) }],
+  ])('a package name millions of characters long in %s: a short error naming the file, before any index is asked', (name, files) => {
+    const dir = tempDir('long-name');
+    writeTree(dir, files);
+    let message = '';
+    try {
+      readDependencies(dir, undefined, PY311_X86);
+    } catch (e: any) {
+      message = e.message;
+    }
+    expect(message).toMatch(new RegExp(`^${path.join(dir, name)} requires a package named "a{60}"\\.\\.\\. \\(5,000,000 characters\\), 5,000,000 characters long; ` +
+      'no package name is longer than 200\\. Fix the requirement\\.$'));
+  });
+
+  test('a requirements.txt that is not UTF-8: an error naming the file, not a pip traceback', () => {
+    const dir = tempDir('latin1-req');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'requirements.txt'), Buffer.from('caf\xe9==1.0\n', 'latin1'));
+    expect(() => readDependencies(dir, undefined, PY311_X86)).toThrow(`${path.join(dir, 'requirements.txt')} is not UTF-8 text; save it as UTF-8`);
   });
 });
 

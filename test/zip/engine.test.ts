@@ -178,6 +178,26 @@ describe('zip engine (real child process)', () => {
     expect(fs.existsSync(path.join(dir, 'b.zip'))).toBe(false);
   });
 
+  test('a file name that is not UTF-8 or holds a backslash is an error naming it (escaped), unless excluded', () => {
+    const dir = tempDir('names');
+    const src = path.join(dir, 'src');
+    writeTree(src, { 'index.py': 'I = 1\n', 'pkg/ok.py': 'O = 1\n' });
+    const latin1 = Buffer.concat([Buffer.from(path.join(src, 'pkg') + '/'), Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from('.py')]);
+    fs.writeFileSync(latin1, 'x = 1\n');
+    expect(() => buildZipSync({ sources: [{ dir: src }], output: path.join(dir, 'a.zip') }))
+      .toThrow(`${src}/pkg/caf\\xe9.py: the file name is not valid UTF-8. A zip entry name must be UTF-8`);
+    expect(fs.existsSync(path.join(dir, 'a.zip'))).toBe(false);
+    // Excluded (matched with the undecodable bytes read as U+FFFD), it is no obstacle.
+    buildZipSync({ sources: [{ dir: src }], output: path.join(dir, 'a.zip'), excludes: ['caf*.py'] });
+    expect(inspectZip(path.join(dir, 'a.zip')).entries.map(e => e.name)).toEqual(['index.py', 'pkg/ok.py']);
+
+    fs.rmSync(latin1);
+    fs.writeFileSync(path.join(src, 'pkg', '..\\..\\evil.py'), 'x = 1\n');
+    expect(() => buildZipSync({ sources: [{ dir: src }], output: path.join(dir, 'b.zip') }))
+      .toThrow(`${src}/pkg/..\\x5c..\\x5cevil.py: the file name holds a backslash. Zip tools and our nested-bundle loader read a backslash as a folder separator`);
+    expect(fs.existsSync(path.join(dir, 'b.zip'))).toBe(false);
+  });
+
   test('more than 65,535 entries use zip64 end records that Python reads', () => {
     const dir = tempDir('zip64');
     const src = path.join(dir, 'src');

@@ -79,6 +79,19 @@ describe('exclude rules', () => {
 
   test('an empty pattern is an error naming it', () => {
     expect(() => new PathRules(['  '])).toThrow(/Exclude pattern "  " is empty/);
+    expect(() => new PathRules(['!'])).toThrow(/Exclude pattern "!" is empty/);
+  });
+
+  test('a ! pattern keeps what an earlier one left out; the last match decides, and says which pattern', () => {
+    const r = new PathRules(['*.pem', '.aws/', '!certs/*.pem', '!.aws/', 'certs/old.pem']);
+    expect(r.excludes('key.pem', false)).toBe(true);
+    expect(r.excludedBy('key.pem', false)).toBe('*.pem');
+    expect(r.excludes('certs/ca.pem', false)).toBe(false);
+    expect(r.excludedBy('certs/ca.pem', false)).toBeUndefined();
+    expect(r.excludes('certs/old.pem', false)).toBe(true); // excluded again by the later pattern
+    expect(r.excludedBy('certs/old.pem', false)).toBe('certs/old.pem');
+    expect(r.excludes('.aws', true)).toBe(false);
+    expect(r.excludes('handler.py', false)).toBe(false);
   });
 });
 

@@ -13,6 +13,7 @@ import { inspectZip } from '../helpers/zip-inspect';
 function makeSitePackages(root: string) {
   writeTree(root, {
     'my_app/__init__.py': 'INIT_RAN = True\n',
+    'my_app/data/config.json': '{"from": "package data"}\n',
     'my_app/handler.py': [
       'import os, dep, my_app',
       'def handler(event, context):',
@@ -60,6 +61,11 @@ function invoke(n: Nested, code = INVOKE_PACKAGE, extraEnv: NodeJS.ProcessEnv = 
   });
 }
 
+/** Python's repr of a str, as the loader's %r prints it (for the ASCII names used here). */
+function pyRepr(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
 /** A sitecustomize module on PYTHONPATH, to put a fault into the real loader's process. */
 function faultInjection(dir: string, code: string): NodeJS.ProcessEnv {
   const hooks = path.join(dir, 'hooks');
@@ -94,7 +100,7 @@ describe('nested zip', () => {
     const result = JSON.parse(first.stdout);
     expect(result).toMatchObject({ dep: 'from-dep', init: true, event: { n: 1 }, tool_exec: true });
     expect(result.dep_file.startsWith(path.join(n.extractRoot, 'possum-'))).toBe(true);
-    expect(first.stderr).toMatch(/possum-cdk loader: unpacked 6 files \(\d+ bytes\) to .*possum-[0-9a-f]{32}/);
+    expect(first.stderr).toMatch(/possum-cdk loader: unpacked 7 files \(\d+ bytes\) to .*possum-[0-9a-f]{32}/);
     // importlib.metadata sees the dependency's dist-info from the unpacked tree.
     expect(invoke(n, 'import my_app, importlib.metadata as m; print(m.version("dep"))').stdout.trim()).toBe('2.0');
 
@@ -105,6 +111,32 @@ describe('nested zip', () => {
     expect(second.stderr).not.toContain('unpacked');
     expect(fs.statSync(path.join(n.extractRoot, target, 'dep', '__init__.py')).ino).toBe(inodeBefore);
     expect(fs.readdirSync(n.extractRoot).sort()).toEqual([`.${target}.lock`, target]);
+  });
+
+  test('package placement: the package is the unpacked one for importlib.resources, pkgutil and its spec', () => {
+    const n = buildNested('package', 'nested-resources');
+    const r = invoke(n, [
+      'import json, pkgutil, importlib.resources as res, my_app',
+      'print(json.dumps({"files": res.files(my_app).joinpath("data/config.json").read_text(),',
+      '                  "files_by_name": res.files("my_app").joinpath("data", "config.json").read_text(),',
+      '                  "get_data": pkgutil.get_data("my_app", "data/config.json").decode(),',
+      '                  "origin": my_app.__spec__.origin, "file": my_app.__file__, "path": list(my_app.__path__),',
+      '                  "init": my_app.INIT_RAN}))',
+    ].join('\n'));
+    expect(r.stderr).not.toContain('Traceback');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const [target] = fs.readdirSync(n.extractRoot).filter(f => f.startsWith('possum-'));
+    const unpacked = path.join(n.extractRoot, target, 'my_app');
+    expect(out).toEqual({
+      files: '{"from": "package data"}\n',
+      files_by_name: '{"from": "package data"}\n',
+      get_data: '{"from": "package data"}\n',
+      origin: path.join(unpacked, '__init__.py'),
+      file: path.join(unpacked, '__init__.py'),
+      path: [unpacked],
+      init: true,
+    });
   });
 
   test('handler placement: _possum_loader.handler runs the handler named by POSSUM_HANDLER', () => {
@@ -178,6 +210,38 @@ describe('nested zip', () => {
     expect(r.stderr).toContain("entry '../../escaped.py' would be written outside");
     expect(fs.existsSync(path.join(n.dir, 'escaped.py'))).toBe(false);
     expect(fs.readdirSync(n.extractRoot).filter(f => !f.endsWith('.lock'))).toEqual([]);
+  });
+
+  test.each([
+    ['a backslash', '..\\\\evil.py'],
+    ['an absolute path', '/abs.py'],
+    ['an empty part', 'dep//x.py'],
+    ['a dot part', 'dep/./x.py'],
+  ])('an inner zip entry with %s is refused by name, and nothing is unpacked', (_, name) => {
+    const n = buildNested('package', 'nested-names');
+    const inner = path.join(n.task, 'my_app', '_possum_bundle.zip');
+    python(['import zipfile', `with zipfile.ZipFile(${JSON.stringify(inner)}, "w") as z:`,
+      '    z.writestr("dep/__init__.py", "VALUE = 1\\n")', `    z.writestr(${JSON.stringify(name)}, "x = 1\\n")`].join('\n'));
+    const r = invoke(n);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`entry ${pyRepr(name)} would be written outside`);
+    expect(fs.readdirSync(n.extractRoot).filter(f => !f.endsWith('.lock'))).toEqual([]);
+  });
+
+  const canMount = run('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt && umount /mnt']).status === 0;
+  (canMount ? test : test.skip).each([
+    ['read-only', 'ro,size=1m', 'the folder is on a read-only file system ([Errno 30] Read-only file system'],
+    ['out of inodes', 'nr_inodes=6,size=64m', 'no space or no free inodes left (the bundle has 7 files); raise the function\'s ephemeral storage size (EphemeralStorage)'],
+  ])('an extract root that is %s: a clear RuntimeError naming the folder, the cause and the fix', (_, options, cause) => {
+    const n = buildNested('package', 'nested-fs');
+    fs.mkdirSync(n.extractRoot, { recursive: true });
+    const r = run('unshare', ['-m', 'bash', '-c', `mount -t tmpfs -o ${options} tmpfs "$ROOT" && cd "$TASK" && "$PY" -c "$CODE"`], {
+      env: { ...process.env, ROOT: n.extractRoot, TASK: n.task, PY: PYTHON, CODE: INVOKE_PACKAGE, POSSUM_EXTRACT_ROOT: n.extractRoot, PYTHONDONTWRITEBYTECODE: '1' },
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`RuntimeError: possum-cdk loader: cannot unpack ${path.join(n.task, 'my_app', '_possum_bundle.zip')} into ${n.extractRoot}: ${cause}`);
+    expect(r.stderr).toContain('POSSUM_EXTRACT_ROOT, when set, must name a writable folder; on Lambda leave it unset to use /tmp.');
+    expect(r.stderr).not.toMatch(/^OSError/m);
   });
 
   test('a /tmp without room gives a clear message naming the needed and free bytes', () => {

@@ -9,7 +9,7 @@
  */
 
 export type FailureCause =
-  | 'network' | 'auth' | 'no-such-package' | 'no-such-version' | 'no-wheel' | 'requires-python' | 'hash-mismatch'
+  | 'disk-full' | 'network' | 'auth' | 'no-such-package' | 'no-such-version' | 'no-wheel' | 'requires-python' | 'hash-mismatch'
   /** pip's "no matching distribution": one of the above, not yet told apart. */
   | 'not-found'
   | 'unknown';
@@ -22,10 +22,14 @@ export interface Classified {
   readonly requiresPython?: string;
 }
 
+/** ENOSPC and EDQUOT as Python (`[Errno 28]`) and Rust (`os error 28`) print them. */
+const DISK_FULL = /No space left on device|Disk quota exceeded|\[Errno (?:28|122)\]|os error (?:28|122)\b/i;
+
 /** Classifies uv's output (`error:`/`cause:`/`hint:` lines). */
 export function classifyUv(output: string): Classified {
   const text = output.replace(/\s+/g, ' ');
   let m: RegExpExecArray | null;
+  if (DISK_FULL.test(text)) return { cause: 'disk-full' };
   if (/lack of valid authentication credentials|\b401 Unauthorized|\b403 Forbidden|Missing credentials/i.test(text)) {
     return { cause: 'auth', requirement: /Because (\S+) was not found/.exec(text)?.[1] };
   }
@@ -49,6 +53,7 @@ export function classifyUv(output: string): Classified {
 /** Classifies pip's output (`ERROR:` lines and its connection warnings). */
 export function classifyPip(output: string): Classified {
   let m: RegExpExecArray | null;
+  if (DISK_FULL.test(output)) return { cause: 'disk-full' };
   if (/THESE PACKAGES DO NOT MATCH THE HASHES|Hash mismatch/i.test(output)) {
     return { cause: 'hash-mismatch', requirement: /^\s+(\S+==\S+) from /m.exec(output)?.[1] };
   }

@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { UV_VERSION } from './uv-tool';
+import { writeFileAtomic } from '../atomic-file';
 
 /** What the bundle key needs to know about the installer on this machine. */
 export interface InstallerProbe {
@@ -76,9 +77,7 @@ function readMemo(file: string): Record<string, Remembered> {
 function writeMemo(file: string, key: string, value: Remembered) {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ ...readMemo(file), [key]: value }));
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, JSON.stringify({ ...readMemo(file), [key]: value }));
   } catch {
     // Only an optimisation: the installer is asked again next time.
   }

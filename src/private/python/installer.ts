@@ -481,6 +481,10 @@ export function installFailureMessage(c: Classified, spec: DependencySpec, targe
   const index = describeIndex(indexes);
   const what = c.requirement ? ` ${c.requirement}` : '';
   switch (c.cause) {
+    case 'disk-full':
+      return `${label}: the disk ran out of space while ${doing} the dependencies of ${manifest} (into the build cache ${ctx.cacheRoot}, ` +
+        `with downloads in ${os.tmpdir()}). Free space there, lower POSSUM_CACHE_MAX_BYTES, or point bundling.cacheDir (or POSSUM_CACHE_DIR) ` +
+        'and TMPDIR at a larger disk.';
     case 'network':
       return `${label}: could not reach the package index ${index} to install the dependencies of ${manifest}. ` +
         'Check the network connection, a proxy (HTTPS_PROXY) and the index URL.';

@@ -7,7 +7,7 @@ import { evaluateMarker } from './markers';
 import { poetryToPep440 } from './pep440';
 import { readPoetryLock } from './poetry-lock';
 import { checkProjectPython, fileUrl } from './project';
-import { localPathOf, readText, scanRequirements } from './requirements-file';
+import { checkRequirementName, localPathOf, readText, scanRequirements } from './requirements-file';
 import { markerEnvironment, PythonTarget } from './target';
 import { findUvWorkspace, readUvLock, uvSourcePaths } from './uv-lock';
 
@@ -75,6 +75,15 @@ export function readDependencies(entry: string, manifestFile: string | undefined
     found = detectManifest(entry);
   }
   if (!found) return { kind: 'none', inputFiles: [], steps: [], localSources: [], manifestIndexUrls: [], warnings: [] };
+  const spec = readFound(found, entry, manifestFile, target, options);
+  for (const text of [...spec.steps.map(s => s.requirements), spec.resolve?.text ?? '']) {
+    for (const line of text.split('\n')) if (line && !line.startsWith('#') && !line.startsWith('-')) checkRequirementName(line, found.file);
+  }
+  return spec;
+}
+
+function readFound(found: FoundManifest, entry: string, manifestFile: string | undefined, target: PythonTarget,
+  options: ReadOptions): DependencySpec {
   const file = found.file;
   switch (found.kind) {
     case 'Pipfile.lock':

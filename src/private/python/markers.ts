@@ -5,32 +5,46 @@
  */
 
 import { comparePythonStrings, markerVersionCompare, parseSpecifier } from './pep440';
+import { clipped } from '../clip';
 
 type Node =
-  | { readonly op: 'and' | 'or'; readonly left: Node; readonly right: Node }
+  | { readonly op: 'and' | 'or'; readonly items: readonly Node[] }
   | { readonly op: 'cmp'; readonly left: Operand; readonly cmp: string; readonly right: Operand };
 type Operand = { readonly variable: string } | { readonly literal: string };
+
+/** Parentheses nested deeper than this are refused (real markers nest two or three). */
+const MAX_DEPTH = 100;
+/** Markers longer than this are refused (real ones are under a few hundred characters). */
+const MAX_LENGTH = 100_000;
 
 /**
  * True when `marker` holds in `env`. `extras` are the extras active for the package whose
  * dependency carries the marker (`extra == "x"`).
- * @throws Error naming the marker when it cannot be parsed.
+ *
+ * Linear in the marker's length: `and`/`or` chains are flat lists (a chain of a million
+ * clauses costs no stack), and nesting is bounded.
+ * @throws Error naming the marker (clipped) when it cannot be parsed.
  */
 export function evaluateMarker(marker: string, env: Record<string, string>, extras: readonly string[] = []): boolean {
+  if (marker.length > MAX_LENGTH) {
+    throw new Error(`Cannot read the environment marker ${clipped(marker)}: it is longer than ${MAX_LENGTH.toLocaleString('en-US')} characters, ` +
+      'far beyond any real one; check the manifest that holds it.');
+  }
   const tokens = tokenize(marker);
   let pos = 0;
+  let depth = 0;
   const fail = (why: string): never => {
-    throw new Error(`Cannot read the environment marker ${JSON.stringify(marker)}: ${why}.`);
+    throw new Error(`Cannot read the environment marker ${clipped(marker)}: ${why}.`);
   };
   const peek = () => tokens[pos];
-  /** `next (op next)*`, left-associative: `and` binds tighter because parseOr chains parseAnd. */
+  /** `next (op next)*` as one flat node: `and` binds tighter because parseOr chains parseAnd. */
   const parseChain = (op: 'and' | 'or', next: () => Node): Node => {
-    let left = next();
+    const items = [next()];
     while (peek() === op) {
       pos++;
-      left = { op, left, right: next() };
+      items.push(next());
     }
-    return left;
+    return items.length === 1 ? items[0] : { op, items };
   };
   const parseAnd = (): Node => parseChain('and', parseAtom);
   const parseOr = (): Node => parseChain('or', parseAnd);
@@ -39,13 +53,15 @@ export function evaluateMarker(marker: string, env: Record<string, string>, extr
     if (t === undefined) return fail('it ends too early');
     if (t.startsWith('"') || t.startsWith("'")) return { literal: t.slice(1, -1) };
     if (/^[a-z_.]+$/.test(t)) return { variable: t === 'os.name' ? 'os_name' : t === 'sys.platform' ? 'sys_platform' : t };
-    return fail(`unexpected ${t}`);
+    return fail(`unexpected ${clipped(t, 60)}`);
   };
   const parseAtom = (): Node => {
     if (peek() === '(') {
       pos++;
+      if (++depth > MAX_DEPTH) fail(`parentheses nest deeper than ${MAX_DEPTH} levels`);
       const inner = parseOr();
       if (tokens[pos++] !== ')') fail('a parenthesis is not closed');
+      depth--;
       return inner;
     }
     const left = parseOperand();
@@ -54,14 +70,14 @@ export function evaluateMarker(marker: string, env: Record<string, string>, extr
       pos++;
       cmp = 'not in';
     }
-    if (!['<', '<=', '==', '!=', '>=', '>', '~=', '===', 'in', 'not in'].includes(cmp)) fail(`unknown operator ${cmp}`);
+    if (!['<', '<=', '==', '!=', '>=', '>', '~=', '===', 'in', 'not in'].includes(cmp)) fail(`unknown operator ${clipped(String(cmp), 60)}`);
     return { op: 'cmp', left, cmp, right: parseOperand() };
   };
   const tree = parseOr();
-  if (pos !== tokens.length) fail(`unexpected ${tokens[pos]}`);
+  if (pos !== tokens.length) fail(`unexpected ${clipped(tokens[pos], 60)}`);
 
   const evaluate = (n: Node): boolean => {
-    if (n.op !== 'cmp') return n.op === 'and' ? evaluate(n.left) && evaluate(n.right) : evaluate(n.left) || evaluate(n.right);
+    if (n.op !== 'cmp') return n.op === 'and' ? n.items.every(evaluate) : n.items.some(evaluate);
     const variable = 'variable' in n.left ? n.left.variable : 'variable' in n.right ? n.right.variable : undefined;
     if (variable === 'extra') {
       const literal = 'literal' in n.left ? n.left.literal : 'literal' in n.right ? n.right.literal : '';
@@ -101,12 +117,14 @@ export function evaluateMarker(marker: string, env: Record<string, string>, extr
 function tokenize(marker: string): string[] {
   const tokens: string[] = [];
   const re = /\s*(\(|\)|===|==|!=|<=|>=|~=|<|>|"[^"]*"|'[^']*'|[A-Za-z_][A-Za-z0-9_.]*)/y;
+  const trailing = /\s*$/y;
   let i = 0;
   while (i < marker.length) {
-    if (/^\s*$/.test(marker.slice(i))) break;
+    trailing.lastIndex = i;
+    if (trailing.test(marker)) break;
     re.lastIndex = i;
     const m = re.exec(marker);
-    if (!m) throw new Error(`Cannot read the environment marker ${JSON.stringify(marker)}: unexpected text at "${marker.slice(i)}".`);
+    if (!m) throw new Error(`Cannot read the environment marker ${clipped(marker)}: unexpected text at ${clipped(marker.slice(i, i + 80), 60)}.`);
     tokens.push(m[1]);
     i = re.lastIndex;
   }

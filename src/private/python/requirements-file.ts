@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { clipped } from '../clip';
 
 /**
  * What a requirements file (pip's format) says beyond its requirements, found without
@@ -47,6 +48,7 @@ export function scanRequirements(file: string, baseDir: string = path.dirname(fi
         continue;
       }
       if (line.startsWith('-')) continue;
+      checkRequirementName(line, current);
       const spec = line.split(/\s+--hash[=\s]/)[0].split(';')[0].trim();
       const direct = / @ (\S+)/.exec(spec)?.[1] ?? (/^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*([=<>!~]|$)/.test(spec) ? undefined : spec.split(/\s/)[0]);
       const local = direct && localPathOf(direct.replace(/#.*$/, '').replace(/\[[^\]]*\]$/, ''), baseDir);
@@ -55,6 +57,21 @@ export function scanRequirements(file: string, baseDir: string = path.dirname(fi
   };
   visit(file, undefined);
   return { files, localPaths: [...new Set(localPaths)], indexUrls };
+}
+
+/** Package names longer than this are refused (PyPI's longest are well under 100 characters). */
+const MAX_NAME_LENGTH = 200;
+
+/**
+ * Refuses a requirement whose package name is absurdly long, before an index is asked for
+ * it (an index answers such a URL with an error that reads like a network failure).
+ */
+export function checkRequirementName(requirement: string, file: string) {
+  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(requirement.trim())?.[0];
+  if (name && name.length > MAX_NAME_LENGTH) {
+    throw new Error(`${file} requires a package named ${clipped(name, 60)}, ${name.length.toLocaleString('en-US')} characters long; ` +
+      `no package name is longer than ${MAX_NAME_LENGTH}. Fix the requirement.`);
+  }
 }
 
 /** A requirements file's logical lines: continuations joined, comments and blank lines dropped. */

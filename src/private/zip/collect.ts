@@ -22,14 +22,18 @@ export interface CollectedFile {
   readonly executable: boolean;
 }
 
+/** Told about each file or folder the rules leave out (for audits; costs a second pattern pass). */
+export type ExcludedObserver = (zipPath: string, sourcePath: string, isDirectory: boolean, pattern: string) => void;
+
 /**
  * Lists the files of the source trees that the rules keep, sorted by the bytes of their
  * UTF-8 zip path, which is the order the zip must have whatever the file system returns.
  *
  * @throws Error for a symlink that leaves its tree or loops, a dangling symlink, a special
- * file, or two trees that both provide the same zip path.
+ * file, a name that is not UTF-8 or holds a backslash, or two trees that both provide the
+ * same zip path.
  */
-export function collectFiles(sources: readonly SourceTree[], excludes: readonly string[]): CollectedFile[] {
+export function collectFiles(sources: readonly SourceTree[], excludes: readonly string[], onExcluded?: ExcludedObserver): CollectedFile[] {
   const byZipPath = new Map<string, { file: CollectedFile; tree: string }>();
   for (const source of sources) {
     const root = path.resolve(source.dir);
@@ -43,7 +47,8 @@ export function collectFiles(sources: readonly SourceTree[], excludes: readonly 
       throw new Error(`Source ${root} is not a folder; give the folder that holds the files to zip.`);
     }
     const prefix = normalizePrefix(source.prefix);
-    const walker = new TreeWalker(root, rootReal, new PathRules([...excludes, ...(source.excludes ?? [])]));
+    const observer: ExcludedObserver | undefined = onExcluded && ((rel, abs, dir, p) => onExcluded(prefix + rel, abs, dir, p));
+    const walker = new TreeWalker(root, rootReal, new PathRules([...excludes, ...(source.excludes ?? [])]), observer);
     for (const file of walker.walk()) {
       const zipPath = prefix + file.zipPath;
       const existing = byZipPath.get(zipPath);
@@ -78,7 +83,8 @@ class TreeWalker {
   constructor(
     private readonly root: string,
     private readonly rootReal: string,
-    private readonly rules: PathRules) {}
+    private readonly rules: PathRules,
+    private readonly onExcluded?: ExcludedObserver) {}
 
   public walk(): CollectedFile[] {
     const out: CollectedFile[] = [];
@@ -87,9 +93,21 @@ class TreeWalker {
   }
 
   private walkDir(dirAbs: string, relDir: string, realStack: string[], out: CollectedFile[]) {
-    for (const name of fs.readdirSync(dirAbs)) {
+    for (const raw of fs.readdirSync(dirAbs, { encoding: 'buffer' })) {
+      const name = raw.toString('utf8');
       const abs = path.join(dirAbs, name);
       const rel = relDir ? `${relDir}/${name}` : name;
+      const badName = !Buffer.from(name, 'utf8').equals(raw) ? 'is not valid UTF-8' : name.includes('\\') ? 'holds a backslash' : undefined;
+      if (badName) {
+        // Excluded names are fine; a kept one cannot be stored faithfully. A name that is
+        // not UTF-8 cannot even be opened through Node's string paths.
+        if (this.rules.excludes(rel, false) || this.rules.excludes(rel, true)) continue;
+        throw new Error(`${path.join(dirAbs, escapeName(raw))}: the file name ${badName}. ` +
+          (badName.startsWith('holds')
+            ? 'Zip tools and our nested-bundle loader read a backslash as a folder separator, so the file could unpack somewhere else or not at all. '
+            : 'A zip entry name must be UTF-8 for Lambda to unpack it under the same name. ') +
+          'Rename the file, or add its name to `exclude`.');
+      }
       const lst = fs.lstatSync(abs);
       let realPath = abs;
       if (lst.isSymbolicLink()) {
@@ -97,7 +115,7 @@ class TreeWalker {
       }
       const st = lst.isSymbolicLink() ? fs.statSync(realPath) : lst;
       if (st.isDirectory()) {
-        if (this.rules.excludes(rel, true)) continue;
+        if (this.skip(rel, abs, true)) continue;
         const dirReal = lst.isSymbolicLink() ? realPath : fs.realpathSync(abs);
         if (realStack.includes(dirReal)) {
           throw new Error(
@@ -106,7 +124,7 @@ class TreeWalker {
         }
         this.walkDir(abs, rel, [...realStack, dirReal], out);
       } else if (st.isFile()) {
-        if (this.rules.excludes(rel, false)) continue;
+        if (this.skip(rel, abs, false)) continue;
         out.push({
           zipPath: rel,
           sourcePath: realPath,
@@ -114,10 +132,16 @@ class TreeWalker {
           executable: (st.mode & 0o111) !== 0,
         });
       } else {
-        if (this.rules.excludes(rel, false)) continue;
+        if (this.skip(rel, abs, false)) continue;
         throw new Error(`${abs} is not a regular file or folder (a socket, FIFO or device); remove it or exclude it.`);
       }
     }
+  }
+
+  private skip(rel: string, abs: string, isDirectory: boolean): boolean {
+    if (!this.rules.excludes(rel, isDirectory)) return false;
+    if (this.onExcluded) this.onExcluded(rel, abs, isDirectory, this.rules.excludedBy(rel, isDirectory)!);
+    return true;
   }
 
   /** Resolves a symlink that must stay inside the tree, or throws naming the link and its target. */
@@ -139,4 +163,11 @@ class TreeWalker {
     }
     return real;
   }
+}
+
+/** A file name for messages: printable ASCII kept, every other byte as \xNN. */
+function escapeName(raw: Buffer): string {
+  let out = '';
+  for (const b of raw) out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return out;
 }

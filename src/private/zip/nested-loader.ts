@@ -62,6 +62,7 @@ const COMMON = `# Nested-zip loader written by possum-cdk. Do not edit: the buil
 #
 # The function's real files are in the stored zip beside this file. On the first import in
 # an execution environment they are unpacked once under /tmp and put first on sys.path.
+import errno as _possum_errno
 import fcntl as _possum_fcntl
 import os as _possum_os
 import shutil as _possum_shutil
@@ -79,17 +80,40 @@ def _possum_fail(message):
 
 
 def _possum_checked_members(archive, base):
-    """Every entry with its destination; refuses the zip if any entry would leave base."""
+    """Every entry with its destination; refuses the zip if any entry could leave base.
+
+    A check on the names alone is enough: base is a folder this process just created, and
+    zipfile writes only regular files and folders into it (never links), so nothing inside
+    it can point elsewhere. A name is safe when it is relative, has no backslash or NUL, and
+    no empty, "." or ".." part.
+    """
     members = []
+    prefix = base + "/"
     for info in archive.infolist():
         name = info.filename
-        parts = name.split("/")
-        dest = _possum_os.path.realpath(_possum_os.path.join(base, name))
-        if (name.startswith("/") or chr(92) in name or ".." in parts
-                or not dest.startswith(base + _possum_os.sep)):
+        parts = name.rstrip("/").split("/")
+        if (not name or name[0] == "/" or chr(92) in name or chr(0) in name
+                or ".." in parts or "." in parts or "" in parts):
             _possum_fail("refusing to unpack %s: entry %r would be written outside %s" % (_POSSUM_INNER_ZIP, name, base))
-        members.append((info, dest))
+        members.append((info, prefix + name))
     return members
+
+
+def _possum_explain(error, root, files):
+    """Why unpacking failed, in words: the folder, the cause, the fix."""
+    code = error.errno
+    if code == _possum_errno.EROFS:
+        why = "the folder is on a read-only file system"
+    elif code in (_possum_errno.EACCES, _possum_errno.EPERM):
+        why = "permission denied"
+    elif code in (_possum_errno.ENOSPC, _possum_errno.EDQUOT):
+        why = ("no space or no free inodes left (the bundle has %d files); raise the function's ephemeral storage "
+               "size (EphemeralStorage)" % files)
+    else:
+        why = _possum_os.strerror(code) if code else str(error)
+    # from None: the OSError's own traceback would only repeat this message.
+    raise RuntimeError("possum-cdk loader: cannot unpack %s into %s: %s (%s). POSSUM_EXTRACT_ROOT, when set, must name a "
+                       "writable folder; on Lambda leave it unset to use /tmp." % (_POSSUM_INNER_ZIP, root, why, error)) from None
 
 
 def _possum_unpack():
@@ -97,9 +121,13 @@ def _possum_unpack():
     target = _possum_os.path.join(root, "possum-" + _POSSUM_BUNDLE_ID)
     if _possum_os.path.isdir(target):
         return target  # unpacked by an earlier start: the rename below makes it complete
-    _possum_os.makedirs(root, exist_ok=True)
-    lock_fd = _possum_os.open(_possum_os.path.join(root, ".possum-" + _POSSUM_BUNDLE_ID + ".lock"),
-                              _possum_os.O_CREAT | _possum_os.O_RDWR, 0o600)
+    files = 0
+    try:
+        _possum_os.makedirs(root, exist_ok=True)
+        lock_fd = _possum_os.open(_possum_os.path.join(root, ".possum-" + _POSSUM_BUNDLE_ID + ".lock"),
+                                  _possum_os.O_CREAT | _possum_os.O_RDWR, 0o600)
+    except OSError as error:
+        _possum_explain(error, root, files)
     try:
         _possum_fcntl.flock(lock_fd, _possum_fcntl.LOCK_EX)
         if _possum_os.path.isdir(target):
@@ -113,6 +141,7 @@ def _possum_unpack():
         staging = _possum_os.path.join(root, staging_prefix + str(_possum_os.getpid()))
         with _possum_zipfile.ZipFile(_POSSUM_INNER_ZIP) as archive:
             infos = archive.infolist()
+            files = len(infos)
             needed = sum((i.file_size + _POSSUM_BLOCK - 1) // _POSSUM_BLOCK * _POSSUM_BLOCK for i in infos)
             needed += _POSSUM_BLOCK * len(infos)
             free = _possum_shutil.disk_usage(root).free
@@ -121,13 +150,17 @@ def _possum_unpack():
                     "not enough space in %s to unpack this function: it needs %d bytes (%d MB) and %d bytes (%d MB) are free. "
                     "Raise the function's ephemeral storage size (EphemeralStorage) by at least %d MB."
                     % (root, needed, needed // 1048576 + 1, free, free // 1048576, (needed - free) // 1048576 + 1))
-            _possum_os.mkdir(staging, 0o755)
+            # Files are created 0666 less the umask; only other modes need a chmod.
+            umask = _possum_os.umask(0o022)
+            _possum_os.umask(umask)
+            created = 0o666 & ~umask
             try:
+                _possum_os.mkdir(staging, 0o755)
                 members = _possum_checked_members(archive, _possum_os.path.realpath(staging))
                 for info, dest in members:
                     archive.extract(info, staging)
                     mode = (info.external_attr >> 16) & 0o777
-                    if mode:
+                    if mode and mode != created and not info.is_dir():
                         _possum_os.chmod(dest, mode)
                 _possum_os.rename(staging, target)
             except BaseException:
@@ -136,6 +169,8 @@ def _possum_unpack():
         _possum_sys.stderr.write("possum-cdk loader: unpacked %d files (%d bytes) to %s in %.2f s\\n"
                                  % (len(infos), sum(i.file_size for i in infos), target, _possum_time.monotonic() - started))
         return target
+    except OSError as error:
+        _possum_explain(error, root, files)
     finally:
         _possum_os.close(lock_fd)  # closing the descriptor releases the lock
 
@@ -146,14 +181,23 @@ if _POSSUM_TARGET not in _possum_sys.path:
 `;
 
 const PACKAGE_TAIL = `
-# This file stands in for the package's own __init__.py: submodules now come from the
-# unpacked tree, and the real __init__.py (if the package has one) runs here.
-__path__[:] = [_possum_os.path.join(_POSSUM_TARGET, __name__)]
-_possum_real_init = _possum_os.path.join(_POSSUM_TARGET, __name__, "__init__.py")
-if _possum_os.path.isfile(_possum_real_init):
-    __file__ = _possum_real_init
-    with open(_possum_real_init, "rb") as _possum_f:
-        _possum_code = compile(_possum_f.read(), _possum_real_init, "exec")
+# This module stands in for the package: from here on it is the package as found in the
+# unpacked tree. Its spec, loader, __path__ and __file__ are the unpacked package's, so
+# submodules, importlib.resources and pkgutil.get_data all look there; then the real
+# __init__.py (if the package has one) runs in this module's namespace.
+import importlib.machinery as _possum_machinery
+
+_possum_spec = _possum_machinery.PathFinder.find_spec(__name__, [_POSSUM_TARGET])
+if _possum_spec is None or _possum_spec.submodule_search_locations is None:
+    _possum_fail("the unpacked bundle in %s has no package %s" % (_POSSUM_TARGET, __name__))
+__spec__ = _possum_spec
+__loader__ = _possum_spec.loader
+__path__[:] = list(_possum_spec.submodule_search_locations)
+_possum_sys.modules[__name__].__spec__ = _possum_spec
+if _possum_spec.origin and _possum_os.path.isfile(_possum_spec.origin):
+    __file__ = _possum_spec.origin
+    with open(_possum_spec.origin, "rb") as _possum_f:
+        _possum_code = compile(_possum_f.read(), _possum_spec.origin, "exec")
     exec(_possum_code, globals())
 `;
 

@@ -6,7 +6,10 @@
  * - a pattern ending in `/` matches directories only (and so their whole subtree);
  * - a pattern starting with `/` is anchored at the root of the tree; any other pattern
  *   matches at any depth (`*.dist-info/RECORD` matches `a/b-1.0.dist-info/RECORD` too);
- * - patterns apply to files and to directories; an excluded directory is not walked.
+ * - patterns apply to files and to directories; an excluded directory is not walked;
+ * - a pattern starting with `!` keeps what an earlier pattern excluded; the last pattern
+ *   that matches decides. As in git, what is inside an excluded directory cannot be kept
+ *   (keep the directory instead: `!.aws/`).
  */
 
 /**
@@ -25,24 +28,44 @@ export const ALWAYS_EXCLUDED: readonly string[] = [
 interface CompiledPattern {
   readonly source: string;
   readonly dirOnly: boolean;
+  readonly negated: boolean;
   readonly regex: RegExp;
 }
 
 export class PathRules {
   private readonly patterns: CompiledPattern[];
+  private readonly anyNegated: boolean;
 
   constructor(patterns: readonly string[]) {
     this.patterns = patterns.map(compilePattern);
+    this.anyNegated = this.patterns.some(p => p.negated);
   }
 
   /** True when the relative path (with `/` separators) is excluded. */
   public excludes(relPath: string, isDirectory: boolean): boolean {
-    return this.patterns.some(p => (isDirectory || !p.dirOnly) && p.regex.test(relPath));
+    if (!this.anyNegated) return this.patterns.some(p => (isDirectory || !p.dirOnly) && p.regex.test(relPath));
+    return this.decidingPattern(relPath, isDirectory)?.negated === false;
+  }
+
+  /** The pattern that excludes the path (as it was written), or undefined when the path is kept. */
+  public excludedBy(relPath: string, isDirectory: boolean): string | undefined {
+    const p = this.decidingPattern(relPath, isDirectory);
+    return p && !p.negated ? p.source : undefined;
+  }
+
+  private decidingPattern(relPath: string, isDirectory: boolean): CompiledPattern | undefined {
+    for (let i = this.patterns.length - 1; i >= 0; i--) {
+      const p = this.patterns[i];
+      if ((isDirectory || !p.dirOnly) && p.regex.test(relPath)) return p;
+    }
+    return undefined;
   }
 }
 
 function compilePattern(pattern: string): CompiledPattern {
   let body = pattern.trim();
+  const negated = body.startsWith('!');
+  if (negated) body = body.slice(1);
   if (body === '' || body === '/') {
     throw new Error(`Exclude pattern ${JSON.stringify(pattern)} is empty; remove it from the exclude list.`);
   }
@@ -71,5 +94,5 @@ function compilePattern(pattern: string): CompiledPattern {
     }
   }
   const prefix = anchored ? '^' : '^(?:[^/]+/)*';
-  return { source: pattern, dirOnly, regex: new RegExp(`${prefix}${re}$`, 's') };
+  return { source: pattern, dirOnly, negated, regex: new RegExp(`${prefix}${re}$`, 's') };
 }
