@@ -37,6 +37,11 @@ function ensureVenvs() {
     fs.rmSync(VENV, { recursive: true, force: true });
     sh(UV, ['venv', '--quiet', '--python', PYTHON, VENV]);
     sh(UV, ['pip', 'install', '--quiet', '--no-config', '--python', path.join(VENV, 'bin', 'python'), ...PACKAGES]);
+    // The project itself, as `pip install .` would put it: the nested loader goes into its package.
+    const sitePackages = path.join(VENV, 'lib', fs.readdirSync(path.join(VENV, 'lib')).find(d => d.startsWith('python'))!, 'site-packages');
+    fs.mkdirSync(path.join(sitePackages, 'bench_fn'), { recursive: true });
+    fs.writeFileSync(path.join(sitePackages, 'bench_fn', '__init__.py'), '');
+    fs.writeFileSync(path.join(sitePackages, 'bench_fn', 'handler.py'), 'import numpy, pandas\n\ndef handler(event, context):\n    return 1\n');
     fs.writeFileSync(stamp, PACKAGES.join(' '));
   }
   if (!fs.existsSync(path.join(ORIGINAL, 'bin', 'package-python-function'))) {

@@ -60,7 +60,10 @@ function makeBinary(rand: () => number, size: number, compressible: boolean): Bu
 function generateTree() {
   const marker = path.join(OUT, `tree-${TOTAL_BYTES}-${FILE_COUNT}.done`);
   if (fs.existsSync(marker)) return;
-  fs.rmSync(OUT, { recursive: true, force: true });
+  // Only this benchmark's tree: bench/out also holds the other benchmarks' venvs and results.
+  fs.rmSync(TREE, { recursive: true, force: true });
+  for (const old of fs.existsSync(OUT) ? fs.readdirSync(OUT).filter(f => /^tree-\d+-\d+\.done$/.test(f)) : []) fs.rmSync(path.join(OUT, old));
+  fs.mkdirSync(OUT, { recursive: true });
   const rand = prng(42);
   // File sizes: mostly small, a few large, as in site-packages (scaled to the total).
   const weights = Array.from({ length: FILE_COUNT }, (_, i) => (i % 500 === 0 ? 400 : 1 + (rand() % 20)));

@@ -140,6 +140,24 @@ describe('zip engine (real child process)', () => {
     expect(fs.readFileSync(path.join(dir, 'x', 'lib/_native.cpython-311-x86_64-linux-gnu.so')).equals(blob)).toBe(true);
   });
 
+  test('many small files, compressible and not, mixed with larger ones, read back byte for byte', () => {
+    // Small files share one read buffer; a stored (incompressible) one must be copied out
+    // before the next small file is read, even while larger ones compress in the pool.
+    const dir = tempDir('small-mix');
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 120; i++) {
+      const size = (i * 7919) % 65_000 + 1;
+      files[`pkg/f${String(i).padStart(3, '0')}.${i % 3 === 0 ? 'txt' : 'bin'}`] = i % 3 === 0 ? Buffer.from('abc\n'.repeat(size / 4 + 1)) : crypto.randomBytes(size);
+      if (i % 20 === 0) files[`pkg/big${i}.bin`] = crypto.randomBytes(200_000 + i * 1000);
+    }
+    writeTree(path.join(dir, 'src'), files);
+    buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'a.zip') });
+    unzipWithPython(path.join(dir, 'a.zip'), path.join(dir, 'x'));
+    for (const [name, bytes] of Object.entries(files)) {
+      expect(`${name}: ${fs.readFileSync(path.join(dir, 'x', name)).equals(bytes)}`).toBe(`${name}: true`);
+    }
+  });
+
   test('large files are streamed and read back intact (deflated and stored)', () => {
     const dir = tempDir('large');
     const text = Buffer.from('0123456789abcdef\n'.repeat(1_200_000)); // ~20 MB, over the streaming threshold

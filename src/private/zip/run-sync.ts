@@ -11,7 +11,14 @@ import type { WorkerResult } from './worker';
  * the template `cdk synth` prints on stdout.
  */
 export function buildZipSync(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
-  const child = spawnSync(process.execPath, [workerScript()], {
+  // Peak memory (bench/README.md, package-python-function): a 1 MB young generation, as the
+  // worker's own objects are few and short-lived (entry bytes live outside V8's heap) and
+  // V8's default lets the young generation alone grow by tens of MB; and glibc's malloc
+  // told to map every block of 1 MiB or more on its own, so the MBs of entry buffers go
+  // back to the system when freed instead of staying in the heap (a fixed threshold also
+  // stops glibc from raising it after the first large free).
+  const child = spawnSync(process.execPath, ['--max-semi-space-size=1', workerScript()], {
+    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '1048576' },
     input: JSON.stringify(plan),
     stdio: ['pipe', 'pipe', 'inherit'],
     maxBuffer: 16 * 1024 * 1024,

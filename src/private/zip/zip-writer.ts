@@ -51,11 +51,11 @@ const MAX_U32 = 0xffffffff;
 const MAX_U16 = 0xffff;
 
 /** Files above this size are deflated as a stream instead of in one buffer. */
-const STREAM_THRESHOLD = 16 * 1024 * 1024;
+const STREAM_THRESHOLD = 2 * 1024 * 1024;
 /** Files up to this size are compressed on the main thread (see prepareInMemory). */
 const INLINE_THRESHOLD = 64 * 1024;
 /** Bound on raw bytes read ahead for parallel compression. */
-const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+const MAX_BYTES_IN_FLIGHT = 16 * 1024 * 1024;
 const MAX_FILES_IN_FLIGHT = 16;
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 
@@ -159,20 +159,44 @@ function checkSize(input: ZipInput, actual: number) {
  * deflated in the pool so that several compress at once on several cores.
  */
 function prepareInMemory(input: ZipInput, level: number): PreparedEntry | Promise<PreparedEntry> {
-  const raw = fs.readFileSync(input.sourcePath);
-  const crc = zlib.crc32(raw);
-  const stored: PreparedEntry = { method: METHOD_STORE, crc, data: raw, size: raw.length };
-  if (input.store || level === 0 || raw.length === 0) {
-    return stored;
+  if (input.store || level === 0) {
+    const raw = fs.readFileSync(input.sourcePath);
+    return { method: METHOD_STORE, crc: zlib.crc32(raw), data: raw, size: raw.length };
   }
+  const raw = input.size <= INLINE_THRESHOLD ? readSmall(input) : fs.readFileSync(input.sourcePath);
+  const crc = zlib.crc32(raw);
   // Incompressible data (wheels' .so files, images) is stored as-is: smaller and faster to read.
+  // A small file's bytes live in the shared read buffer, so a stored one is copied out.
+  const stored = (): PreparedEntry =>
+    ({ method: METHOD_STORE, crc, data: raw.buffer === smallBuffer.buffer ? Buffer.from(raw) : raw, size: raw.length });
   const choose = (deflated: Buffer): PreparedEntry =>
-    deflated.length >= raw.length ? stored : { method: METHOD_DEFLATE, crc, data: deflated, size: raw.length };
+    deflated.length >= raw.length ? stored() : { method: METHOD_DEFLATE, crc, data: deflated, size: raw.length };
+  if (raw.length === 0) return stored();
   if (raw.length <= INLINE_THRESHOLD) {
     return choose(zlib.deflateRawSync(raw, { level }));
   }
   return new Promise<PreparedEntry>((resolve, reject) =>
     zlib.deflateRaw(raw, { level }, (err, out) => err ? reject(err) : resolve(choose(out))));
+}
+
+/**
+ * A small file's bytes, read into one buffer reused for every small file (its contents
+ * are deflated before the next is read, and a stored small file is copied). The file must
+ * still have the size it was listed with (checked by the caller): a file that grew past
+ * the buffer is read whole so the check sees its real size.
+ */
+const smallBuffer = Buffer.allocUnsafe(INLINE_THRESHOLD + 1);
+/** The read buffer of streamed entries (one at a time: entries are written in order). */
+const streamBuffer = Buffer.allocUnsafe(256 * 1024);
+function readSmall(input: ZipInput): Buffer {
+  const fd = fs.openSync(input.sourcePath, 'r');
+  try {
+    let n = 0;
+    for (let r; n < smallBuffer.length && (r = fs.readSync(fd, smallBuffer, n, smallBuffer.length - n, null)) > 0;) n += r;
+    return n <= INLINE_THRESHOLD ? smallBuffer.subarray(0, n) : fs.readFileSync(input.sourcePath);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Writes one large entry: header placeholder, streamed data, then the header patched in place. */
@@ -184,29 +208,33 @@ async function writeStreamed(
   const dataStart = writer.position;
   let crc = 0;
   let size = 0;
-  const source = fs.createReadStream(input.sourcePath, { highWaterMark: 1024 * 1024 });
-  if (method === METHOD_STORE) {
-    for await (const chunk of source) {
-      crc = zlib.crc32(chunk as Buffer, crc);
-      size += (chunk as Buffer).length;
-      writer.append(chunk as Buffer);
-    }
-  } else {
-    const deflate = zlib.createDeflateRaw({ level });
-    const drained = (async () => {
-      for await (const out of deflate) {
-        writer.append(out as Buffer);
+  // Read through one reused buffer: a 60 MB shared library costs 256 KiB, not a stream of
+  // fresh chunks the allocator keeps long after they are freed.
+  const fd = fs.openSync(input.sourcePath, 'r');
+  try {
+    const read = () => {
+      const n = fs.readSync(fd, streamBuffer, 0, streamBuffer.length, null);
+      const chunk = streamBuffer.subarray(0, n);
+      crc = zlib.crc32(chunk, crc);
+      size += n;
+      return chunk;
+    };
+    if (method === METHOD_STORE) {
+      for (let chunk = read(); chunk.length > 0; chunk = read()) writer.append(chunk);
+    } else {
+      const deflate = zlib.createDeflateRaw({ level });
+      const drained = (async () => {
+        for await (const out of deflate) writer.append(out as Buffer);
+      })();
+      for (let chunk = read(); chunk.length > 0; chunk = read()) {
+        // The buffer is reused, so wait until zlib has taken this chunk in.
+        await new Promise<void>((resolve, reject) => deflate.write(chunk, err => err ? reject(err) : resolve()));
       }
-    })();
-    for await (const chunk of source) {
-      crc = zlib.crc32(chunk as Buffer, crc);
-      size += (chunk as Buffer).length;
-      if (!deflate.write(chunk)) {
-        await new Promise<void>(resolve => deflate.once('drain', () => resolve()));
-      }
+      deflate.end();
+      await drained;
     }
-    deflate.end();
-    await drained;
+  } finally {
+    fs.closeSync(fd);
   }
   checkSize(input, size);
   const compressedSize = writer.position - dataStart;
@@ -296,16 +324,22 @@ class PositionalWriter {
   /** Logical end of the zip, including bytes not yet flushed. */
   public position = 0;
   private flushedTo = 0;
-  private buffered: Buffer[] = [];
+  /** One buffer for the whole zip: small pieces are copied in, large ones written directly. */
+  private readonly buffer = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
   private bufferedBytes = 0;
 
   constructor(private readonly fd: number) {}
 
   public append(data: Buffer) {
-    this.buffered.push(data);
-    this.bufferedBytes += data.length;
+    if (this.bufferedBytes + data.length > WRITE_BUFFER_BYTES) this.flush();
+    if (data.length >= WRITE_BUFFER_BYTES) {
+      writeFully(this.fd, data, this.flushedTo);
+      this.flushedTo += data.length;
+    } else {
+      data.copy(this.buffer, this.bufferedBytes);
+      this.bufferedBytes += data.length;
+    }
     this.position += data.length;
-    if (this.bufferedBytes >= WRITE_BUFFER_BYTES) this.flush();
   }
 
   /** Overwrites bytes at `at`, which must already have been appended. */
@@ -316,10 +350,8 @@ class PositionalWriter {
 
   public flush() {
     if (this.bufferedBytes === 0) return;
-    const data = this.buffered.length === 1 ? this.buffered[0] : Buffer.concat(this.buffered, this.bufferedBytes);
-    writeFully(this.fd, data, this.flushedTo);
-    this.flushedTo += data.length;
-    this.buffered = [];
+    writeFully(this.fd, this.buffer.subarray(0, this.bufferedBytes), this.flushedTo);
+    this.flushedTo += this.bufferedBytes;
     this.bufferedBytes = 0;
   }
 }
