@@ -4,13 +4,14 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { PythonPipfileBundlingOptions } from './bundling-options';
 import { PythonPipfileBundling } from './private/asset-code';
 import { reportSize } from './private/bundle-wiring';
 import { forCaller } from './private/caller-errors';
 import { applyEdits, artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from './private/sam/packaging';
-import { Artifact, knownParameters, planSamPackaging } from './private/sam/plan';
+import { Artifact, knownParameters, planSamPackaging, planTemplateTree } from './private/sam/plan';
 import { jsonWithRawNumbers, keepRawNumbers, pointerOf, rawResource, RawTemplateSections } from './private/sam/raw-template';
 import { ParsedTemplate, readTemplate } from './private/sam/template';
 
@@ -70,6 +71,7 @@ export class SamTemplatePackager extends Construct {
         }
       }
       claimLogicalIds(this, templateFile, template);
+      planTemplateTree(template, templateFile, knownParameters(template, given), f => readTemplate(f).value);
       const root = this.packageTemplate(parsed, given, this, props.bundling ?? {}, [templateFile]);
 
       const { Resources: resources, ...sections } = keepRawNumbers(this, root.value, root.rawNumbers);
@@ -208,7 +210,9 @@ function render(templateFile: string, stack: cdk.Stack) {
             'literal https URL. Give the stack an account and region (env), so the asset bucket has a name at synth time, or package the ' +
             'template with the possum CLI.');
         }
-        return `https://s3.${stack.region}.${stack.urlSuffix}/${o.bucket}/${o.key}`;
+        // stack.urlSuffix is a token even when the region is known; SAM does not resolve it in a Location.
+        const suffix = RegionInfo.get(stack.region).domainSuffix ?? (stack.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com');
+        return `https://s3.${stack.region}.${suffix}/${o.bucket}/${o.key}`;
       }
     }
   };

@@ -20,7 +20,7 @@ import { BundleJob, BundleJobResult } from '../private/bundle-worker';
 import { BundlePlan, BundleRequest, buildBundle, cachedReport, planBundle } from '../private/bundler';
 import { sha256File } from '../private/cache';
 import { artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from '../private/sam/packaging';
-import { CodeArtifact, knownParameters, planSamPackaging } from '../private/sam/plan';
+import { CodeArtifact, knownParameters, planSamPackaging, planTemplateTree } from '../private/sam/plan';
 import { readTemplate } from '../private/sam/template';
 import { editTemplateText } from '../private/sam/text-edits';
 import { ZipReport } from '../private/zip/engine';
@@ -163,7 +163,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
     const uploader = new Uploader(s3, args.bucket, args.prefix, args.clean, args.endpointUrl);
     const packager = new TemplatePackager(options, scratch, uploader, region, args.endpointUrl, args.parameters);
-    const text = await packager.package(path.resolve(args.template));
+    const templateFile = path.resolve(args.template);
+    const top = readTemplate(templateFile).value;
+    planTemplateTree(top, templateFile, knownParameters(top, args.parameters), f => readTemplate(f).value);
+    const text = await packager.package(templateFile);
     await uploader.done();
     if (args.output) {
       writeFileAtomic(args.output, text);

@@ -154,6 +154,42 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(inspectZip(zip).entries.map(e => e.name).filter(n => !n.startsWith('greeting'))).toEqual(['app.py', 'config.py']);
   });
 
+  test('a .zip is uploaded as it is, code above the template folder is packaged, and a bad nested template fails before any upload', async () => {
+    const root = tempDir('possum-shapes');
+    writeTree(root, {
+      'app/template.yaml': [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Resources:',
+        '  Zipped:', '    Type: AWS::Serverless::Function', '    Properties:', '      CodeUri: ../prebuilt/fn.zip', '      Runtime: python3.12', '      Handler: a.b',
+        '  Raw:', '    Type: AWS::Lambda::Function', '    Properties:', '      Code: ../prebuilt/fn.zip', '      Runtime: python3.12', '      Handler: a.b',
+        '      Role: arn:aws:iam::123456789012:role/x',
+        '  Up:', '    Type: AWS::Serverless::Function', '    Properties:', '      CodeUri: ../src/', '      Runtime: python3.12', '      Handler: app.handler',
+      ].join('\n') + '\n',
+      'prebuilt/fn.zip': 'bytes uploaded as they are',
+      'src/app.py': 'def handler(e, c):\n    return 1\n',
+      'bad/template.yaml': 'Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n' +
+        '      CodeUri: ../src/\n      Runtime: python3.12\n      Handler: app.handler\n  Child:\n    Type: AWS::Serverless::Application\n' +
+        '    Properties:\n      Location: child.yaml\n',
+      'bad/child.yaml': 'Resources:\n  Deep:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../src/\n      Runtime: nodejs20.x\n' +
+        '      Handler: app.handler\n',
+    });
+    const r = possum(['deploy-bucket/shapes', '-t', path.join(root, 'app', 'template.yaml'), '--endpoint-url', endpoint]);
+    expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
+    const out = parseTemplate(r.stdout, 'stdout').value;
+    const digest = crypto.createHash('sha256').update('bytes uploaded as they are').digest('hex');
+    expect(out.Resources.Zipped.Properties.CodeUri).toBe(`s3://deploy-bucket/shapes/${digest}.zip`);
+    expect(out.Resources.Raw.Properties.Code).toEqual({ S3Bucket: 'deploy-bucket', S3Key: `shapes/${digest}.zip` });
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'deploy-bucket', Key: `shapes/${digest}.zip` }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).toString()).toBe('bytes uploaded as they are');
+    expect(out.Resources.Up.Properties.CodeUri).toMatch(/^s3:\/\/deploy-bucket\/shapes\/[0-9a-f]{64}\.zip$/);
+
+    const bad = possum(['deploy-bucket/preflight', '-t', path.join(root, 'bad', 'template.yaml'), '--endpoint-url', endpoint]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(`${path.join(root, 'bad', 'child.yaml')}: resource Deep (AWS::Serverless::Function): its code is a local folder but its Runtime is nodejs20.x`);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'deploy-bucket', Prefix: 'preflight/' }));
+    expect(listed.Contents ?? []).toEqual([]);
+  });
+
   test('--installer uv installs with uv and gives the same files as pip', async () => {
     const template = samApp();
     const withPip = possum(['deploy-bucket/uv-check/pip', '-t', template, '--endpoint-url', endpoint], { POSSUM_CACHE_DIR: path.join(work, 'pip-cache') });

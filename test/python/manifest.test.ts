@@ -33,7 +33,7 @@ describe('Lambda target', () => {
   });
 
   test('a non-Python runtime is an error naming it', () => {
-    expect(() => pythonTarget('nodejs20.x', 'x86_64')).toThrow('Runtime nodejs20.x is not a Python runtime');
+    expect(() => pythonTarget('nodejs20.x', 'x86_64')).toThrow('Runtime nodejs20.x, which is not a Python runtime');
   });
 });
 

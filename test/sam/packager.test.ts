@@ -171,9 +171,29 @@ describe('SamTemplatePackager', () => {
     ['a local CodeUri with a non-Python runtime', { 'node/index.js': 'x' },
       'Resources:\n  NodeFn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: node/\n      Runtime: nodejs20.x\n      Handler: index.handler\n',
       /resource NodeFn \(AWS::Serverless::Function\): its code is a local folder but its Runtime is nodejs20\.x; possum-cdk packages Python functions only/],
-    ['a CodeUri outside the template folder', {},
+    ['a CodeUri outside the template folder that does not exist', {},
       'Resources:\n  Out:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../elsewhere/\n      Runtime: python3.12\n      Handler: a.b\n',
-      /resource Out \(AWS::Serverless::Function\): CodeUri \.\.\/elsewhere\/ is outside the template's folder/],
+      /resource Out \(AWS::Serverless::Function\): CodeUri \.\.\/elsewhere\/ does not exist \(looked for .*\/elsewhere\)/],
+    ['a function sam build would build with a makefile', {},
+      'Resources:\n  Mk:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: shared/\n      Runtime: python3.12\n      Handler: app.handler\n' +
+      '    Metadata:\n      BuildMethod: makefile\n',
+      /resource Mk \(AWS::Serverless::Function\): Metadata\.BuildMethod is "makefile", a build possum-cdk does not run/],
+    ['a runtime Lambda does not run yet', {},
+      'Resources:\n  New:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: shared/\n      Runtime: python3.99\n      Handler: app.handler\n',
+      /resource New \(AWS::Serverless::Function\): its Runtime is python3\.99, which is not a runtime AWS Lambda runs \(possum-cdk knows python3\.10 to python3\.14\)/],
+    ['a runtime name in the wrong case', {},
+      'Resources:\n  Cap:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: shared/\n      Runtime: Python3.12\n      Handler: app.handler\n',
+      /resource Cap \(AWS::Serverless::Function\): its Runtime is Python3\.12, which is not a Python runtime \(runtime names are lower case: python3\.12\)/],
+    ['a CodeUri naming a file that is not a .zip', {},
+      'Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: shared/app.py\n      Runtime: python3.12\n      Handler: app.handler\n',
+      /resource F \(AWS::Serverless::Function\): CodeUri shared\/app\.py is a file but not a \.zip/],
+    ['a nested template whose function cannot be packaged (reported before anything is built)', {
+      'child.yaml': 'Transform: AWS::Serverless-2016-10-31\nResources:\n  Deep:\n    Type: AWS::Serverless::Function\n' +
+        '    Properties:\n      CodeUri: shared/\n      Runtime: python3.8\n      Handler: app.handler\n',
+    },
+    'Transform: AWS::Serverless-2016-10-31\nResources:\n  Top:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: shared/\n' +
+      '      Runtime: python3.12\n      Handler: app.handler\n  Child:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: child.yaml\n',
+    /child\.yaml: resource Deep \(AWS::Serverless::Function\): its Runtime is python3\.8, which AWS Lambda no longer runs/],
     ['a missing folder', {},
       'Resources:\n  Gone:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: gone/\n      Runtime: python3.12\n      Handler: a.b\n',
       /resource Gone \(AWS::Serverless::Function\): CodeUri gone\/ does not exist/],
@@ -191,8 +211,55 @@ describe('SamTemplatePackager', () => {
       /resource P \(AWS::Serverless::Function\): its Runtime is !Ref Py, which is not a parameter with a value or Default/],
   ])('%s is an error naming the template and the resource', (_label, files, template, message) => {
     const file = samApp('sam-bad', template, files);
+    const before = local.index.requests().length;
     expect(() => synth({ templateFile: file })).toThrow(message);
-    expect(() => synth({ templateFile: file })).toThrow(file);
+    expect(() => synth({ templateFile: file })).toThrow(path.dirname(file));
+    // Every refusal comes before anything is installed.
+    expect(local.index.requests().length).toBe(before);
+  });
+
+  test('SAM\'s build semantics for layers and prebuilt code: BuildArchitecture, BuildMethod on AWS::Lambda::LayerVersion, a .zip as it is, code outside the template folder', () => {
+    const template = [
+      'Transform: AWS::Serverless-2016-10-31',
+      'Resources:',
+      '  ArmLayer:', '    Type: AWS::Serverless::LayerVersion', '    Properties:', '      ContentUri: ../arm/', '      CompatibleArchitectures: [arm64]',
+      '    Metadata:', '      BuildMethod: python3.11', '      BuildArchitecture: arm64',
+      '  PlainLayer:', '    Type: AWS::Lambda::LayerVersion', '    Properties:', '      Content: ../layer/', '    Metadata:', '      BuildMethod: python3.12',
+      '  Outside:', '    Type: AWS::Serverless::Function', '    Properties:', '      CodeUri: ../outside/', '      Runtime: python3.12', '      Handler: app.handler',
+      '  Zipped:', '    Type: AWS::Serverless::Function', '    Properties:', '      CodeUri: ../prebuilt/fn.zip', '      Runtime: python3.12', '      Handler: app.handler',
+      '  ZippedPlain:', '    Type: AWS::Lambda::Function', '    Properties:', '      Code: ../prebuilt/fn.zip', '      Runtime: python3.12',
+      '      Handler: app.handler', '      Role: arn:aws:iam::123456789012:role/x',
+    ].join('\n') + '\n';
+    // The template sits in app/, its code beside it: sam build and sam package read paths relative to the template, even upwards.
+    const root = path.dirname(samApp('sam-semantics', 'Resources: {}\n', {
+      'app/template.yaml': template,
+      'outside/app.py': 'def handler(e, c):\n    return 1\n',
+      'outside/requirements.txt': 'greeting==1.0\n',
+      'prebuilt/fn.zip': 'PK-not-really-a-zip-but-uploaded-as-it-is',
+    }));
+    const file = path.join(root, 'app', 'template.yaml');
+    const { resources, zip, packager } = synth({ templateFile: file });
+    // sam build builds a layer for Metadata.BuildArchitecture (x86_64 when absent), whatever CompatibleArchitectures says.
+    expect(zip(resources.ArmLayer.Properties.ContentUri.Key)).toContain('python/fastmath/_speedups.cpython-311-aarch64-linux-gnu.so');
+    // BuildMethod python3.x on AWS::Lambda::LayerVersion: dependencies under python/, as sam build does.
+    expect(zip(resources.PlainLayer.Properties.Content.S3Key)).toEqual(expect.arrayContaining(['python/withdeps/__init__.py']));
+    expect(zip(resources.Outside.Properties.CodeUri.Key)).toEqual(expect.arrayContaining(['app.py', 'greeting/__init__.py']));
+    // A .zip is uploaded as it is, to the same object for both resource types.
+    expect(resources.Zipped.Properties.CodeUri).toEqual({ Bucket: expect.anything(), Key: expect.stringMatching(/\.zip$/) });
+    expect(resources.ZippedPlain.Properties.Code).toEqual({ S3Bucket: expect.anything(), S3Key: resources.Zipped.Properties.CodeUri.Key });
+    expect(packager.packagedResources.sort()).toEqual(['ArmLayer', 'Outside', 'PlainLayer']);
+  });
+
+  test('a nested application\'s Location is a literal https URL in the stack\'s partition, as SAM requires', () => {
+    const file = samApp('sam-nested-app', 'Transform: AWS::Serverless-2016-10-31\nResources:\n  Child:\n    Type: AWS::Serverless::Application\n' +
+      '    Properties:\n      Location: child.yaml\n', { 'child.yaml': 'Resources:\n  Q:\n    Type: AWS::SQS::Queue\n' });
+    for (const [region, suffix] of [['eu-west-1', 'amazonaws.com'], ['cn-north-1', 'amazonaws.com.cn']]) {
+      const app = new cdk.App({ outdir: tempDir('sam-nested-out') });
+      const stack = new cdk.Stack(app, 'S', { env: { account: '123456789012', region } });
+      new SamTemplatePackager(stack, 'App', { templateFile: file });
+      const location = Template.fromStack(stack).toJSON().Resources.Child.Properties.Location;
+      expect(location).toMatch(new RegExp(`^https://s3\\.${region}\\.${suffix.replace(/\./g, '\\.')}/cdk-[a-z0-9]+-assets-123456789012-${region}/[0-9a-f]{64}\\.json$`));
+    }
   });
 
   test('two templates in one stack that share a logical ID are a clear error naming both', () => {

@@ -19,19 +19,36 @@ export interface PythonTarget {
   readonly platformTags: string[];
 }
 
+/** Python runtimes AWS Lambda runs (FIELD-NOTES): python3.10 to python3.14. */
+export const OLDEST_PYTHON_MINOR = 10;
+export const NEWEST_PYTHON_MINOR = 14;
+
+/**
+ * What is wrong with a Lambda runtime name, as a phrase that follows it (`python3.9, which ...`),
+ * or undefined for one Lambda runs. The construct and SAM templates share it, so both accept the
+ * same runtimes with the same words.
+ */
+export function pythonRuntimeProblem(runtime: string): string | undefined {
+  const m = /^python3\.(\d+)$/.exec(runtime);
+  const range = `python3.${OLDEST_PYTHON_MINOR} to python3.${NEWEST_PYTHON_MINOR}`;
+  if (!m) {
+    const hint = /^python\s*3\.\d+$/i.test(runtime.trim()) ? ` (runtime names are lower case: ${runtime.trim().toLowerCase().replace(/\s+/g, '')})` : '';
+    return `${runtime}, which is not a Python runtime${hint}; use one of ${range}.`;
+  }
+  const minor = Number(m[1]);
+  if (minor < OLDEST_PYTHON_MINOR) return `${runtime}, which AWS Lambda no longer runs; use python3.${OLDEST_PYTHON_MINOR} or later.`;
+  if (minor > NEWEST_PYTHON_MINOR) return `${runtime}, which is not a runtime AWS Lambda runs (possum-cdk knows ${range}); check the name.`;
+  return undefined;
+}
+
 /**
  * The target for a Lambda runtime name (`python3.X`) and architecture name (`x86_64` or `arm64`).
  * @throws Error naming the runtime when it is not a Python 3 runtime this library knows.
  */
 export function pythonTarget(runtime: string, architecture: string): PythonTarget {
-  const m = /^python3\.(\d+)$/.exec(runtime);
-  if (!m) {
-    throw new Error(`Runtime ${runtime} is not a Python runtime; use a lambda.Runtime.PYTHON_3_x runtime (for example PYTHON_3_12).`);
-  }
-  const minor = Number(m[1]);
-  if (minor < 9) {
-    throw new Error(`Runtime ${runtime} is no longer supported by AWS Lambda; use python3.10 or later.`);
-  }
+  const problem = pythonRuntimeProblem(runtime);
+  if (problem) throw new Error(`Runtime ${problem}`);
+  const minor = Number(runtime.slice('python3.'.length));
   if (architecture !== 'x86_64' && architecture !== 'arm64') {
     throw new Error(`Architecture ${architecture} is not one Lambda runs Python on; use x86_64 or arm64.`);
   }

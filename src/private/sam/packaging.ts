@@ -29,7 +29,10 @@ export type LocationKind = 'serverless-code' | 'lambda-code' | 'uri-file' | 'buc
 
 export function locationKind(a: Artifact): LocationKind {
   if (a.kind === 'code') return a.type.startsWith('AWS::Serverless::') ? 'serverless-code' : 'lambda-code';
-  if (a.kind === 'file') return a.style === 'uri' ? 'uri-file' : 'bucket-key-file';
+  if (a.kind === 'file') {
+    if (a.style === 'serverless-code' || a.style === 'lambda-code') return a.style;
+    return a.style === 'uri' ? 'uri-file' : 'bucket-key-file';
+  }
   return 'template';
 }
 

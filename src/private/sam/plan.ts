@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isIntrinsic, resolvedProperties } from './globals';
+import { pythonRuntimeProblem } from '../python/target';
 
 /**
  * What packaging a SAM template means, decided before anything is built: every local file
@@ -42,8 +43,11 @@ export interface FileArtifact {
   readonly kind: 'file';
   readonly logicalId?: string;
   readonly file: string;
-  /** How the location is written: an s3:// URI, or a {Bucket, Key} map. */
-  readonly style: 'uri' | 'bucket-key';
+  /**
+   * How the location is written: an s3:// URI, a {Bucket, Key} map, or as the code of a
+   * function or layer (a .zip that `sam package` uploads as it is).
+   */
+  readonly style: 'uri' | 'bucket-key' | 'serverless-code' | 'lambda-code';
   readonly path: TemplatePath;
 }
 
@@ -93,8 +97,13 @@ export function planSamPackaging(template: any, templateFile: string, parameters
         // `sam package` zips the template's own folder for a function without a CodeUri.
         if (isRemoteIntrinsic(merged.CodeUri)) break;
         const codeUri = merged.CodeUri === undefined ? '.' : known(merged.CodeUri, 'CodeUri');
-        const folder = localPath(codeUri, 'CodeUri', dir, fail, 'folder');
+        const folder = localPath(codeUri, 'CodeUri', dir, fail, 'code');
         if (!folder) break;
+        if (isZipFile(folder)) {
+          planned.push({ kind: 'file', logicalId, file: folder, style: 'serverless-code', path: at('CodeUri') });
+          break;
+        }
+        functionBuildMethod(known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod'), fail);
         planned.push({
           kind: 'code',
           logicalId,
@@ -110,14 +119,23 @@ export function planSamPackaging(template: any, templateFile: string, parameters
         });
         break;
       }
-      case 'AWS::Serverless::LayerVersion': {
-        if (isRemoteIntrinsic(props.ContentUri)) break;
-        const folder = localPath(known(props.ContentUri, 'ContentUri'), 'ContentUri', dir, fail, 'folder');
+      case 'AWS::Serverless::LayerVersion':
+      case 'AWS::Lambda::LayerVersion': {
+        const property = resource.Type === 'AWS::Serverless::LayerVersion' ? 'ContentUri' : 'Content';
+        const content = props[property];
+        if (isRemoteIntrinsic(content) || (content !== null && typeof content === 'object' && !isIntrinsic(content))) break; // S3
+        const folder = localPath(known(content, property), property, dir, fail, 'code');
         if (!folder) break;
+        if (isZipFile(folder)) {
+          planned.push({ kind: 'file', logicalId, file: folder, style: property === 'ContentUri' ? 'serverless-code' : 'lambda-code', path: at(property) });
+          break;
+        }
+        // sam build reads BuildMethod on both layer types: python3.x puts dependencies and the folder's files under python/.
         const buildMethod = known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod');
         if (buildMethod !== undefined && (typeof buildMethod !== 'string' || !/^python3\.\d+$/.test(buildMethod))) {
           fail(`Metadata.BuildMethod is ${JSON.stringify(buildMethod)}; possum-cdk builds python3.x layers (dependencies and the folder's ` +
-            'files under python/) and layers without a BuildMethod (the folder zipped as it is). Build this one with sam build, or point ContentUri at S3.');
+            'files under python/) and layers without a BuildMethod (the folder zipped as it is). Build this one with sam build, or point ' +
+            `${property} at S3.`);
         }
         planned.push({
           kind: 'code',
@@ -126,16 +144,21 @@ export function planSamPackaging(template: any, templateFile: string, parameters
           folder,
           build: buildMethod ? 'python' : 'plain',
           runtime: buildMethod ? pythonRuntime(buildMethod, fail) : undefined,
-          architectures: architectures(known(props.CompatibleArchitectures, 'CompatibleArchitectures'), fail),
+          architectures: [layerArchitecture(resource.Metadata?.BuildArchitecture, props.CompatibleArchitectures, known, fail)],
           layerRefs: [],
-          path: at('ContentUri'),
+          path: at(property),
         });
         break;
       }
       case 'AWS::Lambda::Function': {
         if (typeof props.Code !== 'string' && !isIntrinsic(props.Code)) break; // S3Bucket/S3Key, ZipFile or ImageUri
-        const folder = localPath(known(props.Code, 'Code'), 'Code', dir, fail, 'folder');
+        const folder = localPath(known(props.Code, 'Code'), 'Code', dir, fail, 'code');
         if (!folder) break;
+        if (isZipFile(folder)) {
+          planned.push({ kind: 'file', logicalId, file: folder, style: 'lambda-code', path: at('Code') });
+          break;
+        }
+        functionBuildMethod(known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod'), fail);
         planned.push({
           kind: 'code',
           logicalId,
@@ -148,22 +171,6 @@ export function planSamPackaging(template: any, templateFile: string, parameters
           layerRefs: layerRefs(props.Layers),
           ephemeralMb: sizeOf(props.EphemeralStorage),
           path: at('Code'),
-        });
-        break;
-      }
-      case 'AWS::Lambda::LayerVersion': {
-        if (typeof props.Content !== 'string') break;
-        const folder = localPath(props.Content, 'Content', dir, fail, 'folder');
-        if (!folder) break;
-        planned.push({
-          kind: 'code',
-          logicalId,
-          type: resource.Type,
-          folder,
-          build: 'plain',
-          architectures: architectures(props.CompatibleArchitectures, fail),
-          layerRefs: [],
-          path: at('Content'),
         });
         break;
       }
@@ -253,40 +260,67 @@ function isRemoteIntrinsic(value: unknown): boolean {
 }
 
 /** The absolute local path a location names, or undefined when it is remote. */
-function localPath(location: unknown, property: string, dir: string, fail: (why: string) => never, want: 'folder' | 'file'): string | undefined {
+function localPath(location: unknown, property: string, dir: string, fail: (why: string) => never,
+  want: 'folder' | 'file' | 'code'): string | undefined {
   if (location === undefined || location === null) return undefined;
   if (typeof location === 'object') return undefined; // {Bucket, Key}
   if (typeof location !== 'string') return fail(`${property} must be a path or an S3 location, not ${JSON.stringify(location)}.`);
   // Remote locations, and CloudFormation dynamic references resolved at deploy time.
   if (/^(s3|https?):\/\//.test(location) || location.includes('{{resolve:')) return undefined;
+  // Relative to the template's folder, and allowed to leave it (`CodeUri: ../src`), as sam build and sam package do.
   const target = path.resolve(dir, location);
-  const inside = (p: string) => p === dir || p.startsWith(dir + path.sep);
-  if (!inside(target) || (fs.existsSync(target) && !inside(fs.realpathSync(target)))) {
-    fail(`${property} ${location} is outside the template's folder ${dir}; move it under that folder.`);
-  }
   if (!fs.existsSync(target)) fail(`${property} ${location} does not exist (looked for ${target}).`);
   const isDir = fs.statSync(target).isDirectory();
   if (want === 'folder' && !isDir) fail(`${property} ${location} is a file; possum-cdk packages folders (point ${property} at the code's folder).`);
+  if (want === 'code' && !isDir && !isZipFile(target)) {
+    fail(`${property} ${location} is a file but not a .zip; point ${property} at the code's folder, or at a .zip to upload as it is.`);
+  }
   if (want === 'file' && isDir) fail(`${property} ${location} is a folder; it must name a file.`);
   return target;
 }
 
-/** The lowest Python runtime Lambda still runs. */
-const OLDEST_PYTHON_MINOR = 10;
+/** A prebuilt code archive, uploaded as it is (what `sam package` does with a .zip or .jar). */
+function isZipFile(p: string): boolean {
+  return /\.(zip|jar)$/i.test(p) && fs.statSync(p).isFile();
+}
+
+/**
+ * A function's Metadata.BuildMethod: sam build runs a makefile, esbuild and the like, which
+ * possum-cdk does not; building such a function as plain Python would ship the wrong thing.
+ */
+function functionBuildMethod(buildMethod: unknown, fail: (why: string) => never): void {
+  if (buildMethod === undefined || (typeof buildMethod === 'string' && /^python3\.\d+$/.test(buildMethod))) return;
+  fail(`Metadata.BuildMethod is ${JSON.stringify(buildMethod)}, a build possum-cdk does not run (it builds Python functions from their ` +
+    'folder and dependency manifest). Build this function with sam build and point its code at the result, or remove the BuildMethod.');
+}
+
+/**
+ * The architecture a layer's dependencies are built for: Metadata.BuildArchitecture, as sam
+ * build reads it; else arm64 for a layer only compatible with arm64; else x86_64.
+ */
+function layerArchitecture(buildArchitecture: unknown, compatible: unknown, known: (v: unknown, p: string) => any,
+  fail: (why: string) => never): string {
+  const value = known(buildArchitecture, 'Metadata.BuildArchitecture');
+  if (value !== undefined) {
+    if (value !== 'x86_64' && value !== 'arm64') return fail(`Metadata.BuildArchitecture ${JSON.stringify(value)} must be x86_64 or arm64.`);
+    return value;
+  }
+  const list = known(compatible, 'CompatibleArchitectures');
+  if (list !== undefined) architectures(list, fail);
+  return Array.isArray(list) && list.length === 1 && list[0] === 'arm64' ? 'arm64' : 'x86_64';
+}
 
 function pythonRuntime(runtime: unknown, fail: (why: string) => never): string {
   if (typeof runtime !== 'string') {
     return fail(`its Runtime is ${runtime === undefined ? 'missing' : 'not a plain string'}; possum-cdk needs a python3.x runtime to package local code.`);
   }
-  const m = /^python3\.(\d+)$/.exec(runtime);
-  if (!m) {
+  if (!/^python/i.test(runtime.trim())) {
     return fail(`its code is a local folder but its Runtime is ${runtime}; possum-cdk packages Python functions only ` +
       '(package this one with its own tool, or point its code at S3).');
   }
-  if (Number(m[1]) < OLDEST_PYTHON_MINOR) {
-    return fail(`its Runtime is ${runtime}, which AWS Lambda no longer runs; use python3.${OLDEST_PYTHON_MINOR} or later.`);
-  }
-  return runtime;
+  // One rule for the construct and templates: the same runtimes accepted, in the same words.
+  const problem = pythonRuntimeProblem(runtime);
+  return problem ? fail(`its Runtime is ${problem}`) : runtime;
 }
 
 function architectures(value: unknown, fail: (why: string) => never): string[] {
@@ -312,4 +346,19 @@ function layerRefs(layers: unknown): string[] {
 function sizeOf(storage: unknown): number | undefined {
   const size = (storage as any)?.Size;
   return typeof size === 'number' ? size : undefined;
+}
+
+/**
+ * Plans a template and every template it nests, before anything is built or uploaded, so a
+ * problem three templates down is reported before the first install (and upload) starts.
+ * Nested templates get their parameters from the parent at deploy time: only their Defaults are known.
+ */
+export function planTemplateTree(template: any, templateFile: string, parameters: KnownParameters, read: (file: string) => any,
+  chain: readonly string[] = [templateFile]): void {
+  for (const a of planSamPackaging(template, templateFile, parameters)) {
+    if (a.kind !== 'template') continue;
+    if (chain.includes(a.file)) throw new Error(`${a.file} nests itself (through ${a.logicalId} in ${templateFile}).`);
+    const child = read(a.file);
+    planTemplateTree(child, a.file, knownParameters(child), read, [...chain, a.file]);
+  }
 }
