@@ -17,6 +17,7 @@ import { makeSdist, makeWheel, PYTHON, tempDir, writeLocalProject, writeTree } f
  * - markerdep 1.0: pure, requires greeting only where python_version < "3.12";
  * - puresdist 1.0: only an sdist, which builds a pure-Python wheel;
  * - nativesdist 1.0: only an sdist, which builds a wheel for this machine's platform only;
+ * - gluelib: 1.0 a pure wheel, 2.0 (newer) only an sdist that builds a platform wheel;
  * - common 9.9: a stand-in for an unrelated public package that a workspace member's
  *   sibling shares a name with.
  */
@@ -81,6 +82,11 @@ export function buildWheelhouse(root: string): Wheelhouse {
     writeLocalProject(project, { name, version: '1.0', tag });
     makeSdist(project, dir);
   }
+  // gluelib: 1.0 has a pure wheel, the newer 2.0 only a native sdist (as numpy's newest for python3.11's glibc).
+  makeWheel({ name: 'gluelib', version: '1.0', out: dir, source: src('gluelib', { 'gluelib/__init__.py': 'VERSION = "1.0"\n' }) });
+  const glue2 = path.join(root, 'src', 'gluelib-2-project');
+  writeLocalProject(glue2, { name: 'gluelib', version: '2.0', tag: 'cp311-cp311-linux_x86_64' });
+  makeSdist(glue2, dir);
   makeWheel({ name: 'oldpy', version: '1.0', out: dir, requiresPython: '<3.10', source: src('oldpy', { 'oldpy/__init__.py': 'OLD = True\n' }) });
   makeWheel({ name: 'botocore', version: '1.0', out: dir, source: src('botocore', { 'botocore/__init__.py': 'FAKE = True\n' }) });
   makeWheel({ name: 'boto3', version: '1.0', out: dir, requires: ['botocore'], source: src('boto3', { 'boto3/__init__.py': 'import botocore\n' }) });

@@ -263,7 +263,7 @@ describe('requirements.txt', () => {
       'constraints/c.txt': 'urllib3<3\n',
     });
     const spec = readDependencies(dir, undefined, PY311_X86);
-    expect(spec.resolve).toEqual({ file: path.join(dir, 'requirements.txt'), cwd: dir });
+    expect(spec.resolve).toEqual({ file: path.join(dir, 'requirements.txt'), cwd: dir, hashes: { requests: ['sha256:abc'] } });
     expect(spec.inputFiles).toEqual([path.join(dir, 'requirements.txt'), path.join(dir, 'common.txt'), path.join(dir, 'constraints/c.txt')]);
   });
 

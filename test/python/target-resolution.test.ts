@@ -135,6 +135,43 @@ describe('local path dependencies', () => {
   });
 });
 
+describe('local path dependencies are built from a copy', () => {
+  test('a build backend that writes into its source tree (as setuptools does) leaves the user\'s folder untouched', () => {
+    const root = tempDir('out-of-tree');
+    const lib = path.join(root, 'libs', 'writer');
+    writeLocalProject(lib, { name: 'writer', version: '1.0' });
+    // The backend leaves a build/ folder behind in the tree it builds, like setuptools.
+    fs.writeFileSync(path.join(lib, '_backend', 'inline_backend.py'), fs.readFileSync(path.join(lib, '_backend', 'inline_backend.py'), 'utf8') +
+      '\n_inline_build_wheel = build_wheel\n\ndef build_wheel(*a, **k):\n    os.makedirs("build", exist_ok=True)\n' +
+      '    open(os.path.join("build", "left-behind.txt"), "w").write("x")\n    return _inline_build_wheel(*a, **k)\n');
+    const before = fs.readdirSync(lib).sort();
+    const entry = path.join(root, 'fn');
+    writeTree(entry, { 'index.py': 'import writer\n', 'requirements.txt': '../libs/writer\n' });
+    const b = bundle(entry, '3.12/x86_64');
+    expect(b.dists).toEqual(['writer==1.0']);
+    expect(b.names).toContain('writer/__init__.py');
+    expect(fs.readdirSync(lib).sort()).toEqual(before);
+  });
+});
+
+describe('a uv project in src layout', () => {
+  test('its own package is built and shipped beside the lock\'s pins (uv sync installs it), its handler importing it', () => {
+    const entry = path.join(tempDir('src-layout'), 'fn');
+    writeLocalProject(entry, { name: 'orders', version: '0.3', dependencies: ['greeting==1.0'], requiresPython: '>=3.10' });
+    fs.renameSync(path.join(entry, 'orders'), path.join(entry, 'src-orders'));
+    fs.mkdirSync(path.join(entry, 'src'));
+    fs.renameSync(path.join(entry, 'src-orders'), path.join(entry, 'src', 'orders'));
+    writeTree(entry, { 'index.py': 'import orders\n\ndef handler(e, c):\n    return orders.VERSION\n' });
+    const lock = run(TOOLS_UV, ['lock', '--no-config', '--index-url', local.index.url()], { cwd: entry, env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' } });
+    expect(lock.stderr).not.toMatch(/error/i);
+    expect(fs.readFileSync(path.join(entry, 'uv.lock'), 'utf8')).toMatch(/name = "orders"\nversion = "0.3"\nsource = \{ editable = "." \}/);
+    const b = bundle(entry, '3.12/x86_64');
+    expect(b.dists).toEqual(['greeting==1.0', 'orders==0.3']);
+    expect(b.names).toEqual(expect.arrayContaining(['index.py', 'orders/__init__.py']));
+    expect(b.names.filter(n => n.endsWith('.pth') || n.endsWith('direct_url.json'))).toEqual([]);
+  });
+});
+
 describe('uv workspaces and [tool.uv.sources]', () => {
   function workspace(): { root: string; api: string } {
     const root = tempDir('workspace');
@@ -187,6 +224,24 @@ describe('sdists (old pins often have nothing else)', () => {
     expect(b.log).toMatch(/building puresdist==1\.0 from source on this machine \(it has no wheel for the target\)/);
     // From requirements.txt too (uv resolves it, then it is built).
     expect(bundle(fn({ 'requirements.txt': 'puresdist==1.0\n' }), '3.12/arm64', { installer }).dists).toEqual(['puresdist==1.0']);
+  });
+
+  test.each(INSTALLERS)('%s: binary first: the newest version with a wheel for the target wins over a newer sdist; sdist-only pins still build', (_n, installer) => {
+    const b = bundle(fn({ 'requirements.txt': 'gluelib\npuresdist\n' }), '3.12/arm64', { installer });
+    expect(b.dists).toEqual(['gluelib==1.0', 'puresdist==1.0']);
+    // Left to choose freely, uv takes gluelib 2.0, whose native sdist would then be refused.
+    const plain = run(TOOLS_UV, ['pip', 'compile', '-', '--no-config', '--python', 'python3', '--python-version', '3.12', '--python-platform',
+      'aarch64-manylinux_2_17', '--index-url', local.index.url(), '--quiet', '--no-header', '--no-annotate'], { input: 'gluelib\n', env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' } });
+    expect(plain.stdout).toContain('gluelib==2.0');
+  });
+
+  test.each(INSTALLERS)('%s: a requirements file\'s own --hash values are enforced, not replaced by the index\'s', (_n, installer) => {
+    const good = lockHashes(local.house, 'greeting', '1.0').map(h => ` --hash=${h}`).join('');
+    expect(bundle(fn({ 'requirements.txt': `greeting==1.0${good}\n` }), '3.12/x86_64', { installer }).dists).toEqual(['greeting==1.0']);
+    // A hash the user vouched for that no file of greeting 1.0 has: the install stops, naming the package.
+    const wrong = ` --hash=sha256:${'0'.repeat(64)}`;
+    expect(() => bundle(fn({ 'requirements.txt': `greeting==1.0${wrong}\n` }), '3.12/x86_64', { installer }))
+      .toThrow(/greeting==1\.0.*hash|hash.*greeting==1\.0/is);
   });
 
   test('an sdist that builds a platform-specific wheel is refused, naming it; SourceBuilds.NONE builds nothing', () => {

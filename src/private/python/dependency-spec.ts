@@ -23,6 +23,12 @@ export interface ResolveInput {
   readonly cwd: string;
   /** Pins the resolution must keep (a lock's other packages, when only some of its entries are unpinned). */
   readonly constraints?: string;
+  /**
+   * Hashes the manifest itself gives (`name==1.0 --hash=sha256:...` in a requirements file),
+   * by normalized package name: they replace the index's hashes for that package, so the
+   * file the user vouched for is the one installed.
+   */
+  readonly hashes?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface ManifestWarning {

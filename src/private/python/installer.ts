@@ -7,7 +7,7 @@ import { DependencySpec, InstallStep, lockedSteps } from './dependency-spec';
 import { IndexConfig } from './index-config';
 import { Classified, classifyPip, classifyUv, toolErrorLines } from './install-errors';
 import { satisfies } from './pep440';
-import { resolveCommand, runResolve } from './resolver';
+import { packagesWithoutWheels, ResolveCommand, resolveCommand, runResolve } from './resolver';
 import { buildWheel, isPurePythonWheel, pipRequirement, SourceBuildPolicy } from './source-builds';
 import { PythonTarget } from './target';
 import { uvExecutable } from './uv-tool';
@@ -273,15 +273,16 @@ export function pinnedSteps(spec: DependencySpec, target: PythonTarget, ctx: Ins
       constraintsFile = path.join(scratch, 'constraints.txt');
       fs.writeFileSync(constraintsFile, spec.resolve.constraints);
     }
-    const cmd = resolveCommand(uv(), spec.resolve, target, {
+    const command = (sdistsFor?: string[]) => resolveCommand(uv(), spec.resolve!, target, {
       python: settings.python,
       uvPlatform: uvPlatform(target),
       findLinks: indexes.findLinks,
       noBuilds: settings.sourceBuilds === 'NONE',
+      sdistsFor,
       pipSemantics: settings.tool === 'pip',
       constraintsFile,
     });
-    const resolved = runResolve(cmd, uvEnvironment(indexes));
+    const resolved = settings.sourceBuilds === 'NONE' ? runResolve(command(), uvEnvironment(indexes)) : binaryFirst(command, uvEnvironment(indexes));
     if (!resolved.ok) {
       const output = scrub(resolved.output, secrets);
       throw new Error(explain(diagnose(output, 'uv', target, ctx, uv, secrets), output, 'uv', spec, target, ctx, 'resolving'));
@@ -289,10 +290,46 @@ export function pinnedSteps(spec: DependencySpec, target: PythonTarget, ctx: Ins
     // Alongside a lock's own pins, only what the lock left unpinned (and its dependencies) is added.
     const pinned = new Set(spec.steps.flatMap(s => s.requirements.split('\n')).map(l => normalize(/^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(l)?.[1] ?? '')));
     const added = (lines: string[]) => lines.filter(l => !pinned.has(normalize(/^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(l)?.[1] ?? '')));
-    return [...spec.steps, ...lockedSteps(added(resolved.set.hashed), added(resolved.set.unhashed))];
+    const hashed = withGivenHashes(resolved.set.hashed, spec.resolve.hashes);
+    return [...spec.steps, ...lockedSteps(added(hashed), added(resolved.set.unhashed))];
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Binary first, as Lambda needs: the newest version of each package that has a wheel for
+ * the target, and an sdist only for a package that has no such wheel at all (an old
+ * pure-Python pin, say). Left to itself uv takes the newest version even when only its
+ * sdist fits the target (numpy for python3.11, whose newest wheels need a newer glibc),
+ * which would then be a native build refused. A failure that is not about wheels falls
+ * back to the plain resolution, whose error is the one to explain.
+ */
+function binaryFirst(command: (sdistsFor?: string[]) => ResolveCommand, env: NodeJS.ProcessEnv): ReturnType<typeof runResolve> {
+  const sdistsFor: string[] = [];
+  // Each round allows sdists for the packages the last one named; a bound keeps a pathological graph finite.
+  for (let round = 0; round < 25; round++) {
+    const attempt = runResolve(command(sdistsFor), env);
+    if (attempt.ok) return attempt;
+    const more = packagesWithoutWheels(attempt.output).filter(n => !sdistsFor.includes(n));
+    if (more.length === 0) break;
+    sdistsFor.push(...more);
+  }
+  return runResolve(command(), env);
+}
+
+/**
+ * The resolution's pins with the manifest's own hashes where it gives them: uv lists every
+ * file the index has for a version, but a hashed requirements file vouches for particular
+ * files, and only those may be installed (a mismatch is pip's or uv's hash error).
+ */
+export function withGivenHashes(lines: readonly string[], given: Readonly<Record<string, readonly string[]>> | undefined): string[] {
+  if (!given) return [...lines];
+  return lines.map(line => {
+    const own = given[normalize(/^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line)?.[1] ?? '')];
+    if (!own || own.length === 0) return line;
+    return `${line.replace(/\s+--hash=\S+/g, '')} ${own.map(h => `--hash=${h}`).join(' ')}`;
+  });
 }
 
 /** Passwords and tokens of every index a spec may reach, to scrub from messages. */
@@ -354,6 +391,11 @@ function buildPure(requirement: string, spec: DependencySpec, target: PythonTarg
   } catch (e: any) {
     const output = String(e.output ?? e.message);
     if (/No matching distribution found|Could not find a version that satisfies/.test(output)) throw new NoSourceError(shown, output);
+    if (/DO NOT MATCH THE HASHES|Hash mismatch/i.test(output)) {
+      throw new Error(`${ctx.label}: ${shown} from ${spec.manifestFile}: the file the index serves does not match the hashes the manifest ` +
+        'gives, so it was not installed. If the manifest is right, the file was changed after it was hashed; if the version changed on ' +
+        `purpose, update its hashes (pip-compile --generate-hashes, or lock again).\npip said:\n${toolErrorLines(output)}`);
+    }
     throw new Error(`${ctx.label}: ${shown} from ${spec.manifestFile} ${why} for ${target.runtime} on ${target.architecture}, and building it ` +
       `from source on this machine failed. Pin a version that has a manylinux wheel for the target, or fix its build.\npip said:\n${toolErrorLines(output)}`);
   }

@@ -320,7 +320,7 @@ function readRequirementsTxt(file: string): DependencySpec {
     manifestFile: file,
     inputFiles: scan.files,
     steps: [],
-    resolve: { file, cwd: dir },
+    resolve: { file, cwd: dir, hashes: Object.keys(scan.hashes).length > 0 ? scan.hashes : undefined },
     localSources: scan.localPaths,
     manifestIndexUrls: scan.indexUrls,
     warnings: [],

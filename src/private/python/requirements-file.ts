@@ -13,6 +13,8 @@ export interface RequirementsScan {
   readonly localPaths: string[];
   /** `--index-url` / `--extra-index-url` values (may hold credentials). */
   readonly indexUrls: string[];
+  /** `--hash` values by normalized package name (`sha256:...`). */
+  readonly hashes: Record<string, string[]>;
 }
 
 /**
@@ -27,6 +29,7 @@ export function scanRequirements(file: string, baseDir: string = path.dirname(fi
   const files: string[] = [];
   const localPaths: string[] = [];
   const indexUrls: string[] = [];
+  const hashes: Record<string, string[]> = {};
   const visit = (current: string, from: string | undefined) => {
     if (files.includes(current)) return;
     if (!fs.existsSync(current)) {
@@ -50,13 +53,19 @@ export function scanRequirements(file: string, baseDir: string = path.dirname(fi
       if (line.startsWith('-')) continue;
       checkRequirementName(line, current);
       const spec = line.split(/\s+--hash[=\s]/)[0].split(';')[0].trim();
+      const given = [...line.matchAll(/--hash[=\s]+(\S+)/g)].map(m => m[1]);
+      const name = /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(spec)?.[0];
+      if (given.length > 0 && name) {
+        const key = name.toLowerCase().replace(/[-_.]+/g, '-');
+        hashes[key] = [...new Set([...(hashes[key] ?? []), ...given])];
+      }
       const direct = / @ (\S+)/.exec(spec)?.[1] ?? (/^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*([=<>!~]|$)/.test(spec) ? undefined : spec.split(/\s/)[0]);
       const local = direct && localPathOf(direct.replace(/#.*$/, '').replace(/\[[^\]]*\]$/, ''), baseDir);
       if (local) localPaths.push(local);
     }
   };
   visit(file, undefined);
-  return { files, localPaths: [...new Set(localPaths)], indexUrls };
+  return { files, localPaths: [...new Set(localPaths)], indexUrls, hashes };
 }
 
 /** Package names longer than this are refused (PyPI's longest are well under 100 characters). */

@@ -33,6 +33,11 @@ export function resolveCommand(uv: string, input: ResolveInput, target: PythonTa
   readonly uvPlatform: string;
   readonly findLinks: readonly string[];
   readonly noBuilds: boolean;
+  /**
+   * Wheels only, except for these packages (`--only-binary :all: --no-binary ...`): the
+   * binary-first pass, which settles on the newest version with a wheel for the target.
+   */
+  readonly sdistsFor?: readonly string[];
   readonly pipSemantics: boolean;
   /** A file holding `input.constraints`. */
   readonly constraintsFile?: string;
@@ -41,7 +46,12 @@ export function resolveCommand(uv: string, input: ResolveInput, target: PythonTa
     '--python-version', target.pythonVersion, '--python-platform', opts.uvPlatform,
     '--generate-hashes', '--no-header', '--no-annotate', '--quiet'];
   if (opts.pipSemantics) args.push('--index-strategy', 'unsafe-best-match');
-  if (opts.noBuilds) args.push('--only-binary', ':all:');
+  if (opts.noBuilds) {
+    args.push('--only-binary', ':all:');
+  } else if (opts.sdistsFor) {
+    args.push('--only-binary', ':all:');
+    for (const name of opts.sdistsFor) args.push('--no-binary', name);
+  }
   if (opts.constraintsFile) args.push('--constraint', opts.constraintsFile);
   for (const f of opts.findLinks) args.push('--find-links', f);
   return { command: uv, args, cwd: input.cwd, input: input.file ? undefined : input.text };
@@ -73,4 +83,16 @@ export function parseCompiled(output: string): ResolvedSet {
     (/ --hash=/.test(normalized) ? hashed : unhashed).push(normalized);
   }
   return { hashed, unhashed };
+}
+
+/**
+ * The packages a wheels-only resolution failed on for want of a wheel, from uv's own words
+ * (`Because future==0.18.2 has no usable wheels ...`, ``Wheels are required for `future` ``).
+ * Empty when the failure is something else.
+ */
+export function packagesWithoutWheels(output: string): string[] {
+  const names = new Set<string>();
+  for (const m of output.matchAll(/Wheels are required for `([A-Za-z0-9][A-Za-z0-9._-]*)`/g)) names.add(m[1].toLowerCase());
+  for (const m of output.matchAll(/\b([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(?:==|>=|<=|>|<|!=)[^\s,]* has no usable wheels/g)) names.add(m[1].toLowerCase());
+  return [...names].sort();
 }

@@ -62,7 +62,7 @@ export function buildWheel(requirement: string, ctx: BuildContext): { wheel: str
   try {
     const out = path.join(scratch, 'wheel');
     const requirements = path.join(scratch, 'requirements.txt');
-    fs.writeFileSync(requirements, `${pipRequirement(requirement)}\n`);
+    fs.writeFileSync(requirements, `${pipRequirement(outOfTree(requirement, ctx.cwd, scratch))}\n`);
     const args = ['-m', 'pip', 'wheel', '--no-deps', '--no-cache-dir', '--progress-bar', 'off', '-w', out, '-r', requirements];
     const name = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*==/.exec(requirement)?.[1];
     // A package may have a wheel for this machine but not for Lambda: build its sdist.
@@ -89,4 +89,26 @@ export function buildWheel(requirement: string, ctx: BuildContext): { wheel: str
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** Folders never needed to build a package, and often large. */
+const NOT_BUILD_INPUTS = new Set(['.git', '.hg', '.svn', '.venv', 'venv', 'node_modules', '__pycache__', '.mypy_cache', '.pytest_cache', '.tox']);
+
+/**
+ * A requirement on a local folder, pointed at a copy of it in `scratch`: pip builds in the
+ * source tree, and setuptools leaves build/ and *.egg-info there, so building from the user's
+ * own folder would write into it (and into the next bundle's inputs).
+ */
+export function outOfTree(requirement: string, cwd: string, scratch: string): string {
+  const direct = / @ (\S+)/.exec(requirement);
+  const location = direct ? direct[1] : requirement.trim().split(/\s/)[0];
+  const bare = location.replace(/#.*$/, '');
+  let folder: string | undefined;
+  if (/^file:/i.test(bare)) folder = decodeURIComponent(bare.replace(/^file:(\/\/)?/i, ''));
+  else if (!/^[a-z][a-z0-9+.-]*:/i.test(bare) && (bare.startsWith('.') || bare.startsWith('/'))) folder = path.resolve(cwd, bare);
+  if (!folder || !fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) return requirement;
+  const copy = path.join(scratch, 'source', path.basename(folder));
+  fs.cpSync(folder, copy, { recursive: true, filter: src => !NOT_BUILD_INPUTS.has(path.basename(src)) || src === folder });
+  const url = `file://${copy.split(path.sep).map(encodeURIComponent).join('/')}`;
+  return direct ? requirement.replace(direct[1], url + location.slice(bare.length)) : requirement.replace(location, copy);
 }

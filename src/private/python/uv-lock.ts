@@ -85,6 +85,16 @@ export function readUvLock(file: string, pyproject: string, target: PythonTarget
   // Only the sources of packages that are installed count.
   const installed = new Set([...reachable.hashed, ...reachable.unhashed]);
   const used = localSources.filter(l => [...installed].some(r => r.includes(fileUrl(l))));
+  // A src-layout project is its own package: its code is importable only once the project is
+  // installed (as uv sync does), not from the folder's src/. A flat project's files already
+  // ship as the function's code, so it is not built a second time.
+  const rootPackage = packages.find(p => normalizeName(p.name) === normalizeName(projectName))!;
+  const rootFolder = rootPackage.source?.editable ?? rootPackage.source?.directory;
+  if (rootFolder !== undefined && fs.existsSync(path.join(path.resolve(dir, rootFolder), 'src'))) {
+    const { requirement, local } = uvRequirement(rootPackage, dir, file);
+    return lockFileSpec('uv.lock', file, [file, pyproject], { hashed: reachable.hashed, unhashed: [...reachable.unhashed, requirement] },
+      [...used, local!], warnings);
+  }
   return lockFileSpec('uv.lock', file, [file, pyproject], reachable, used, warnings);
 }
 
