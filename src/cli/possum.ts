@@ -26,7 +26,7 @@ import { editTemplateText } from '../private/sam/text-edits';
 import { ZipReport } from '../private/zip/engine';
 
 const USAGE = `usage: possum S3_BUCKET[/PREFIX] [-t TEMPLATE] [-o OUTPUT] [-p PROFILE] [-c] [--installer pip|uv] [--endpoint-url URL] [--region REGION]
-                     [--parameter-overrides KEY=VALUE ...]
+                     [--parameter-overrides KEY=VALUE ...] [--strict-lock]
 
 Packages every Python function and layer of an AWS SAM template whose code is a local
 folder (no Docker: manylinux wheels for the function's runtime and architecture), uploads
@@ -34,7 +34,7 @@ the zips to S3 and prints the deployment template, with CodeUri/ContentUri point
 Zips are content-addressed: an unchanged function is neither rebuilt nor uploaded again.
 
   S3_BUCKET[/PREFIX]     where the zips go (s3://BUCKET/PREFIX/<sha256>.zip)
-  -t, --template FILE    the SAM template (default: template.yaml)
+  -t, --template FILE    the SAM template (default: template.yaml, template.yml or template.json, as sam finds it)
   -o, --output FILE      write the deployment template here instead of stdout
   -p, --profile NAME     AWS profile for credentials and region
   -c, --clean            rebuild everything (ignore the build cache) and upload again
@@ -44,6 +44,8 @@ Zips are content-addressed: an unchanged function is neither rebuilt nor uploade
   --parameter-overrides K=V ...  values of template parameters that packaged properties
                          refer to (a Runtime or CodeUri given by !Ref); the template is unchanged
   --installer pip|uv     what installs the dependencies (default: pip)
+  --strict-lock          a lock file out of date with its project (Pipfile.lock, uv.lock, poetry.lock) is an
+                         error rather than a warning
   --endpoint-url URL     an S3-compatible endpoint
   --region REGION        AWS region (default: the profile's or environment's)
   -h, --help             show this help
@@ -65,6 +67,7 @@ interface Args {
   readonly findLinks: string[];
   readonly installer: Installer;
   readonly parameters: Record<string, string>;
+  readonly strictLock: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args | 'help' {
@@ -72,6 +75,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
   const values: Record<string, string> = {};
   const repeated: Record<string, string[]> = { '--extra-index-url': [], '--find-links': [], '--parameter-overrides': [] };
   let clean = false;
+  let strictLock = false;
   const aliases: Record<string, string> = {
     '-t': '--template', '--template-file': '--template', '-o': '--output', '--output-template-file': '--output', '-p': '--profile',
   };
@@ -82,6 +86,10 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
     if (raw === '-h' || raw === '--help') return 'help';
     if (raw === '-c' || raw === '--clean') {
       clean = true;
+      continue;
+    }
+    if (raw === '--strict-lock') {
+      strictLock = true;
       continue;
     }
     const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
@@ -118,7 +126,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
   return {
     bucket,
     prefix: prefix ? `${prefix}/` : '',
-    template: values['--template'] ?? 'template.yaml',
+    template: values['--template'] ?? ['template.yaml', 'template.yml', 'template.json'].find(f => fs.existsSync(f)) ?? 'template.yaml',
     output: values['--output'],
     profile: values['--profile'],
     clean,
@@ -129,6 +137,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
     findLinks: repeated['--find-links'],
     installer,
     parameters,
+    strictLock,
   };
 }
 
@@ -150,6 +159,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       extraIndexUrls: args.extraIndexUrls,
       findLinks: args.findLinks,
       installer: args.installer,
+      strictLock: args.strictLock,
     };
     const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     // The SDK loads only when something is to be checked or sent.

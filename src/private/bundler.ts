@@ -87,6 +87,24 @@ const HOOK_OUTPUT = '/possum-cdk/output';
 
 /** Reads the manifest and computes the cache keys; installs nothing. */
 export function planBundle(request: BundleRequest): BundlePlan {
+  try {
+    return planBundleOf(request);
+  } catch (e) {
+    throw labelled(e, request.label);
+  }
+}
+
+/**
+ * The one place the construct path (or the template resource, for possum) is attached to an
+ * error raised while planning or building, for messages that do not name it already.
+ */
+function labelled(e: unknown, label: string): unknown {
+  if (!(e instanceof Error) || e.message.includes(label)) return e;
+  e.message = `${label}: ${e.message}`;
+  return e;
+}
+
+function planBundleOf(request: BundleRequest): BundlePlan {
   const dependencies: DependencySpec = request.installDependencies
     ? readDependencies(request.entry, request.manifestFile, request.targets[0], { strictLock: request.strictLock })
     : { kind: 'none', inputFiles: [], steps: [], localSources: [], manifestIndexUrls: [], warnings: [] };
@@ -96,7 +114,7 @@ export function planBundle(request: BundleRequest): BundlePlan {
     const settings = request.installer;
     const probe = probeInstaller(settings.tool, settings.python, path.join(request.cacheRoot, CACHE_FORMAT));
     const config = settings.tool === 'pip' ? pipIndexConfig(machineHost(), probe.sysPrefix) : uvIndexConfig(machineHost(), request.entry);
-    indexes = effectiveIndexes(settings, dependencies.manifestIndexUrls, config);
+    indexes = effectiveIndexes(settings, dependencies.manifestIndexUrls, config, dependencies.manifestExtraIndexUrls);
     const common = {
       format: BUNDLE_FORMAT,
       library: libraryVersion(),
@@ -165,7 +183,7 @@ export function ensureBundle(plan: BundlePlan): EnsuredBundle {
   try {
     return ensureBundleIn(new BuildCache(plan.request.cacheRoot), plan);
   } catch (e: any) {
-    throw cacheStorageError(e, plan.request.cacheRoot, plan.request.label) ?? e;
+    throw labelled(cacheStorageError(e, plan.request.cacheRoot, plan.request.label) ?? e, plan.request.label);
   }
 }
 

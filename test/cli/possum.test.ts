@@ -8,13 +8,14 @@ import { parseTemplate } from '../../src/private/sam/template';
 import { editTemplateText } from '../../src/private/sam/text-edits';
 import { REPO_ROOT, run, tempDir, writeTree } from '../helpers/run';
 import { freePort, MotoS3 } from '../helpers/s3';
-import { buildWheelhouse, LocalIndex } from '../helpers/wheelhouse';
+import { buildWheelhouse, LocalIndex, lockHashes, Wheelhouse } from '../helpers/wheelhouse';
 import { inspectZip } from '../helpers/zip-inspect';
 
 const POSSUM = path.join(REPO_ROOT, 'lib', 'cli', 'possum.js');
 const CREDENTIALS = MotoS3.ENV;
 
 let index: LocalIndex;
+let house: Wheelhouse;
 let work: string;
 let moto: MotoS3;
 let endpoint: string;
@@ -23,7 +24,8 @@ let s3: S3Client;
 
 beforeAll(async () => {
   work = tempDir('possum');
-  index = await LocalIndex.start(buildWheelhouse(work));
+  house = buildWheelhouse(work);
+  index = await LocalIndex.start(house);
   moto = await MotoS3.start('deploy-bucket');
   endpoint = moto.endpoint;
   s3 = moto.client;
@@ -187,6 +189,30 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain(`${path.join(root, 'bad', 'child.yaml')}: resource Deep (AWS::Serverless::Function): its code is a local folder but its Runtime is nodejs20.x`);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'deploy-bucket', Prefix: 'preflight/' }));
+    expect(listed.Contents ?? []).toEqual([]);
+  });
+
+  test('a stale lock is a warning on stderr, and an error with --strict-lock (nothing uploaded)', async () => {
+    const dir = path.join(tempDir('possum-stale'), 'app');
+    writeTree(dir, {
+      'template.yaml': 'Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n' +
+        '      CodeUri: src/\n      Runtime: python3.12\n      Handler: app.handler\n',
+      'src/app.py': 'import greeting\n',
+      'src/Pipfile': '[packages]\ngreeting = "==1.0"\nwithdeps = "*"\n',
+      'src/Pipfile.lock': JSON.stringify({
+        _meta: { hash: { sha256: '0'.repeat(64) }, sources: [] },
+        default: { greeting: { version: '==1.0', hashes: lockHashes(house, 'greeting', '1.0') } },
+        develop: {},
+      }),
+    });
+    const template = path.join(dir, 'template.yaml');
+    const warned = possum(['deploy-bucket/stale', '-t', template, '--endpoint-url', endpoint]);
+    expect(warned.status).toBe(0);
+    expect(warned.stderr).toMatch(/possum: warning: .*Pipfile\.lock is out of date with .*Pipfile/);
+    const strict = possum(['deploy-bucket/stale-strict', '-t', template, '--endpoint-url', endpoint, '--strict-lock']);
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toMatch(/possum: error: .*Pipfile\.lock is out of date with .*Pipfile/);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'deploy-bucket', Prefix: 'stale-strict/' }));
     expect(listed.Contents ?? []).toEqual([]);
   });
 

@@ -393,7 +393,7 @@ describe('bundle contents', () => {
 
   test('a file name with a backslash is refused at synth, naming the file; excluded, it is fine', () => {
     const dir = functionDir('backslash', { 'requirements.txt': 'greeting==1.0\n', '..\\evil.py': 'x = 1\n' });
-    expect(() => synthFunction({ entry: dir })).toThrow(`${dir}/..\\x5cevil.py: the file name holds a backslash.`);
+    expect(() => synthFunction({ entry: dir })).toThrow(`S/Fn: ${dir}/..\\x5cevil.py: the file name holds a backslash.`);
     expect(zipNames(synthFunction({ entry: dir, bundling: { exclude: ['*evil.py'] } }).zip)).not.toContain('..\\evil.py');
   });
 

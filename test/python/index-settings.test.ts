@@ -4,6 +4,8 @@ import * as cdk from 'aws-cdk-lib';
 import { Installer, PythonPipfileFunction, PythonPipfileBundlingOptions } from '../../src';
 import { ConfigHost, parseIni, pipIndexConfig, uvIndexConfig } from '../../src/private/python/index-config';
 import { effectiveIndexes, InstallerSettings } from '../../src/private/python/installer';
+import { readDependencies } from '../../src/private/python/manifest';
+import { pythonTarget } from '../../src/private/python/target';
 import { tempDir, TOOLS_UV, writeTree } from '../helpers/run';
 import { LocalIndex, lockHashes, useLocalIndex } from '../helpers/wheelhouse';
 import { inspectZip } from '../helpers/zip-inspect';
@@ -74,6 +76,22 @@ describe('precedence: construct options, then the manifest\'s sources, then the 
     expect(effectiveIndexes(settings(), ['https://private.example/simple', 'https://pypi.org/simple'], config))
       .toMatchObject({ indexUrl: 'https://private.example/simple', indexOrigin: 'the manifest\'s package sources' });
     expect(effectiveIndexes(settings(), [], pipIndexConfig(host({})))).toMatchObject({ indexUrl: undefined, indexOrigin: 'the default, PyPI' });
+  });
+
+  test('a requirements file\'s --extra-index-url adds an index beside the main one; its -i replaces it', () => {
+    const dir = tempDir('extra-index');
+    writeTree(dir, { 'requirements.txt': '--extra-index-url https://extra.example/simple\ngreeting==1.0\n' });
+    const spec = readDependencies(dir, undefined, pythonTarget('python3.12', 'x86_64'));
+    expect(spec.manifestIndexUrls).toEqual([]);
+    expect(effectiveIndexes(settings(), spec.manifestIndexUrls, config, spec.manifestExtraIndexUrls)).toMatchObject({
+      indexUrl: 'https://mirror.example/simple', indexOrigin: 'PIP_INDEX_URL', extraIndexUrls: ['https://more.example/simple', 'https://extra.example/simple'],
+    });
+    expect(effectiveIndexes(settings(), [], pipIndexConfig(host({})), spec.manifestExtraIndexUrls))
+      .toMatchObject({ indexUrl: undefined, indexOrigin: 'the default, PyPI', extraIndexUrls: ['https://extra.example/simple'] });
+    fs.writeFileSync(path.join(dir, 'requirements.txt'), '-i https://private.example/simple\ngreeting==1.0\n');
+    const own = readDependencies(dir, undefined, pythonTarget('python3.12', 'x86_64'));
+    expect(effectiveIndexes(settings(), own.manifestIndexUrls, config, own.manifestExtraIndexUrls))
+      .toMatchObject({ indexUrl: 'https://private.example/simple', indexOrigin: 'the manifest\'s package sources' });
   });
 });
 

@@ -235,6 +235,8 @@ describe('SamTemplatePackager', () => {
       'app/template.yaml': template,
       'outside/app.py': 'def handler(e, c):\n    return 1\n',
       'outside/requirements.txt': 'greeting==1.0\n',
+      // sam build installs requirements.txt only: a lock beside it (even a broken one) is not read.
+      'outside/Pipfile.lock': '{ not json',
       'prebuilt/fn.zip': 'PK-not-really-a-zip-but-uploaded-as-it-is',
     }));
     const file = path.join(root, 'app', 'template.yaml');

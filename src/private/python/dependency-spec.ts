@@ -53,6 +53,8 @@ export interface DependencySpec {
   readonly localSources: string[];
   /** Package indexes the manifest itself names (Pipfile sources). May hold credentials: never log them. */
   readonly manifestIndexUrls: string[];
+  /** Indexes the manifest adds beside the main one (a requirements file's --extra-index-url). May hold credentials. */
+  readonly manifestExtraIndexUrls?: string[];
   readonly warnings: ManifestWarning[];
 }
 

@@ -49,7 +49,8 @@ const PYPI = /^https?:\/\/(pypi\.org|pypi\.python\.org)\/simple\/?$/i;
  * default index, so a configured mirror replaces it), then the user's pip or uv
  * configuration (see index-config.ts), then PyPI.
  */
-export function effectiveIndexes(settings: InstallerSettings, manifestIndexUrls: readonly string[], config: IndexConfig): IndexSettings {
+export function effectiveIndexes(settings: InstallerSettings, manifestIndexUrls: readonly string[], config: IndexConfig,
+  manifestExtraIndexUrls: readonly string[] = []): IndexSettings {
   const manifest = manifestIndexUrls.filter(u => !PYPI.test(expandUrl(u).trim()));
   let indexUrl: string | undefined;
   let indexOrigin: string;
@@ -67,7 +68,9 @@ export function effectiveIndexes(settings: InstallerSettings, manifestIndexUrls:
     indexOrigin = config.indexUrl ? config.sources['index-url'] ?? 'your configuration' : 'the default, PyPI';
     extra = [];
   }
-  const extraIndexUrls = [...(settings.extraIndexUrls.length > 0 ? settings.extraIndexUrls : config.extraIndexUrls), ...extra];
+  // A requirements file's --extra-index-url adds to whichever main index applies, as in pip.
+  const extraIndexUrls = [...new Set([...(settings.extraIndexUrls.length > 0 ? settings.extraIndexUrls : config.extraIndexUrls), ...extra,
+    ...manifestExtraIndexUrls])];
   return {
     indexUrl,
     extraIndexUrls,
@@ -335,7 +338,7 @@ export function withGivenHashes(lines: readonly string[], given: Readonly<Record
 /** Passwords and tokens of every index a spec may reach, to scrub from messages. */
 function secretsOfContext(spec: DependencySpec, ctx: InstallContext): string[] {
   return secretsOf([ctx.settings.indexUrl ?? '', ctx.indexes.indexUrl ?? '', ...ctx.indexes.extraIndexUrls, ...ctx.settings.extraIndexUrls,
-    ...spec.manifestIndexUrls].map(u => expandUrl(u)));
+    ...spec.manifestIndexUrls, ...spec.manifestExtraIndexUrls ?? []].map(u => expandUrl(u)));
 }
 
 /** The hashed line of a step that pins `requirement`'s package. */

@@ -323,6 +323,7 @@ function readRequirementsTxt(file: string): DependencySpec {
     resolve: { file, cwd: dir, hashes: Object.keys(scan.hashes).length > 0 ? scan.hashes : undefined },
     localSources: scan.localPaths,
     manifestIndexUrls: scan.indexUrls,
+    manifestExtraIndexUrls: scan.extraIndexUrls,
     warnings: [],
   };
 }

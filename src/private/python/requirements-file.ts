@@ -11,8 +11,10 @@ export interface RequirementsScan {
   readonly files: string[];
   /** Absolute local paths it installs from (`-e ../lib`, `./vendor/pkg`, `name @ file://...`). */
   readonly localPaths: string[];
-  /** `--index-url` / `--extra-index-url` values (may hold credentials). */
+  /** `--index-url` values (may hold credentials). */
   readonly indexUrls: string[];
+  /** `--extra-index-url` values: indexes beside the main one, not instead of it. */
+  readonly extraIndexUrls: string[];
   /** `--hash` values by normalized package name (`sha256:...`). */
   readonly hashes: Record<string, string[]>;
 }
@@ -29,6 +31,7 @@ export function scanRequirements(file: string, baseDir: string = path.dirname(fi
   const files: string[] = [];
   const localPaths: string[] = [];
   const indexUrls: string[] = [];
+  const extraIndexUrls: string[] = [];
   const hashes: Record<string, string[]> = {};
   const visit = (current: string, from: string | undefined) => {
     if (files.includes(current)) return;
@@ -45,7 +48,9 @@ export function scanRequirements(file: string, baseDir: string = path.dirname(fi
         } else if (flag === '-e' || flag === '--editable') {
           const local = localPathOf(value, baseDir);
           if (local) localPaths.push(local);
-        } else if (/^(-i|--index-url|--extra-index-url)$/.test(flag)) {
+        } else if (flag === '--extra-index-url') {
+          extraIndexUrls.push(value);
+        } else if (/^(-i|--index-url)$/.test(flag)) {
           indexUrls.push(value);
         }
         continue;
@@ -65,7 +70,7 @@ export function scanRequirements(file: string, baseDir: string = path.dirname(fi
     }
   };
   visit(file, undefined);
-  return { files, localPaths: [...new Set(localPaths)], indexUrls, hashes };
+  return { files, localPaths: [...new Set(localPaths)], indexUrls, extraIndexUrls, hashes };
 }
 
 /** Package names longer than this are refused (PyPI's longest are well under 100 characters). */

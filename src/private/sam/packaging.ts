@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { BundleInput } from '../bundle-request';
 import { nestedEphemeralStorageMb } from '../ephemeral-storage';
 import { Artifact, CodeArtifact, TemplatePath } from './plan';
@@ -60,9 +62,13 @@ export function bundleInputFor(a: CodeArtifact, label: string, options: PythonPi
   layerBytes: ReadonlyMap<string, number>): BundleInput {
   const layer = isLayer(a);
   const knownLayers = a.layerRefs.reduce((sum, ref) => sum + (layerBytes.get(ref) ?? 0), 0);
+  // sam build installs a Python function's or layer's requirements.txt and nothing else: where
+  // one exists it is the manifest, whatever else the folder holds (a Pipfile.lock for local work, say).
+  const requirements = a.build === 'python' && fs.existsSync(path.join(a.folder, 'requirements.txt')) ? 'requirements.txt' : undefined;
   return {
     label,
     entry: a.folder,
+    manifest: requirements,
     // A folder zipped as it is installs nothing: the runtime only names the bundle's target.
     runtime: a.runtime ?? 'python3.12',
     architectures: a.architectures,
