@@ -127,6 +127,21 @@ describe('a hash that does not match the lock', () => {
   });
 });
 
+describe('a git source that cannot be fetched', () => {
+  const missing = 'git+file:///nonexistent/possum-repo.git@0123456789abcdef0123456789abcdef01234567';
+  test.each([
+    ['uv resolving requirements.txt', { 'requirements.txt': `mylib @ ${missing}\n` }, Installer.pip()],
+    ['pip installing a Pipfile.lock', {
+      'Pipfile.lock': JSON.stringify({ _meta: { sources: [] }, default: { mylib: { git: 'file:///nonexistent/possum-repo.git', ref: '0123456789abcdef0123456789abcdef01234567' } }, develop: {} }),
+    }, Installer.pip()],
+  ])('%s: named as git, not as the package index', (_label, files, installer) => {
+    const f = failure(files, { installer, indexUrl: local.index.url() });
+    expect(f.message).toMatch(/^S\/Fn: git could not fetch (git\+)?file:\/\/\/nonexistent\/possum-repo\.git/);
+    expect(f.message).toContain('package index settings do not apply to git sources');
+    expect(f.message).not.toContain('could not reach the package index');
+  });
+});
+
 describe('the tools\' own words', () => {
   test('are kept in full past the download chatter, and retries collapse to one line', () => {
     const chatter = Array.from({ length: 60 }, (_, i) => `Downloading http://x/pkg${i}.whl (1 kB)`).join('\n');

@@ -9,7 +9,7 @@
  */
 
 export type FailureCause =
-  | 'disk-full' | 'network' | 'auth' | 'no-such-package' | 'no-such-version' | 'no-wheel' | 'requires-python' | 'hash-mismatch'
+  | 'disk-full' | 'git' | 'network' | 'auth' | 'no-such-package' | 'no-such-version' | 'no-wheel' | 'requires-python' | 'hash-mismatch'
   /** pip's "no matching distribution": one of the above, not yet told apart. */
   | 'not-found'
   | 'unknown';
@@ -25,11 +25,25 @@ export interface Classified {
 /** ENOSPC and EDQUOT as Python (`[Errno 28]`) and Rust (`os error 28`) print them. */
 const DISK_FULL = /No space left on device|Disk quota exceeded|\[Errno (?:28|122)\]|os error (?:28|122)\b/i;
 
+/**
+ * A git source that could not be fetched: told apart from the index's network errors, since
+ * no index setting fixes it. The requirement is the git URL the tool names.
+ */
+function gitFailure(output: string): Classified | undefined {
+  const git = /git clone .*did not run successfully|Git operation failed|failed to clone into|failed to fetch commit|process didn't exit successfully: `git |fatal: (?:unable to access|repository .* not found|could not read Username|Authentication failed)|Failed to (?:download and build|resolve|fetch) `[^`]*git\+/i;
+  if (!git.test(output)) return undefined;
+  const url = /(git\+[a-z]+:\/\/[^\s`'"]+)/i.exec(output)?.[1] ?? /Cloning (\S+)/.exec(output)?.[1];
+  // A token in the URL (git+https://TOKEN@host/...) stays out of the message.
+  return { cause: 'git', requirement: url?.replace(/\/\/[^/@\s]+@/, '//***@') };
+}
+
 /** Classifies uv's output (`error:`/`cause:`/`hint:` lines). */
 export function classifyUv(output: string): Classified {
   const text = output.replace(/\s+/g, ' ');
   let m: RegExpExecArray | null;
   if (DISK_FULL.test(text)) return { cause: 'disk-full' };
+  const git = gitFailure(output);
+  if (git) return git;
   if (/lack of valid authentication credentials|\b401 Unauthorized|\b403 Forbidden|Missing credentials/i.test(text)) {
     return { cause: 'auth', requirement: /Because (\S+) was not found/.exec(text)?.[1] };
   }
@@ -54,6 +68,8 @@ export function classifyUv(output: string): Classified {
 export function classifyPip(output: string): Classified {
   let m: RegExpExecArray | null;
   if (DISK_FULL.test(output)) return { cause: 'disk-full' };
+  const git = gitFailure(output);
+  if (git) return git;
   if (/THESE PACKAGES DO NOT MATCH THE HASHES|Hash mismatch/i.test(output)) {
     return { cause: 'hash-mismatch', requirement: /^\s+(\S+==\S+) from /m.exec(output)?.[1] };
   }

@@ -394,6 +394,8 @@ function buildPure(requirement: string, spec: DependencySpec, target: PythonTarg
   } catch (e: any) {
     const output = String(e.output ?? e.message);
     if (/No matching distribution found|Could not find a version that satisfies/.test(output)) throw new NoSourceError(shown, output);
+    const classified = classifyPip(output);
+    if (classified.cause === 'git') throw new Error(`${installFailureMessage(classified, spec, target, ctx)}\npip said:\n${toolErrorLines(output)}`);
     if (/DO NOT MATCH THE HASHES|Hash mismatch/i.test(output)) {
       throw new Error(`${ctx.label}: ${shown} from ${spec.manifestFile}: the file the index serves does not match the hashes the manifest ` +
         'gives, so it was not installed. If the manifest is right, the file was changed after it was hashed; if the version changed on ' +
@@ -558,6 +560,10 @@ export function installFailureMessage(c: Classified, spec: DependencySpec, targe
       return `${label}:${what} from ${manifest} was not found on ${index} for ${target.runtime} on ${target.architecture}: ` +
         'the package or that version does not exist there, it has no wheel for the target, or the index could not be reached or ' +
         'refused the credentials (pip does not say which).';
+    case 'git':
+      return `${label}: git could not fetch${what} (a git source in ${manifest}). Check the URL and the commit or tag, that git on this ` +
+        'machine reaches that host, and, for a private repository, its credentials (a git credential helper or an SSH key): ' +
+        'package index settings do not apply to git sources.';
     case 'hash-mismatch':
       return `${label}: ${settings.tool} refused a package whose hash does not match the lock (${manifest})${c.requirement ? `: ${c.requirement}` : ''}; ` +
         'the lock is out of date or a download was tampered with. Regenerate the lock.';
