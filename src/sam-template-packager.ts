@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
@@ -82,7 +81,7 @@ export class SamTemplatePackager extends Construct {
       }
       // The asset's path and property, as CDK records them for its own functions, so that
       // `sam local invoke -t cdk.out/<Stack>.template.json` finds the code.
-      for (const m of root.metadata) m.code.bindToResource(this.resources.get(m.logicalId)!, { resourceProperty: m.property });
+      for (const m of root.metadata) m.bind(this.resources.get(m.logicalId)!);
       this.packagedResources = root.packaged;
     } catch (e) {
       throw forCaller(e);
@@ -127,12 +126,14 @@ export class SamTemplatePackager extends Construct {
     const layerBytes = new Map<string, number>();
     for (const a of codeInBuildOrder(artifacts)) {
       const label = `${scope.node.path}/${a.logicalId}`;
-      const bundled = PythonPipfileBundling.code(this, bundleInputFor(a, label, options, layerBytes));
+      const bundled = PythonPipfileBundling.code(this, bundleInputFor(a, label, options, layerBytes, [templateFile]));
       const assetScope = new Construct(scope, a.logicalId);
       const location = bundled.code.bind(assetScope).s3Location!;
       PythonPipfileBundling.addWarnings(assetScope, bundled);
+      for (const w of a.warnings ?? []) cdk.Annotations.of(assetScope).addWarningV2('possum-cdk:samTemplate', `${artifactLabel(name, a)}: ${w}`);
       edits.push(locationEdit(a, { bucket: location.bucketName, key: location.objectKey }, render(templateFile, stack)));
-      metadata.push({ logicalId: a.logicalId, code: bundled.code, property: a.path[a.path.length - 1] });
+      const property = a.path[a.path.length - 1];
+      metadata.push({ logicalId: a.logicalId, bind: r => bundled.code.bindToResource(r, { resourceProperty: property }) });
       const report = bundled.report;
       if (!report) continue;
       if (isLayer(a)) layerBytes.set(a.logicalId, report.unzippedBytes);
@@ -149,6 +150,11 @@ export class SamTemplatePackager extends Construct {
         // Files SAM uploads as they are: definitions and included snippets.
         const asset = new s3assets.Asset(scope, `${a.logicalId ?? 'Include'}File${i}`, { path: a.file });
         edits.push(locationEdit(a, { bucket: asset.s3BucketName, key: asset.s3ObjectKey }, render(templateFile, stack)));
+        // A prebuilt .zip is a function's or layer's code: sam local finds it through the same metadata.
+        if (a.logicalId && (a.style === 'serverless-code' || a.style === 'lambda-code')) {
+          const property = a.path[a.path.length - 1];
+          metadata.push({ logicalId: a.logicalId, bind: r => asset.addResourceMetadata(r, property) });
+        }
       } else if (a.kind === 'template') {
         // A nested template: packaged the same way, its code staged as assets of this stack.
         if (chain.includes(a.file)) throw new Error(`${a.file} nests itself (through ${a.logicalId} in ${templateFile}).`);
@@ -176,7 +182,8 @@ export class SamTemplatePackager extends Construct {
 interface PackagedTemplate {
   readonly value: any;
   readonly rawNumbers: ReadonlyMap<string, string>;
-  readonly metadata: Array<{ logicalId: string; code: lambda.AssetCode; property: string }>;
+  /** Adds CDK's asset metadata to a packaged resource (for sam local). */
+  readonly metadata: Array<{ logicalId: string; bind: (resource: cdk.CfnResource) => void }>;
   readonly packaged: string[];
 }
 

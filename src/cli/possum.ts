@@ -172,11 +172,19 @@ export async function main(argv: readonly string[]): Promise<number> {
       maxAttempts: 3,
     });
     const uploader = new Uploader(s3, args.bucket, args.prefix, args.clean, args.endpointUrl);
-    const packager = new TemplatePackager(options, scratch, uploader, region, args.endpointUrl, args.parameters);
+    const packager = new TemplatePackager(options, scratch, uploader, region, args.endpointUrl, args.parameters,
+      args.output ? path.resolve(args.output) : undefined);
     const templateFile = path.resolve(args.template);
     const top = readTemplate(templateFile).value;
     planTemplateTree(top, templateFile, knownParameters(top, args.parameters), f => readTemplate(f).value);
     const text = await packager.package(templateFile);
+    const given = Object.entries(args.parameters);
+    if (given.length > 0) {
+      // The output changes code locations only: deploy-time values stay the deployer's to give.
+      process.stderr.write(`possum: note: the values given with --parameter-overrides (${given.map(([k, v]) => `${k}=${v}`).join(' ')}) chose what was ` +
+        'packaged, but are not written into the template; give the same values when you deploy (sam deploy --parameter-overrides, or ' +
+        'aws cloudformation deploy --parameter-overrides).\n');
+    }
     await uploader.done();
     if (args.output) {
       writeFileAtomic(args.output, text);
@@ -202,7 +210,9 @@ class TemplatePackager {
   private readonly inProgress = new Set<string>();
 
   constructor(private readonly options: PythonPipfileBundlingOptions, private readonly scratch: string, private readonly uploader: Uploader,
-    private readonly region: string, private readonly endpoint?: string, private readonly parameters: Record<string, string> = {}) {}
+    private readonly region: string, private readonly endpoint?: string, private readonly parameters: Record<string, string> = {},
+    /** The file possum writes (-o), kept out of every bundle. */
+    private readonly output?: string) {}
 
   public async package(templateFile: string): Promise<string> {
     if (this.inProgress.has(templateFile)) throw new Error(`${templateFile} nests itself (through AWS::Serverless::Application or AWS::CloudFormation::Stack).`);
@@ -214,7 +224,8 @@ class TemplatePackager {
       const artifacts = planSamPackaging(parsed.value, templateFile, knownParameters(parsed.value, given));
       const code = codeInBuildOrder(artifacts);
       process.stderr.write(`possum: ${code.length} function(s) and layer(s) with local code in ${templateFile}\n`);
-      const built = await buildAll(code, templateFile, this.options, this.scratch);
+      for (const a of code) for (const w of a.warnings ?? []) process.stderr.write(`possum: warning: ${artifactLabel(path.basename(templateFile), a)}: ${w}\n`);
+      const built = await buildAll(code, templateFile, this.options, this.scratch, [templateFile, ...this.output ? [this.output] : []]);
       const edits: Edit[] = [];
       const render = renderFor(this.region, this.endpoint);
       const name = path.basename(templateFile);
@@ -269,14 +280,14 @@ function renderFor(region: string, endpoint?: string) {
  * group's distinct bundles concurrently in child processes.
  */
 async function buildAll(code: CodeArtifact[], templateFile: string, options: PythonPipfileBundlingOptions,
-  scratch: string): Promise<Map<string, Built>> {
+  scratch: string, ownFiles: readonly string[]): Promise<Map<string, Built>> {
   const built = new Map<string, Built>();
   const layerBytes = new Map<string, number>();
   const name = path.basename(templateFile);
   for (const group of [code.filter(isLayer), code.filter(a => !isLayer(a))]) {
     const jobs = new Map<string, { request: BundleRequest; plan: BundlePlan; artifacts: CodeArtifact[] }>();
     for (const a of group) {
-      const request = bundleRequest(bundleInputFor(a, artifactLabel(name, a), options, layerBytes));
+      const request = bundleRequest(bundleInputFor(a, artifactLabel(name, a), options, layerBytes, ownFiles));
       const plan = planBundle(request);
       // Once per bundle: functions that share a folder share its warnings.
       if (!jobs.has(plan.bundleKey)) for (const w of plan.warnings) process.stderr.write(`possum: warning: ${request.label}: ${w.message} [${w.id}]\n`);

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BuildCache, CACHE_FORMAT, cacheStorageError, sha256File, treeDigest } from './cache';
+import { BuildCache, CACHE_FORMAT, cacheStorageError, sha256File, treeDigest, ZipReference } from './cache';
 import { codeExcludes as codeExcludesOf, inspectCode } from './code-audit';
 import { redactUrl } from './python/credentials';
 import { DependencySpec, hasDependencies, ManifestWarning } from './python/dependency-spec';
@@ -14,7 +14,7 @@ import { PythonTarget } from './python/target';
 import { UV_VERSION } from './python/uv-tool';
 import { collectFiles } from './zip/collect';
 import { ZipReport } from './zip/engine';
-import { LoaderPlacement } from './zip/nested-loader';
+import { LoaderPlacement, loaderPaths } from './zip/nested-loader';
 import { ALWAYS_EXCLUDED } from './zip/path-rules';
 import { buildZipSync } from './zip/run-sync';
 
@@ -209,6 +209,14 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
       });
     }
     if (request.includeCode) sources.push({ dir: request.entry, prefix: request.codePrefix, excludes: plan.codeExcludes });
+    // A handler edit: the dependency tree is unchanged, so its entries are copied compressed from
+    // the last zip built over it (same level, zlib and layout), and only the function's files are compressed.
+    const treeKey = tree ? plan.dependencyKeys![0] : undefined;
+    const layout = { level: request.level, zlib: process.versions.zlib ?? '', dependencyPrefix: request.dependencyPrefix, codePrefix: request.codePrefix };
+    const earlier = treeKey ? cache.zipReference(treeKey) : undefined;
+    const reuse = earlier && tree && sameLayout(earlier.ref, layout)
+      ? { zipFile: earlier.zipFile, innerZip: earlier.ref.innerZip, trees: [tree] }
+      : undefined;
     const tmpZip = cache.newZipPath();
     let report: ZipReport;
     try {
@@ -221,6 +229,7 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
         level: request.level,
         sourceDateEpoch: request.sourceDateEpoch,
         progress: true,
+        reuse,
       });
     } catch (e: any) {
       cache.abandon(tmpZip);
@@ -228,12 +237,21 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
     }
     // The cached report must not name this build's temporary path.
     const { maxRssBytes: _rss, ...plain } = report as ZipReport & { maxRssBytes?: number };
-    const committed = cache.commitBundle(plan.bundleKey, tmpZip, { ...plain, output: '' });
-    process.stderr.write(`possum-cdk: ${label}: bundled ${report.files} files, ${report.unzippedBytes} bytes unzipped${report.nested ? ' (nested zip)' : ''}\n`);
+    const { reusedEntries, ...kept } = plain;
+    const committed = cache.commitBundle(plan.bundleKey, tmpZip, { ...kept, output: '' }, report.sha256);
+    if (treeKey) {
+      cache.recordZipReference(treeKey, { sha256: committed.sha256, innerZip: report.nested && request.loader ? loaderPaths(request.loader).innerZip : undefined, ...layout });
+    }
+    const copied = reusedEntries ? `; ${reusedEntries} entries copied compressed from the previous zip of these dependencies` : '';
+    process.stderr.write(`possum-cdk: ${label}: bundled ${report.files} files, ${report.unzippedBytes} bytes unzipped${report.nested ? ' (nested zip)' : ''}${copied}\n`);
     return { zipFile: committed.zipFile, report: committed.report, built: true };
   });
   if (result.built) cache.evict(plan.request.cacheMaxBytes);
   return result;
+}
+
+function sameLayout(a: ZipReference, b: Omit<ZipReference, 'sha256' | 'innerZip'>): boolean {
+  return a.level === b.level && a.zlib === b.zlib && a.dependencyPrefix === b.dependencyPrefix && a.codePrefix === b.codePrefix;
 }
 
 /**

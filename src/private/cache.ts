@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { writeFileAtomic } from './atomic-file';
 
 /**
  * The user-level build cache, shared by every app and surviving `cdk.out` deletions.
@@ -98,6 +99,21 @@ interface TreeEntry {
   readonly digest: string;
   readonly files: number;
   readonly bytes: number;
+  /** treeStamp at commit: when the tree still matches it, its content is not hashed again. */
+  readonly stamp?: string;
+}
+
+/** The last zip built from a dependency tree, whose compressed entries a later zip may copy. */
+export interface ZipReference {
+  /** The zip's sha256 (its name in zips/). */
+  readonly sha256: string;
+  /** The inner zip's name when that bundle was nested. */
+  readonly innerZip?: string;
+  /** What decides the compressed bytes besides the files: all must match for a copy. */
+  readonly level: number;
+  readonly zlib: string;
+  readonly dependencyPrefix: string;
+  readonly codePrefix: string;
 }
 
 /** One evictable entry of the cache. */
@@ -111,6 +127,8 @@ export interface CacheEntryInfo {
 }
 
 /** Keys and digests this process has used: never evicted by this process. */
+/** Zips this process renamed into the cache itself, with the digest it computed while writing them. */
+const PUBLISHED_HERE = new Set<string>();
 const USED_HERE = new Set<string>();
 
 /** Scratch folders of dead processes are swept once per process and root. */
@@ -133,10 +151,32 @@ export class BuildCache {
     const entry = readJson<TreeEntry>(entryFile);
     if (!entry) return this.discard(dir);
     const tree = path.join(dir, 'tree');
-    const actual = fs.existsSync(tree) ? treeDigest(tree) : undefined;
-    if (!actual || actual.digest !== entry.digest) return this.discard(dir);
+    if (!fs.existsSync(tree)) return this.discard(dir);
+    // Reading every file again costs as much as zipping them: a tree whose names, sizes, modes
+    // and mtimes are as committed (nothing here writes into it) is taken as it is; any other is
+    // hashed in full, and removed when its content changed.
+    const stamp = treeStamp(tree);
+    if (stamp !== entry.stamp) {
+      if (treeDigest(tree).digest !== entry.digest) return this.discard(dir);
+      // The content is as committed: remember its metadata so the next use need not read it.
+      writeFileAtomic(entryFile, JSON.stringify({ ...entry, stamp } satisfies TreeEntry, undefined, 1) + '\n');
+    }
     this.stamp(entryFile, key);
     return tree;
+  }
+
+  /** The zip reference recorded for a dependency tree, if its zip is still in the cache. */
+  public zipReference(key: string): { ref: ZipReference; zipFile: string } | undefined {
+    const ref = readJson<ZipReference>(path.join(this.base, 'deps', key, 'zip-ref.json'));
+    if (!ref || typeof ref.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(ref.sha256)) return undefined;
+    const zipFile = this.zipPath(ref.sha256);
+    return fs.existsSync(zipFile) ? { ref, zipFile } : undefined;
+  }
+
+  /** Records the zip just built from a dependency tree for the next build to copy from. */
+  public recordZipReference(key: string, ref: ZipReference) {
+    const dir = path.join(this.base, 'deps', key);
+    if (fs.existsSync(dir)) writeFileAtomic(path.join(dir, 'zip-ref.json'), JSON.stringify(ref) + '\n');
   }
 
   /**
@@ -154,7 +194,8 @@ export class BuildCache {
     try {
       fs.renameSync(tree, path.join(staging, 'tree'));
       const { digest, files, bytes } = treeDigest(path.join(staging, 'tree'));
-      writeJson(path.join(staging, 'entry.json'), { format: CACHE_FORMAT, digest, files, bytes } satisfies TreeEntry);
+      const stamp = treeStamp(path.join(staging, 'tree'));
+      writeJson(path.join(staging, 'entry.json'), { format: CACHE_FORMAT, digest, files, bytes, stamp } satisfies TreeEntry);
       USED_HERE.add(key);
       return path.join(this.publish(staging, path.join(this.base, 'deps', key)), 'tree');
     } catch (e) {
@@ -196,7 +237,8 @@ export class BuildCache {
   public verifiedZip(sha256: string): string | undefined {
     const zipFile = this.zipPath(sha256);
     if (!fs.existsSync(zipFile)) return undefined;
-    if (sha256File(zipFile) !== sha256) {
+    // A zip this process published a moment ago was hashed as it was written.
+    if (!PUBLISHED_HERE.has(sha256) && sha256File(zipFile) !== sha256) {
       this.discard(zipFile);
       return undefined;
     }
@@ -210,8 +252,9 @@ export class BuildCache {
   }
 
   /** Publishes a zip written at `newZipPath()` under its content hash, and indexes it under `key`. */
-  public commitBundle<R>(key: string, zipFile: string, report: R): CachedZip<R> {
-    const sha256 = sha256File(zipFile);
+  public commitBundle<R>(key: string, zipFile: string, report: R, knownSha256?: string): CachedZip<R> {
+    // The engine hashes what it wrote; hashing it again here would double a handler edit's cost.
+    const sha256 = knownSha256 ?? sha256File(zipFile);
     const size = fs.statSync(zipFile).size;
     const target = this.zipPath(sha256);
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -221,6 +264,7 @@ export class BuildCache {
     } else {
       fs.renameSync(zipFile, target);
       fs.rmSync(path.dirname(zipFile), { recursive: true, force: true });
+      PUBLISHED_HERE.add(sha256);
     }
     this.writeIndex(key, { sha256, size, report });
     USED_HERE.add(key);
@@ -479,6 +523,26 @@ function sweepDeadScratch(tmp: string) {
       fs.rmSync(path.join(tmp, name), { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * A digest of a folder's metadata without reading any file: relative paths, sizes, modes and
+ * modification times. A rename keeps mtimes, so it survives the move into the cache.
+ */
+export function treeStamp(root: string): string {
+  const hash = crypto.createHash('sha256');
+  const walk = (dir: string, rel: string) => {
+    const names = fs.readdirSync(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    for (const name of names) {
+      const abs = path.join(dir, name);
+      const relPath = rel ? `${rel}/${name}` : name;
+      const st = fs.lstatSync(abs, { bigint: true });
+      hash.update(`${relPath} ${st.mode} ${st.size} ${st.mtimeNs}\n`);
+      if (st.isDirectory()) walk(abs, relPath);
+    }
+  };
+  walk(root, '');
+  return hash.digest('hex');
 }
 
 /** A digest of a folder: sorted relative paths, sizes, exec bits and content hashes. */

@@ -216,6 +216,25 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(listed.Contents ?? []).toEqual([]);
   });
 
+  test('a function without CodeUri (the template\'s folder): the template and possum\'s own -o output stay out, so a rerun uploads nothing new', () => {
+    const dir = path.join(tempDir('possum-self'), 'app');
+    writeTree(dir, {
+      'template.yaml': 'Transform: AWS::Serverless-2016-10-31\nParameters:\n  Py:\n    Type: String\n    Default: python3.13\nGlobals:\n  Function:\n' +
+        '    Runtime: !Ref Py\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n',
+      'app.py': 'def handler(e, c):\n    return 1\n',
+    });
+    const output = path.join(dir, 'packaged.yaml');
+    const args = ['deploy-bucket/self', '-t', path.join(dir, 'template.yaml'), '--endpoint-url', endpoint, '-o', output, '--parameter-overrides', 'Py=python3.12'];
+    const first = possum(args);
+    expect(first.status).toBe(0);
+    expect(first.stderr).toContain('possum: note: the values given with --parameter-overrides (Py=python3.12) chose what was packaged, but are not written');
+    const firstUri = parseTemplate(fs.readFileSync(output, 'utf8'), output).value.Resources.Fn.Properties.CodeUri;
+    const second = possum(args);
+    expect(second.status).toBe(0);
+    expect(parseTemplate(fs.readFileSync(output, 'utf8'), output).value.Resources.Fn.Properties.CodeUri).toBe(firstUri);
+    expect(second.stderr).toContain('0 uploaded');
+  });
+
   test('--installer uv installs with uv and gives the same files as pip', async () => {
     const template = samApp();
     const withPip = possum(['deploy-bucket/uv-check/pip', '-t', template, '--endpoint-url', endpoint], { POSSUM_CACHE_DIR: path.join(work, 'pip-cache') });

@@ -61,6 +61,12 @@ describe('caching across synths (each synth its own process)', () => {
     const handlerChange = synth(entry, outdir, cache);
     expect(handlerChange.assetKey).not.toBe(cold.assetKey);
     expect([handlerChange.bundled, handlerChange.installed, handlerChange.zipped]).toEqual([true, false, true]);
+    // Only the handler is compressed again: the dependencies' entries are copied from the previous
+    // zip, and the result is the zip a fresh cache builds, byte for byte.
+    expect(handlerChange.stderr).toMatch(/possum-cdk: S\/Fn: bundled .*; \d+ entries copied compressed from the previous zip of these dependencies/);
+    const fresh = synth(entry, tempDir('cache-flow-fresh-out'), path.join(tempDir('cache-flow-fresh'), 'c'));
+    expect(fresh.stderr).not.toContain('copied compressed');
+    expect(fresh.assetKey).toBe(handlerChange.assetKey);
 
     fs.writeFileSync(path.join(entry, 'requirements.txt'), 'greeting==2.0\n');
     const lockChange = synth(entry, outdir, cache);

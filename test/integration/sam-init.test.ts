@@ -77,12 +77,12 @@ test('sam init with its default runtime (python3.8): both paths refuse it, namin
 
   const synth = cdkSynth(template);
   expect(synth.status).not.toBe(0);
-  expect(synth.stderr).toContain('resource HelloWorldFunction (AWS::Serverless::Function): its Runtime is python3.8, which AWS Lambda no longer runs; use python3.10 or later.');
+  expect(synth.stderr).toContain('resource HelloWorldFunction (AWS::Serverless::Function): its Runtime is python3.8, which AWS Lambda has deprecated (functions on it can no longer be created or updated); use python3.10 or later.');
   expect(fs.existsSync(synth.template)).toBe(false);
 
   const cli = possum(template);
   expect(cli.status).not.toBe(0);
-  expect(cli.stderr).toContain('its Runtime is python3.8, which AWS Lambda no longer runs; use python3.10 or later.');
+  expect(cli.stderr).toContain('its Runtime is python3.8, which AWS Lambda has deprecated (functions on it can no longer be created or updated); use python3.10 or later.');
   expect(fs.existsSync(cli.output)).toBe(false);
 }, 15 * 60_000);
 

@@ -226,9 +226,12 @@ describe('sdists (old pins often have nothing else)', () => {
     expect(bundle(fn({ 'requirements.txt': 'puresdist==1.0\n' }), '3.12/arm64', { installer }).dists).toEqual(['puresdist==1.0']);
   });
 
-  test.each(INSTALLERS)('%s: binary first: the newest version with a wheel for the target wins over a newer sdist; sdist-only pins still build', (_n, installer) => {
+  test.each(INSTALLERS)('%s: when the newest version is a native sdist, the newest with a wheel is installed, with a warning; sdist-only pins still build', (_n, installer) => {
     const b = bundle(fn({ 'requirements.txt': 'gluelib\npuresdist\n' }), '3.12/arm64', { installer });
     expect(b.dists).toEqual(['gluelib==1.0', 'puresdist==1.0']);
+    expect(b.log).toMatch(/possum-cdk: S\/Fn: warning: gluelib 2\.0 -> 1\.0: the newest version has no wheel for python3\.12 on arm64 and its source cannot be built here/);
+    // A set the reference resolution can install is installed as it is, without the warning.
+    expect(bundle(fn({ 'requirements.txt': 'greeting\npuresdist\n' }), '3.12/arm64', { installer }).log).not.toContain('warning');
     // Left to choose freely, uv takes gluelib 2.0, whose native sdist would then be refused.
     const plain = run(TOOLS_UV, ['pip', 'compile', '-', '--no-config', '--python', 'python3', '--python-version', '3.12', '--python-platform',
       'aarch64-manylinux_2_17', '--index-url', local.index.url(), '--quiet', '--no-header', '--no-annotate'], { input: 'gluelib\n', env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' } });

@@ -193,7 +193,7 @@ describe('SamTemplatePackager', () => {
     },
     'Transform: AWS::Serverless-2016-10-31\nResources:\n  Top:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: shared/\n' +
       '      Runtime: python3.12\n      Handler: app.handler\n  Child:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: child.yaml\n',
-    /child\.yaml: resource Deep \(AWS::Serverless::Function\): its Runtime is python3\.8, which AWS Lambda no longer runs/],
+    /child\.yaml: resource Deep \(AWS::Serverless::Function\): its Runtime is python3\.8, which AWS Lambda has deprecated/],
     ['a missing folder', {},
       'Resources:\n  Gone:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: gone/\n      Runtime: python3.12\n      Handler: a.b\n',
       /resource Gone \(AWS::Serverless::Function\): CodeUri gone\/ does not exist/],
@@ -205,7 +205,7 @@ describe('SamTemplatePackager', () => {
       /resource L \(AWS::Serverless::LayerVersion\): Metadata\.BuildMethod is "makefile"; possum-cdk builds python3\.x layers/],
     ['a python3.9 function', {},
       'Resources:\n  Old:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: shared/\n      Runtime: python3.9\n      Handler: app.handler\n',
-      /resource Old \(AWS::Serverless::Function\): its Runtime is python3\.9, which AWS Lambda no longer runs; use python3\.10 or later/],
+      /resource Old \(AWS::Serverless::Function\): its Runtime is python3\.9, which AWS Lambda has deprecated \(functions on it can no longer be created or updated\); use python3\.10 or later/],
     ['a Runtime from a parameter without a value', {},
       'Parameters:\n  Py:\n    Type: String\nResources:\n  P:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: shared/\n      Runtime: !Ref Py\n      Handler: app.handler\n',
       /resource P \(AWS::Serverless::Function\): its Runtime is !Ref Py, which is not a parameter with a value or Default/],
@@ -240,7 +240,7 @@ describe('SamTemplatePackager', () => {
       'prebuilt/fn.zip': 'PK-not-really-a-zip-but-uploaded-as-it-is',
     }));
     const file = path.join(root, 'app', 'template.yaml');
-    const { resources, zip, packager } = synth({ templateFile: file });
+    const { resources, zip, packager } = synth({ templateFile: file, context: { 'aws:cdk:enable-asset-metadata': true } });
     // sam build builds a layer for Metadata.BuildArchitecture (x86_64 when absent), whatever CompatibleArchitectures says.
     expect(zip(resources.ArmLayer.Properties.ContentUri.Key)).toContain('python/fastmath/_speedups.cpython-311-aarch64-linux-gnu.so');
     // BuildMethod python3.x on AWS::Lambda::LayerVersion: dependencies under python/, as sam build does.
@@ -250,6 +250,34 @@ describe('SamTemplatePackager', () => {
     expect(resources.Zipped.Properties.CodeUri).toEqual({ Bucket: expect.anything(), Key: expect.stringMatching(/\.zip$/) });
     expect(resources.ZippedPlain.Properties.Code).toEqual({ S3Bucket: expect.anything(), S3Key: resources.Zipped.Properties.CodeUri.Key });
     expect(packager.packagedResources.sort()).toEqual(['ArmLayer', 'Outside', 'PlainLayer']);
+    // sam local finds a prebuilt .zip through the same asset metadata as a built folder.
+    expect(resources.Zipped.Metadata).toMatchObject({ 'aws:asset:path': expect.stringMatching(/^asset\.[0-9a-f]{64}\.zip$/), 'aws:asset:property': 'CodeUri' });
+    expect(resources.ZippedPlain.Metadata).toMatchObject({ 'aws:asset:property': 'Code' });
+  });
+
+  test('soft problems SAM would not report are warnings: a layer built for another architecture, a layer folder with its own python/; the template stays out of a bundle of its folder', () => {
+    const file = samApp('sam-warn', [
+      'Transform: AWS::Serverless-2016-10-31',
+      'Resources:',
+      '  ArmDeps:', '    Type: AWS::Serverless::LayerVersion', '    Properties:', '      ContentUri: arm/', '    Metadata:', '      BuildMethod: python3.11',
+      '      BuildArchitecture: arm64',
+      '  Doubled:', '    Type: AWS::Serverless::LayerVersion', '    Properties:', '      ContentUri: doubled/', '    Metadata:', '      BuildMethod: python3.12',
+      '  Root:', '    Type: AWS::Serverless::Function', '    Properties:', '      Runtime: python3.11', '      Handler: root.handler',
+      '      Layers: [!Ref ArmDeps, !Ref Doubled]',
+    ].join('\n') + '\n', { 'root.py': 'def handler(e, c):\n    return 1\n', 'doubled/python/shared.py': 'S = 1\n' });
+    const app = new cdk.App({ outdir: tempDir('sam-warn-out') });
+    const stack = new cdk.Stack(app, 'S');
+    new SamTemplatePackager(stack, 'App', { templateFile: file, bundling: { indexUrl: local.index.url(), cacheDir: path.join(local.work, 'cache') } });
+    const assembly = app.synth();
+    const warnings = assembly.getStackByName('S').messages.filter(m => m.level === 'warning').map(m => String(m.entry.data));
+    expect(warnings).toEqual(expect.arrayContaining([
+      expect.stringMatching(/template\.yaml: Root: its layer ArmDeps is built for arm64 but the function runs on x86_64: the layer's native code would not load/),
+      expect.stringMatching(/template\.yaml: Doubled: ContentUri .*doubled has a python\/ folder, .* lands at python\/python\//),
+    ]));
+    const root = Template.fromStack(stack).toJSON().Resources.Root.Properties.CodeUri.Key;
+    const names = inspectZip(path.join(assembly.directory, `asset.${root}`)).entries.map(e => e.name);
+    expect(names).toContain('root.py');
+    expect(names).not.toContain('template.yaml');
   });
 
   test('a nested application\'s Location is a literal https URL in the stack\'s partition, as SAM requires', () => {

@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { dosDateTime } from '../../src/private/zip/entry-time';
+import { INNER_ZIP_NAME } from '../../src/private/zip/nested-loader';
 import { buildZipSync } from '../../src/private/zip/run-sync';
 import { PYTHON, python, run, runWorker, sha256, tempDir, unzipWithPython, writeTree } from '../helpers/run';
 import { inspectZip } from '../helpers/zip-inspect';
@@ -175,6 +176,48 @@ describe('zip engine (real child process)', () => {
     unzipWithPython(path.join(dir, 'a.zip'), path.join(dir, 'x'));
     expect(fs.readFileSync(path.join(dir, 'x/a/text.txt')).equals(text)).toBe(true);
     expect(fs.readFileSync(path.join(dir, 'x/b/noise.bin')).equals(noise)).toBe(true);
+  });
+
+  test('reuse: a zip that copies the dependency tree\'s compressed entries from an earlier zip is byte-identical to one built from scratch', () => {
+    const dir = tempDir('reuse');
+    const deps = path.join(dir, 'deps');
+    makeTree(deps);
+    writeTree(deps, {
+      'numpy/core.so': crypto.randomBytes(3 * 1024 * 1024), // streamed, incompressible
+      'numpy/big.py': Buffer.from('x = 1\n'.repeat(600_000)), // streamed, deflated
+      'numpy/small.bin': crypto.randomBytes(1000), // stored: deflate would grow it
+    });
+    const code = path.join(dir, 'code');
+    writeTree(code, { 'app.py': 'def handler(e, c):\n    return 1\n', 'lib/util.py': 'U = 1\n' });
+    const sources = [{ dir: deps }, { dir: code, prefix: 'fn' }];
+    const nested = { loader: { kind: 'handler' as const }, nestThresholdBytes: 1000 };
+    for (const [label, shape] of [['plain', {}], ['nested', nested]] as const) {
+      const before = buildZipSync({ sources, output: path.join(dir, `${label}-before.zip`), ...shape });
+      // The handler changes; the dependencies do not.
+      fs.writeFileSync(path.join(code, 'app.py'), `def handler(e, c):\n    return "${label}"\n`);
+      const scratch = buildZipSync({ sources, output: path.join(dir, `${label}-scratch.zip`), ...shape });
+      const innerZip = label === 'nested' ? INNER_ZIP_NAME : undefined;
+      const reused = buildZipSync({ sources, output: path.join(dir, `${label}-reused.zip`), ...shape, reuse: { zipFile: before.output, innerZip, trees: [deps] } });
+      // Every file of the dependency tree is copied; the function's two files are compressed.
+      expect(reused.reusedEntries).toBe(inspectZip(path.join(dir, 'plain-scratch.zip')).entries.filter(e => !e.name.startsWith('fn/')).length);
+      expect(reused.sha256).toBe(scratch.sha256);
+      expect(fs.readFileSync(reused.output).equals(fs.readFileSync(scratch.output))).toBe(true);
+      // From a flat zip into a nested one, and the reverse: entries are found by name.
+      const other = label === 'nested' ? path.join(dir, 'plain-before.zip') : undefined;
+      if (other) {
+        const cross = buildZipSync({ sources, output: path.join(dir, 'cross.zip'), ...shape, reuse: { zipFile: other, trees: [deps] } });
+        expect(cross.sha256).toBe(scratch.sha256);
+        expect(cross.reusedEntries).toBeGreaterThan(0);
+      }
+    }
+    // A dependency file whose size no longer matches, a zip that is not ours, a missing zip: compressed afresh.
+    writeTree(deps, { 'mylib/core.py': 'def answer():\n    return 4300\n' });
+    const changed = buildZipSync({ sources, output: path.join(dir, 'changed.zip'), reuse: { zipFile: path.join(dir, 'plain-before.zip'), trees: [deps] } });
+    const fresh = buildZipSync({ sources, output: path.join(dir, 'fresh.zip') });
+    expect(changed.sha256).toBe(fresh.sha256);
+    fs.writeFileSync(path.join(dir, 'junk.zip'), 'not a zip');
+    expect(buildZipSync({ sources, output: path.join(dir, 'j.zip'), reuse: { zipFile: path.join(dir, 'junk.zip'), trees: [deps] } }).sha256).toBe(fresh.sha256);
+    expect(buildZipSync({ sources, output: path.join(dir, 'm.zip'), reuse: { zipFile: path.join(dir, 'missing.zip'), trees: [deps] } }).reusedEntries).toBe(0);
   });
 
   test('always strips __pycache__, .pyc/.pyo, RECORD and direct_url.json; callers add patterns', () => {

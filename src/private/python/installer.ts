@@ -198,60 +198,93 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
   const uv = () => uvExecutable(ctx.cacheRoot, settings.python, pipEnvironment(indexes));
   const cwd = spec.manifestFile ? path.dirname(spec.manifestFile) : process.cwd();
   fs.mkdirSync(targetDir, { recursive: true });
-  const work = fs.mkdtempSync(path.join(path.dirname(targetDir), '.install-'));
   try {
-    const steps = pinnedSteps(spec, target, ctx);
-    const buildCtx = { python: settings.python, pipEnv: pipEnvironment(indexes), cacheRoot: ctx.cacheRoot, cwd, workDir: work };
-    const builtWheels: string[] = [];
-    let index = 0;
-    const install = (step: InstallStep, stepDir: string): string | undefined => {
-      const requirementsFile = path.join(work, `requirements-${index++}.txt`);
-      fs.writeFileSync(requirementsFile, settings.tool === 'pip' ? step.requirements.split('\n').map(pipRequirement).join('\n') : step.requirements);
-      const { command, args, env } = installCommand(requirementsFile, stepDir, target, settings, indexes, uv);
-      const r = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, cwd });
-      return r.error || r.status !== 0 ? scrub(r.error?.message ?? `${r.stderr}\n${r.stdout}`, secrets) : undefined;
-    };
-    steps.forEach((original, i) => {
-      let step = settings.sourceBuilds === 'ALL' || original.hashed ? original : prebuildReferences(original, spec, target, ctx, buildCtx, builtWheels);
-      if (step.requirements.trim() === '') return;
-      const stepDir = i === 0 ? targetDir : path.join(work, `step-${i}`);
-      process.stderr.write(`possum-cdk: ${label}: installing ${describeStep(step)} for ${target.runtime} ${target.architecture} with ${settings.tool}\n`);
-      for (;;) {
-        const failed = install(step, stepDir);
-        if (!failed) break;
-        // A pin with no wheel for the target: build its sdist here, if the policy allows.
-        const diagnosis = diagnose(failed, settings.tool, target, ctx, uv, secrets);
-        const pin = step.hashed && settings.sourceBuilds === 'PURE_PYTHON' ? pinNamed(step, diagnosis.found.requirement ?? '') : undefined;
-        if (!pin || diagnosis.found.cause !== 'no-wheel') {
-          throw new Error(explain(diagnosis, failed, settings.tool, spec, target, ctx, 'installing'));
-        }
-        try {
-          builtWheels.push(buildPure(pin, spec, target, ctx, buildCtx, 'has no wheel for the target'));
-        } catch (e: any) {
-          if (!(e instanceof NoSourceError)) throw e;
-          const extra = `${diagnosis.extra}\nLooking for its source distribution, pip said:\n${toolErrorLines(e.output, 8)}`;
-          throw new Error(explain({ ...diagnosis, extra }, failed, settings.tool, spec, target, ctx, 'installing'));
-        }
-        step = { ...step, requirements: step.requirements.split('\n').filter(l => l !== pin).join('\n') };
-        if (step.requirements.trim() === '') break;
-      }
-      if (stepDir !== targetDir && fs.existsSync(stepDir)) mergeTree(stepDir, targetDir);
-    });
-    if (builtWheels.length > 0) {
-      const stepDir = path.join(work, 'built');
-      process.stderr.write(`possum-cdk: ${label}: installing ${builtWheels.length} wheel(s) built from source for ${target.runtime} ${target.architecture}\n`);
-      const failed = install({ requirements: builtWheels.join('\n') + '\n', hashed: false }, stepDir);
-      if (failed) throw new Error(explain(diagnose(failed, settings.tool, target, ctx, uv, secrets), failed, settings.tool, spec, target, ctx, 'installing'));
-      mergeTree(stepDir, targetDir);
-    }
-    // `uv pip install --target` leaves its own lock file at the top of the target; it is
-    // not part of any package and must not ship in the bundle.
-    fs.rmSync(path.join(targetDir, '.lock'), { force: true });
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    installPinned(pinnedSteps(spec, target, ctx));
+  } catch (e: any) {
+    // The newest version of a package may fit the target only as an sdist that cannot be built
+    // here (numpy for python3.11, whose newest wheels need a newer glibc). The reference tools
+    // would take it and fail the same way; a bundle that works is more use: resolve binary first
+    // (the newest version of each package with a wheel for the target) and say what changed.
+    if (!spec.resolve || !e?.sourceBuildFailed || settings.sourceBuilds === 'NONE') throw e;
+    const first = new Map(pinnedSteps(spec, target, ctx).flatMap(st => st.requirements.split('\n')).map(pinOf).filter(isPin));
+    const steps = pinnedSteps(spec, target, ctx, true);
+    const changed = steps.flatMap(st => st.requirements.split('\n')).map(pinOf).filter(isPin)
+      .filter(([name, version]) => first.has(name) && first.get(name) !== version).map(([name, version]) => `${name} ${first.get(name)} -> ${version}`);
+    if (changed.length === 0) throw e;
+    process.stderr.write(`possum-cdk: ${label}: warning: ${changed.join(', ')}: the newest version has no wheel for ${target.runtime} on ` +
+      `${target.architecture} and its source cannot be built here, so the newest version with a wheel is installed. Pin it in ` +
+      `${spec.manifestFile ?? 'the manifest'} to choose.\n`);
+    fs.rmSync(targetDir, { recursive: true, force: true });
+    fs.mkdirSync(targetDir, { recursive: true });
+    installPinned(steps);
   }
   checkRequiresPython(targetDir, target, spec, label);
   neutralizeScripts(targetDir);
+  return;
+
+  function installPinned(steps: InstallStep[]) {
+    const work = fs.mkdtempSync(path.join(path.dirname(targetDir), '.install-'));
+    try {
+      const buildCtx = { python: settings.python, pipEnv: pipEnvironment(indexes), cacheRoot: ctx.cacheRoot, cwd, workDir: work };
+      const builtWheels: string[] = [];
+      let index = 0;
+      const install = (step: InstallStep, stepDir: string): string | undefined => {
+        const requirementsFile = path.join(work, `requirements-${index++}.txt`);
+        fs.writeFileSync(requirementsFile, settings.tool === 'pip' ? step.requirements.split('\n').map(pipRequirement).join('\n') : step.requirements);
+        const { command, args, env } = installCommand(requirementsFile, stepDir, target, settings, indexes, uv);
+        const r = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, cwd });
+        return r.error || r.status !== 0 ? scrub(r.error?.message ?? `${r.stderr}\n${r.stdout}`, secrets) : undefined;
+      };
+      steps.forEach((original, i) => {
+        let step = settings.sourceBuilds === 'ALL' || original.hashed ? original : prebuildReferences(original, spec, target, ctx, buildCtx, builtWheels);
+        if (step.requirements.trim() === '') return;
+        const stepDir = i === 0 ? targetDir : path.join(work, `step-${i}`);
+        process.stderr.write(`possum-cdk: ${label}: installing ${describeStep(step)} for ${target.runtime} ${target.architecture} with ${settings.tool}\n`);
+        for (;;) {
+          const failed = install(step, stepDir);
+          if (!failed) break;
+          // A pin with no wheel for the target: build its sdist here, if the policy allows.
+          const diagnosis = diagnose(failed, settings.tool, target, ctx, uv, secrets);
+          const pin = step.hashed && settings.sourceBuilds === 'PURE_PYTHON' ? pinNamed(step, diagnosis.found.requirement ?? '') : undefined;
+          if (!pin || diagnosis.found.cause !== 'no-wheel') {
+            throw new Error(explain(diagnosis, failed, settings.tool, spec, target, ctx, 'installing'));
+          }
+          try {
+            builtWheels.push(buildPure(pin, spec, target, ctx, buildCtx, 'has no wheel for the target'));
+          } catch (e: any) {
+            if (!(e instanceof NoSourceError)) throw e;
+            const extra = `${diagnosis.extra}\nLooking for its source distribution, pip said:\n${toolErrorLines(e.output, 8)}`;
+            throw new Error(explain({ ...diagnosis, extra }, failed, settings.tool, spec, target, ctx, 'installing'));
+          }
+          step = { ...step, requirements: step.requirements.split('\n').filter(l => l !== pin).join('\n') };
+          if (step.requirements.trim() === '') break;
+        }
+        if (stepDir !== targetDir && fs.existsSync(stepDir)) mergeTree(stepDir, targetDir);
+      });
+      if (builtWheels.length > 0) {
+        const stepDir = path.join(work, 'built');
+        process.stderr.write(`possum-cdk: ${label}: installing ${builtWheels.length} wheel(s) built from source for ${target.runtime} ${target.architecture}\n`);
+        const failed = install({ requirements: builtWheels.join('\n') + '\n', hashed: false }, stepDir);
+        if (failed) throw new Error(explain(diagnose(failed, settings.tool, target, ctx, uv, secrets), failed, settings.tool, spec, target, ctx, 'installing'));
+        mergeTree(stepDir, targetDir);
+      }
+      // `uv pip install --target` leaves its own lock file at the top of the target; it is
+      // not part of any package and must not ship in the bundle.
+      fs.rmSync(path.join(targetDir, '.lock'), { force: true });
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }
+}
+
+/** `[name, version]` of an exact pin line (`numpy==2.2.6 --hash=...`), names normalized. */
+function pinOf(line: string): [string, string] | undefined {
+  const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;]+)/.exec(line.trim());
+  return m ? [normalize(m[1]), m[2]] : undefined;
+}
+
+function isPin(p: [string, string] | undefined): p is [string, string] {
+  return p !== undefined;
 }
 
 /**
@@ -259,7 +292,7 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
  * manifest, uv's resolution of it for the target (markers, Requires-Python and wheel tags
  * all decided for the runtime and architecture).
  */
-export function pinnedSteps(spec: DependencySpec, target: PythonTarget, ctx: InstallContext): InstallStep[] {
+export function pinnedSteps(spec: DependencySpec, target: PythonTarget, ctx: InstallContext, binaryFirstPass = false): InstallStep[] {
   if (!spec.resolve) return spec.steps;
   const { settings, indexes, label } = ctx;
   if (settings.sourceBuilds === 'NONE' && spec.localSources.length > 0) {
@@ -285,7 +318,7 @@ export function pinnedSteps(spec: DependencySpec, target: PythonTarget, ctx: Ins
       pipSemantics: settings.tool === 'pip',
       constraintsFile,
     });
-    const resolved = settings.sourceBuilds === 'NONE' ? runResolve(command(), uvEnvironment(indexes)) : binaryFirst(command, uvEnvironment(indexes));
+    const resolved = binaryFirstPass && settings.sourceBuilds !== 'NONE' ? binaryFirst(command, uvEnvironment(indexes)) : runResolve(command(), uvEnvironment(indexes));
     if (!resolved.ok) {
       const output = scrub(resolved.output, secrets);
       throw new Error(explain(diagnose(output, 'uv', target, ctx, uv, secrets), output, 'uv', spec, target, ctx, 'resolving'));
@@ -401,16 +434,22 @@ function buildPure(requirement: string, spec: DependencySpec, target: PythonTarg
         'gives, so it was not installed. If the manifest is right, the file was changed after it was hashed; if the version changed on ' +
         `purpose, update its hashes (pip-compile --generate-hashes, or lock again).\npip said:\n${toolErrorLines(output)}`);
     }
-    throw new Error(`${ctx.label}: ${shown} from ${spec.manifestFile} ${why} for ${target.runtime} on ${target.architecture}, and building it ` +
-      `from source on this machine failed. Pin a version that has a manylinux wheel for the target, or fix its build.\npip said:\n${toolErrorLines(output)}`);
+    throw sourceBuildFailed(new Error(`${ctx.label}: ${shown} from ${spec.manifestFile} ${why} for ${target.runtime} on ${target.architecture}, ` +
+      'and building it from source on this machine failed. Pin a version that has a manylinux wheel for the target, or fix its build.\n' +
+      `pip said:\n${toolErrorLines(output)}`));
   }
   const name = path.basename(built.wheel);
   if (!isPurePythonWheel(name)) {
-    throw new Error(`${ctx.label}: ${shown} from ${spec.manifestFile} ${why} for ${target.runtime} on ${target.architecture}, and its source ` +
-      `builds a platform-specific wheel here (${name}), which would not load on Lambda. Pin a version with a manylinux wheel for the target, ` +
-      'or build on a machine that matches the runtime and architecture with bundling.sourceBuilds set to SourceBuilds.ALL.');
+    throw sourceBuildFailed(new Error(`${ctx.label}: ${shown} from ${spec.manifestFile} ${why} for ${target.runtime} on ${target.architecture}, ` +
+      `and its source builds a platform-specific wheel here (${name}), which would not load on Lambda. Pin a version with a manylinux wheel ` +
+      'for the target, or build on a machine that matches the runtime and architecture with bundling.sourceBuilds set to SourceBuilds.ALL.'));
   }
   return built.wheel;
+}
+
+/** Marks an error as a source build that failed or was refused: a binary-first resolution may avoid it. */
+function sourceBuildFailed(e: Error): Error {
+  return Object.assign(e, { sourceBuildFailed: true });
 }
 
 function describeStep(step: InstallStep): string {

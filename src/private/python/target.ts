@@ -36,7 +36,9 @@ export function pythonRuntimeProblem(runtime: string): string | undefined {
     return `${runtime}, which is not a Python runtime${hint}; use one of ${range}.`;
   }
   const minor = Number(m[1]);
-  if (minor < OLDEST_PYTHON_MINOR) return `${runtime}, which AWS Lambda no longer runs; use python3.${OLDEST_PYTHON_MINOR} or later.`;
+  if (minor < OLDEST_PYTHON_MINOR) {
+    return `${runtime}, which AWS Lambda has deprecated (functions on it can no longer be created or updated); use python3.${OLDEST_PYTHON_MINOR} or later.`;
+  }
   if (minor > NEWEST_PYTHON_MINOR) return `${runtime}, which is not a runtime AWS Lambda runs (possum-cdk knows ${range}); check the name.`;
   return undefined;
 }

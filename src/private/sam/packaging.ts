@@ -59,12 +59,17 @@ export function artifactLabel(templateName: string, a: Artifact): string {
  * python/, as `sam build` lays them out), or a folder zipped as it is.
  */
 export function bundleInputFor(a: CodeArtifact, label: string, options: PythonPipfileBundlingOptions,
-  layerBytes: ReadonlyMap<string, number>): BundleInput {
+  layerBytes: ReadonlyMap<string, number>, ownFiles: readonly string[] = []): BundleInput {
   const layer = isLayer(a);
   const knownLayers = a.layerRefs.reduce((sum, ref) => sum + (layerBytes.get(ref) ?? 0), 0);
   // sam build installs a Python function's or layer's requirements.txt and nothing else: where
   // one exists it is the manifest, whatever else the folder holds (a Pipfile.lock for local work, say).
   const requirements = a.build === 'python' && fs.existsSync(path.join(a.folder, 'requirements.txt')) ? 'requirements.txt' : undefined;
+  // The template, and the template possum writes, when they sit in the code's folder (a function
+  // without a CodeUri is the template's folder): never part of the code, and the output changes
+  // with every upload, which would make the bundle change with it.
+  const inside = ownFiles.map(f => path.relative(a.folder, path.resolve(f))).filter(r => r && !r.startsWith('..') && !path.isAbsolute(r));
+  const exclude = inside.length > 0 ? [...options.exclude ?? [], ...inside.map(r => `/${r.split(path.sep).join('/')}`)] : options.exclude;
   return {
     label,
     entry: a.folder,
@@ -72,7 +77,7 @@ export function bundleInputFor(a: CodeArtifact, label: string, options: PythonPi
     // A folder zipped as it is installs nothing: the runtime only names the bundle's target.
     runtime: a.runtime ?? 'python3.12',
     architectures: a.architectures,
-    options,
+    options: exclude === options.exclude ? options : { ...options, exclude },
     includeCode: true,
     installDependencies: a.build === 'python',
     codePrefix: layer && a.build === 'python' ? 'python' : '',

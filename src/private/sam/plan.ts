@@ -36,6 +36,8 @@ export interface CodeArtifact {
   readonly ephemeralMb?: number;
   /** Where the new location goes. */
   readonly path: TemplatePath;
+  /** Soft problems found while planning (a layer's files one python/ too deep, an architecture mismatch). */
+  readonly warnings?: string[];
 }
 
 /** A local file uploaded as it is (API and state machine definitions, AWS::Include snippets). */
@@ -137,10 +139,15 @@ export function planSamPackaging(template: any, templateFile: string, parameters
             'files under python/) and layers without a BuildMethod (the folder zipped as it is). Build this one with sam build, or point ' +
             `${property} at S3.`);
         }
+        // SAM puts a python3.x layer's own files under python/: a folder that already has python/ ends up in python/python/.
+        const nestedPython = buildMethod && fs.existsSync(path.join(folder, 'python')) && fs.statSync(path.join(folder, 'python')).isDirectory();
         planned.push({
           kind: 'code',
           logicalId,
           type: resource.Type,
+          warnings: nestedPython ? [`${property} ${folder} has a python/ folder, and with Metadata.BuildMethod ${buildMethod} its files go under ` +
+            'python/ as they are (as sam build does), so that folder lands at python/python/ where Lambda does not look. Point ' +
+            `${property} at the python/ folder itself, or move its contents up.`] : undefined,
           folder,
           build: buildMethod ? 'python' : 'plain',
           runtime: buildMethod ? pythonRuntime(buildMethod, fail) : undefined,
@@ -199,7 +206,22 @@ export function planSamPackaging(template: any, templateFile: string, parameters
     }
   }
   planned.push(...includes(template, dir, templateFile));
-  return planned;
+  return withArchitectureWarnings(planned);
+}
+
+/** A function whose layer in this template was built for another architecture gets a warning: its native code would not load. */
+function withArchitectureWarnings(planned: Artifact[]): Artifact[] {
+  const layers = new Map(planned.filter((a): a is CodeArtifact => a.kind === 'code' && a.build === 'python' && a.layerRefs.length === 0 && !a.handler)
+    .map(a => [a.logicalId, a]));
+  return planned.map(a => {
+    if (a.kind !== 'code' || !a.handler) return a;
+    const mismatched = a.layerRefs.map(r => layers.get(r)).filter((l): l is CodeArtifact => !!l && !l.architectures.some(x => a.architectures.includes(x)));
+    if (mismatched.length === 0) return a;
+    const warnings = mismatched.map(l => `its layer ${l.logicalId} is built for ${l.architectures.join(', ')} but the function runs on ` +
+      `${a.architectures.join(', ')}: the layer's native code would not load. Set the layer's Metadata.BuildArchitecture to ` +
+      `${a.architectures[0]} (or the function's Architectures to match).`);
+    return { ...a, warnings: [...a.warnings ?? [], ...warnings] };
+  });
 }
 
 /**
@@ -291,7 +313,9 @@ function isZipFile(p: string): boolean {
 function functionBuildMethod(buildMethod: unknown, fail: (why: string) => never): void {
   if (buildMethod === undefined || (typeof buildMethod === 'string' && /^python3\.\d+$/.test(buildMethod))) return;
   fail(`Metadata.BuildMethod is ${JSON.stringify(buildMethod)}, a build possum-cdk does not run (it builds Python functions from their ` +
-    'folder and dependency manifest). Build this function with sam build and point its code at the result, or remove the BuildMethod.');
+    'folder and dependency manifest, as sam build does for a python3.x runtime). Either run sam build and package its output ' +
+    '(.aws-sam/build/template.yaml, whose CodeUri points at the built folder), or, if the folder is plain Python code with a ' +
+    'requirements.txt, remove the BuildMethod so possum-cdk builds it (your makefile will then not run).');
 }
 
 /**

@@ -5,6 +5,7 @@ import { CollectedFile, SourceTree, collectFiles, compareZipPaths } from './coll
 import { resolveEntryTime } from './entry-time';
 import { LoaderPlacement, loaderPaths, loaderSource } from './nested-loader';
 import { ALWAYS_EXCLUDED } from './path-rules';
+import { readZipIndex } from './zip-index';
 import { ZipInput, writeZip } from './zip-writer';
 
 /**
@@ -36,6 +37,21 @@ export interface ZipPlan {
   readonly limitBytes?: number;
   /** Write progress lines to stderr. @default false */
   readonly progress?: boolean;
+  /**
+   * An earlier zip built from the same (immutable) dependency tree with the same level and
+   * zlib: entries of files under `trees` are copied from it compressed, not compressed again.
+   * The output is the same, byte for byte; only the function's own files are compressed.
+   */
+  readonly reuse?: ZipReuse;
+}
+
+/** Where to find compressed entries to copy. */
+export interface ZipReuse {
+  readonly zipFile: string;
+  /** The inner zip's name when the earlier bundle was nested. */
+  readonly innerZip?: string;
+  /** Folders whose files never change under their path (cached dependency trees). */
+  readonly trees: string[];
 }
 
 /** Unzipped bytes under one top-level name, with its dist-info and .libs folded in. */
@@ -60,6 +76,8 @@ export interface ZipReport {
   readonly deployedUnzippedBytes: number;
   /** The largest top-level packages, biggest first. */
   readonly largest: TopLevelSize[];
+  /** Entries copied compressed from an earlier zip (see ZipPlan.reuse). */
+  readonly reusedEntries?: number;
 }
 
 const TOP_LEVEL_REPORTED = 10;
@@ -73,7 +91,8 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
   }
   const limit = plan.limitBytes ?? LAMBDA_UNZIPPED_LIMIT_BYTES;
   const threshold = plan.nestThresholdBytes ?? limit;
-  const files = collectFiles(plan.sources, [...ALWAYS_EXCLUDED, ...(plan.excludes ?? [])]);
+  const collected = collectFiles(plan.sources, [...ALWAYS_EXCLUDED, ...(plan.excludes ?? [])]);
+  const { files, reusedEntries } = withReuse(collected, plan.reuse, level);
   const unzippedBytes = files.reduce((sum, f) => sum + f.size, 0);
   const largest = largestTopLevel(files);
   const progress = plan.progress ? progressReporter(files.length) : undefined;
@@ -90,7 +109,7 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
       }
       const tmp = path.join(scratch, 'flat.zip');
       await writeZipFile(tmp, files, entryTime, level, progress);
-      return await finish(tmp, output, { files: files.length, unzippedBytes, nested: false, deployedUnzippedBytes: unzippedBytes, largest });
+      return await finish(tmp, output, { files: files.length, unzippedBytes, nested: false, deployedUnzippedBytes: unzippedBytes, largest, reusedEntries });
     }
 
     const loader = plan.loader;
@@ -125,10 +144,31 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
     ].sort((a, b) => compareZipPaths(a.zipPath, b.zipPath));
     const tmp = path.join(scratch, 'outer.zip');
     await writeZipFile(tmp, outer.map(f => ({ ...f, store: f.zipPath === paths.innerZip })), entryTime, level);
-    return await finish(tmp, output, { files: files.length, unzippedBytes, nested: true, deployedUnzippedBytes, largest });
+    return await finish(tmp, output, { files: files.length, unzippedBytes, nested: true, deployedUnzippedBytes, largest, reusedEntries });
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The files, with the compressed bytes of an earlier zip attached where they can be copied:
+ * a file of a cached dependency tree (whose content is fixed by its path) that the earlier
+ * zip holds under the same name and size. A store-only build copies only stored entries.
+ */
+function withReuse(files: CollectedFile[], reuse: ZipReuse | undefined, level: number): { files: ZipInput[]; reusedEntries: number } {
+  if (!reuse) return { files, reusedEntries: 0 };
+  const index = readZipIndex(reuse.zipFile, reuse.innerZip);
+  if (!index) return { files, reusedEntries: 0 };
+  const roots = reuse.trees.map(t => path.resolve(t) + path.sep);
+  let reusedEntries = 0;
+  const out = files.map((f): ZipInput => {
+    if (!roots.some(r => f.sourcePath.startsWith(r))) return f;
+    const e = index.get(f.zipPath);
+    if (!e || e.size !== f.size || (level === 0 && e.method !== 0)) return f;
+    reusedEntries++;
+    return { ...f, raw: { file: reuse.zipFile, dataOffset: e.dataOffset, method: e.method, crc: e.crc, compressedSize: e.compressedSize } };
+  });
+  return { files: out, reusedEntries };
 }
 
 async function writeZipFile(file: string, inputs: readonly ZipInput[], entryTime: number, level: number,

@@ -20,6 +20,20 @@ export interface ZipInput {
   readonly executable: boolean;
   /** Store without compression whatever the level (e.g. an inner zip). */
   readonly store?: boolean;
+  /**
+   * The entry's compressed bytes as an earlier zip of the same file holds them (same level,
+   * same zlib): copied as they are instead of compressed again, which gives the same bytes.
+   */
+  readonly raw?: RawSource;
+}
+
+/** Compressed bytes to copy from another file. */
+export interface RawSource {
+  readonly file: string;
+  readonly dataOffset: number;
+  readonly method: number;
+  readonly crc: number;
+  readonly compressedSize: number;
 }
 
 export interface ZipWriteOptions {
@@ -81,6 +95,14 @@ interface PreparedEntry {
  * (positioned at 0, empty). The caller owns the file: it creates, fsyncs and renames it.
  */
 export async function writeZip(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions): Promise<ZipWriteResult> {
+  try {
+    return await writeEntries(fd, inputs, options);
+  } finally {
+    closeRawFiles();
+  }
+}
+
+async function writeEntries(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions): Promise<ZipWriteResult> {
   const { time, date } = dosDateTime(options.entryTime);
   const writer = new PositionalWriter(fd);
   const central: CentralRecord[] = [];
@@ -94,7 +116,7 @@ export async function writeZip(fd: number, inputs: readonly ZipInput[], options:
       && next - current < MAX_FILES_IN_FLIGHT
       && (bytesInFlight === 0 || bytesInFlight + inputs[next].size <= MAX_BYTES_IN_FLIGHT)) {
       const input = inputs[next];
-      if (input.size <= STREAM_THRESHOLD) {
+      if (input.size <= STREAM_THRESHOLD && !input.raw) {
         bytesInFlight += input.size;
         const task = prepareInMemory(input, options.level);
         // Awaited in order below; this only keeps an early failure from counting as unhandled.
@@ -124,6 +146,8 @@ export async function writeZip(fd: number, inputs: readonly ZipInput[], options:
       writer.append(localHeader(name, prepared.method, time, date, prepared.crc, prepared.data.length, prepared.size));
       writer.append(prepared.data);
       record = { name, method: prepared.method, crc: prepared.crc, compressedSize: prepared.data.length, size: prepared.size, mode, offset };
+    } else if (input.raw) {
+      record = copyRaw(writer, input, input.raw, name, time, date, mode, offset);
     } else {
       record = await writeStreamed(writer, input, name, options.level, time, date, mode, offset);
     }
@@ -197,6 +221,35 @@ function readSmall(input: ZipInput): Buffer {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Writes one entry whose compressed bytes come from an earlier zip, through the streaming buffer. */
+function copyRaw(writer: PositionalWriter, input: ZipInput, raw: RawSource, name: Buffer, time: number, date: number, mode: number,
+  offset: number): CentralRecord {
+  writer.append(localHeader(name, raw.method, time, date, raw.crc, raw.compressedSize, input.size));
+  const fd = rawFile(raw.file);
+  for (let done = 0; done < raw.compressedSize;) {
+    const n = fs.readSync(fd, streamBuffer, 0, Math.min(streamBuffer.length, raw.compressedSize - done), raw.dataOffset + done);
+    if (n === 0) throw new Error(`${raw.file} ended before the compressed bytes of ${input.zipPath}; it changed while this zip was written.`);
+    writer.append(streamBuffer.subarray(0, n));
+    done += n;
+  }
+  return { name, method: raw.method, crc: raw.crc, compressedSize: raw.compressedSize, size: input.size, mode, offset };
+}
+
+/** One open descriptor per earlier zip for the whole write (entries are copied one by one). */
+const rawFiles = new Map<string, number>();
+function rawFile(file: string): number {
+  let fd = rawFiles.get(file);
+  if (fd === undefined) {
+    fd = fs.openSync(file, 'r');
+    rawFiles.set(file, fd);
+  }
+  return fd;
+}
+function closeRawFiles() {
+  for (const fd of rawFiles.values()) fs.closeSync(fd);
+  rawFiles.clear();
 }
 
 /** Writes one large entry: header placeholder, streamed data, then the header patched in place. */
