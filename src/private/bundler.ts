@@ -240,7 +240,8 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
     const { reusedEntries, ...kept } = plain;
     const committed = cache.commitBundle(plan.bundleKey, tmpZip, { ...kept, output: '' }, report.sha256);
     if (treeKey) {
-      cache.recordZipReference(treeKey, { sha256: committed.sha256, innerZip: report.nested && request.loader ? loaderPaths(request.loader).innerZip : undefined, ...layout });
+      const innerZip = report.nested && request.loader ? loaderPaths(request.loader).innerZip : undefined;
+      cache.recordZipReference(treeKey, { sha256: committed.sha256, innerZip, ...layout });
     }
     const copied = reusedEntries ? `; ${reusedEntries} entries copied compressed from the previous zip of these dependencies` : '';
     process.stderr.write(`possum-cdk: ${label}: bundled ${report.files} files, ${report.unzippedBytes} bytes unzipped${report.nested ? ' (nested zip)' : ''}${copied}\n`);

@@ -215,7 +215,8 @@ function withArchitectureWarnings(planned: Artifact[]): Artifact[] {
     .map(a => [a.logicalId, a]));
   return planned.map(a => {
     if (a.kind !== 'code' || !a.handler) return a;
-    const mismatched = a.layerRefs.map(r => layers.get(r)).filter((l): l is CodeArtifact => !!l && !l.architectures.some(x => a.architectures.includes(x)));
+    const mismatched = a.layerRefs.map(r => layers.get(r))
+      .filter((l): l is CodeArtifact => !!l && !l.architectures.some(x => a.architectures.includes(x)));
     if (mismatched.length === 0) return a;
     const warnings = mismatched.map(l => `its layer ${l.logicalId} is built for ${l.architectures.join(', ')} but the function runs on ` +
       `${a.architectures.join(', ')}: the layer's native code would not load. Set the layer's Metadata.BuildArchitecture to ` +

@@ -109,7 +109,8 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
       }
       const tmp = path.join(scratch, 'flat.zip');
       await writeZipFile(tmp, files, entryTime, level, progress);
-      return await finish(tmp, output, { files: files.length, unzippedBytes, nested: false, deployedUnzippedBytes: unzippedBytes, largest, reusedEntries });
+      return await finish(tmp, output,
+        { files: files.length, unzippedBytes, nested: false, deployedUnzippedBytes: unzippedBytes, largest, reusedEntries });
     }
 
     const loader = plan.loader;
