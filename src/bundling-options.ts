@@ -167,6 +167,17 @@ export interface PythonPipfileBundlingOptions {
   readonly cacheDir?: string;
 
   /**
+   * A build cache in S3 shared by CI runners, as `s3://BUCKET` or `s3://BUCKET/PREFIX`:
+   * a bundle is looked up there (by the same key as in the local cache) before it is built,
+   * and published there after a build. A download is used only when its bytes match the
+   * sha256 it is stored under; an unreachable or unreadable bucket is a warning and a local
+   * build. Credentials come from the standard AWS chain. Anyone who can write to the
+   * bucket can change your bundles: give write access to trusted CI only.
+   * @default - $POSSUM_REMOTE_CACHE if set, else none
+   */
+  readonly remoteCache?: string;
+
+  /**
    * Fail when Pipfile.lock is out of date with Pipfile, instead of warning.
    * @default false
    */

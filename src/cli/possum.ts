@@ -44,6 +44,9 @@ Zips are content-addressed: an unchanged function is neither rebuilt nor uploade
   --parameter-overrides K=V ...  values of template parameters that packaged properties
                          refer to (a Runtime or CodeUri given by !Ref); the template is unchanged
   --installer pip|uv     what installs the dependencies (default: pip)
+  --remote-cache s3://BUCKET[/PREFIX]
+                         a build cache shared by CI runners (default: $POSSUM_REMOTE_CACHE); bundles found there
+                         are not built, bundles built here are published there
   --strict-lock          a lock file out of date with its project (Pipfile.lock, uv.lock, poetry.lock) is an
                          error rather than a warning
   --endpoint-url URL     an S3-compatible endpoint
@@ -68,6 +71,7 @@ interface Args {
   readonly installer: Installer;
   readonly parameters: Record<string, string>;
   readonly strictLock: boolean;
+  readonly remoteCache?: string;
 }
 
 function parseArgs(argv: readonly string[]): Args | 'help' {
@@ -80,7 +84,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
     '-t': '--template', '--template-file': '--template', '-o': '--output', '--output-template-file': '--output', '-p': '--profile',
   };
   const valued = ['--template', '--output', '--profile', '--endpoint-url', '--region', '--index-url', '--extra-index-url', '--find-links', '--installer',
-    '--parameter-overrides'];
+    '--parameter-overrides', '--remote-cache'];
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
     if (raw === '-h' || raw === '--help') return 'help';
@@ -138,6 +142,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
     installer,
     parameters,
     strictLock,
+    remoteCache: values['--remote-cache'],
   };
 }
 
@@ -160,6 +165,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       findLinks: args.findLinks,
       installer: args.installer,
       strictLock: args.strictLock,
+      // -c rebuilds everything: nothing is taken from the remote cache either.
+      remoteCache: args.clean ? '' : args.remoteCache,
     };
     const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     // The SDK loads only when something is to be checked or sent.

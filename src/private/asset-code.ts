@@ -54,7 +54,8 @@ export class PythonPipfileBundling implements cdk.BundlingOptions {
       assetHash: bundle.report.sha256,
       bundling,
     });
-    return { code, report: bundle.report, warnings: plan.warnings };
+    const remote = (bundle.warnings ?? []).map(message => ({ id: 'possum-cdk:remoteCache', message }));
+    return { code, report: bundle.report, warnings: [...plan.warnings, ...remote] };
   }
 
   /** The bundle's report, found in or built into the cache (for a layer sized on demand). */

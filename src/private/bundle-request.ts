@@ -3,6 +3,7 @@ import { DefaultExcludes, NestedZip, PythonPipfileBundlingOptions, SourceBuilds 
 import { BundleRequest } from './bundler';
 import { cacheMaxBytes, cacheRoot } from './cache';
 import { pythonTarget } from './python/target';
+import { remoteCacheOf } from './remote/remote-cache';
 import { LoaderPlacement } from './zip/nested-loader';
 import { PathRules } from './zip/path-rules';
 
@@ -69,6 +70,7 @@ export function bundleRequest(input: BundleInput): BundleRequest {
     },
     cacheRoot: cacheRoot(o.cacheDir),
     cacheMaxBytes: cacheMaxBytes(),
+    remoteCache: remoteCacheOf(o.remoteCache),
     loader: nesting.loader,
     nestThresholdBytes: nesting.thresholdBytes,
     limitBytes: input.limitBytes,

@@ -12,6 +12,7 @@ import { probeInstaller } from './python/installer-probe';
 import { readDependencies } from './python/manifest';
 import { PythonTarget } from './python/target';
 import { UV_VERSION } from './python/uv-tool';
+import { describeRemote, fetchBundle, publishBundle, RemoteCache } from './remote/remote-cache';
 import { collectFiles } from './zip/collect';
 import { ZipReport } from './zip/engine';
 import { LoaderPlacement, loaderPaths } from './zip/nested-loader';
@@ -60,6 +61,8 @@ export interface BundleRequest {
   readonly cacheRoot: string;
   /** The cache's size budget (0: unlimited), trimmed to after each build. */
   readonly cacheMaxBytes: number;
+  /** The shared build cache in S3, if any. */
+  readonly remoteCache?: RemoteCache;
   readonly loader?: LoaderPlacement;
   readonly nestThresholdBytes?: number;
   readonly limitBytes: number;
@@ -167,6 +170,8 @@ export interface EnsuredBundle {
   readonly report: ZipReport;
   /** True when this call built it; false when the cache already had it. */
   readonly built: boolean;
+  /** Problems with the remote cache (each reported once per process on stderr too). */
+  readonly warnings?: string[];
 }
 
 /** The report of a bundle already in the cache, if it is there (the zip is not hashed). */
@@ -195,9 +200,13 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
     process.stderr.write(`possum-cdk: ${label}: bundle unchanged, reused from the cache\n`);
     return { zipFile: cache.zipPath(hit.sha256), report: { ...hit.report, sha256: hit.sha256 }, built: false };
   }
+  const warnings: string[] = [];
   const result = cache.withLock(plan.bundleKey, (): EnsuredBundle => {
     const raced = cache.lookup<ZipReport>(plan.bundleKey);
     if (raced) return { zipFile: cache.zipPath(raced.sha256), report: raced.report, built: false };
+    const usable = plan.request.remoteCache && !REMOTE_WARNED.has(describeRemote(plan.request.remoteCache)) ? plan.request.remoteCache : undefined;
+    const fetched = usable && fetchRemote(cache, plan, usable, warnings);
+    if (fetched) return fetched;
     const tree = plan.dependencyKeys ? dependencyTree(plan, cache) : undefined;
     const request = plan.request;
     const sources = [];
@@ -245,10 +254,55 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
     }
     const copied = reusedEntries ? `; ${reusedEntries} entries copied compressed from the previous zip of these dependencies` : '';
     process.stderr.write(`possum-cdk: ${label}: bundled ${report.files} files, ${report.unzippedBytes} bytes unzipped${report.nested ? ' (nested zip)' : ''}${copied}\n`);
+    // A remote cache that failed once in this process is not asked again (each try could wait on a dead host).
+    const remote = plan.request.remoteCache && !REMOTE_WARNED.has(describeRemote(plan.request.remoteCache)) ? plan.request.remoteCache : undefined;
+    if (remote) {
+      // A damaged object found on the way in is replaced, not kept because its name is taken.
+      const replace = warnings.some(w => w.includes('damaged or altered'));
+      const published = publishBundle(remote, plan.bundleKey, committed.zipFile, committed.sha256, committed.report, replace);
+      if (!published.ok) remoteWarning(warnings, remote, `could not publish ${label}'s bundle (${published.reason})`);
+      else process.stderr.write(`possum-cdk: ${label}: published to the remote cache ${describeRemote(remote)}\n`);
+    }
     return { zipFile: committed.zipFile, report: committed.report, built: true };
   });
   if (result.built) cache.evict(plan.request.cacheMaxBytes);
-  return result;
+  return warnings.length > 0 ? { ...result, warnings } : result;
+}
+
+/**
+ * The bundle from the remote cache, verified and stored in the local cache, or undefined
+ * (not there, damaged, or the bucket unreachable: then a warning, and the caller builds).
+ */
+function fetchRemote(cache: BuildCache, plan: BundlePlan, remote: RemoteCache, warnings: string[]): EnsuredBundle | undefined {
+  const label = plan.request.label;
+  const tmpZip = cache.newZipPath();
+  const got = fetchBundle<ZipReport>(remote, plan.bundleKey, tmpZip);
+  if (got.kind !== 'hit') {
+    cache.abandon(tmpZip);
+    if (got.kind === 'unavailable') remoteWarning(warnings, remote, `could not be read (${got.reason})`);
+    if (got.kind === 'corrupt') {
+      const message = `the remote cache ${describeRemote(remote)} holds a damaged or altered bundle for ${label} (${got.reason}); it was ignored and the bundle is built here.`;
+      warnings.push(message);
+      process.stderr.write(`possum-cdk: warning: ${message}\n`);
+    }
+    return undefined;
+  }
+  const committed = cache.commitBundle(plan.bundleKey, tmpZip, { ...got.report, output: '' }, got.sha256);
+  process.stderr.write(`possum-cdk: ${label}: bundle fetched from the remote cache ${describeRemote(remote)}\n`);
+  return { zipFile: committed.zipFile, report: { ...committed.report, sha256: committed.sha256 }, built: false };
+}
+
+/** Remote caches already reported as unusable in this process: one warning each. */
+const REMOTE_WARNED = new Set<string>();
+
+function remoteWarning(warnings: string[], remote: RemoteCache, what: string) {
+  const where = describeRemote(remote);
+  if (REMOTE_WARNED.has(where)) return;
+  REMOTE_WARNED.add(where);
+  const message = `the remote cache ${where} ${what}; bundles are built and kept locally. Check the bucket, its region and endpoint, ` +
+    'and the credentials (s3:GetObject, s3:PutObject).';
+  warnings.push(message);
+  process.stderr.write(`possum-cdk: warning: ${message}\n`);
 }
 
 function sameLayout(a: ZipReference, b: Omit<ZipReference, 'sha256' | 'innerZip'>): boolean {

@@ -235,6 +235,21 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(second.stderr).toContain('0 uploaded');
   });
 
+  test('--remote-cache: a second runner with an empty local cache fetches the bundles instead of building them', () => {
+    const template = samApp();
+    const remote = { AWS_ENDPOINT_URL_S3: endpoint };
+    const a = possum(['deploy-bucket/fleet-a', '-t', template, '--endpoint-url', endpoint, '--remote-cache', 's3://deploy-bucket/build-cache'],
+      { ...remote, POSSUM_CACHE_DIR: path.join(tempDir('runner-a'), 'c') });
+    expect(a.status).toBe(0);
+    expect(a.stderr).toContain('published to the remote cache s3://deploy-bucket/build-cache/');
+    const b = possum(['deploy-bucket/fleet-b', '-t', template, '--endpoint-url', endpoint, '--remote-cache', 's3://deploy-bucket/build-cache'],
+      { ...remote, POSSUM_CACHE_DIR: path.join(tempDir('runner-b'), 'c') });
+    expect(b.status).toBe(0);
+    expect(b.stderr).toContain('bundle fetched from the remote cache s3://deploy-bucket/build-cache/');
+    expect(b.stderr).not.toContain('installing');
+    expect(b.stdout.replace(/fleet-b/g, 'fleet-a')).toBe(a.stdout);
+  });
+
   test('--installer uv installs with uv and gives the same files as pip', async () => {
     const template = samApp();
     const withPip = possum(['deploy-bucket/uv-check/pip', '-t', template, '--endpoint-url', endpoint], { POSSUM_CACHE_DIR: path.join(work, 'pip-cache') });

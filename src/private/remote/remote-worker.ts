@@ -1,0 +1,63 @@
+/**
+ * The S3 side of the remote build cache, run as a child process: reads one JSON request on
+ * stdin, prints one JSON result line. Never prints credentials: errors are the SDK's names
+ * and messages.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+async function main() {
+  const request = JSON.parse(fs.readFileSync(0, 'utf8'));
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  const s3 = new S3Client({
+    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    endpoint,
+    forcePathStyle: endpoint !== undefined,
+    // Degrade fast when the bucket is unreachable: one retry, short connection timeout.
+    maxAttempts: 2,
+  });
+  if (request.op === 'fetch') {
+    let index: any;
+    try {
+      const got = await s3.send(new GetObjectCommand({ Bucket: request.bucket, Key: request.indexKey }));
+      index = JSON.parse(await got.Body!.transformToString());
+    } catch (e: any) {
+      // A missing entry is a miss; a missing bucket is a problem to report.
+      if (e?.name === 'NoSuchKey' || (e?.$metadata?.httpStatusCode === 404 && e?.name !== 'NoSuchBucket')) return { ok: true, missing: true };
+      throw e;
+    }
+    const sha256 = String(index?.sha256 ?? '');
+    if (!/^[0-9a-f]{64}$/.test(sha256)) return { ok: true, sha256: '', report: undefined };
+    const zip = await s3.send(new GetObjectCommand({ Bucket: request.bucket, Key: `${request.zipPrefix}${sha256}.zip` }));
+    fs.mkdirSync(path.dirname(request.dest), { recursive: true });
+    const out = fs.createWriteStream(request.dest);
+    await new Promise<void>((resolve, reject) => {
+      (zip.Body as NodeJS.ReadableStream).pipe(out).on('finish', () => resolve()).on('error', reject);
+    });
+    return { ok: true, sha256, report: index.report };
+  }
+  if (request.op === 'publish') {
+    let present = false;
+    if (!request.replace) {
+      try {
+        await s3.send(new HeadObjectCommand({ Bucket: request.bucket, Key: request.zipKey }));
+        present = true;
+      } catch (e: any) {
+        if (e?.$metadata?.httpStatusCode !== 404 && e?.name !== 'NotFound') throw e;
+      }
+    }
+    if (!present) {
+      const body = fs.readFileSync(request.zipFile);
+      await s3.send(new PutObjectCommand({ Bucket: request.bucket, Key: request.zipKey, Body: body, ContentType: 'application/zip' }));
+    }
+    await s3.send(new PutObjectCommand({ Bucket: request.bucket, Key: request.indexKey, Body: request.index, ContentType: 'application/json' }));
+    return { ok: true, uploaded: !present };
+  }
+  throw new Error(`unknown request ${request.op}`);
+}
+
+main().then(
+  r => process.stdout.write(JSON.stringify(r) + '\n'),
+  (e: any) => process.stdout.write(JSON.stringify({ ok: false, error: `${e?.name ?? 'Error'}: ${e?.message ?? e}` }) + '\n'),
+);
