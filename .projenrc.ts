@@ -145,6 +145,14 @@ project.addTask('bench:cli', {
   ],
 });
 
+project.addTask('bench:bytecode', {
+  description: 'Cold import from a bundle with and without checked-hash bytecode (bench/README.md; needs PyPI)',
+  steps: [
+    { spawn: 'compile' },
+    { exec: 'ts-node --project test/tsconfig.json bench/bytecode-bench.ts' },
+  ],
+});
+
 project.addTask('bench:remote', {
   description: 'Remote build cache: a runner with an empty local cache and a warm S3 cache against a fully cold synth (bench/README.md; needs PyPI)',
   steps: [

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { DefaultExcludes, NestedZip, PythonPipfileBundlingOptions, SourceBuilds } from '../bundling-options';
+import { Bytecode, DefaultExcludes, NestedZip, PythonPipfileBundlingOptions, SourceBuilds } from '../bundling-options';
 import { BundleRequest } from './bundler';
 import { cacheMaxBytes, cacheRoot } from './cache';
 import { pythonTarget } from './python/target';
@@ -71,6 +71,9 @@ export function bundleRequest(input: BundleInput): BundleRequest {
     cacheRoot: cacheRoot(o.cacheDir),
     cacheMaxBytes: cacheMaxBytes(),
     remoteCache: remoteCacheOf(o.remoteCache),
+    bytecode: bytecodeOf(o.bytecode, label),
+    // A layer's files are unpacked under /opt (its python/ folder is /opt/python).
+    lambdaRoot: input.dependencyPrefix === 'python' ? '/opt' : '/var/task',
     loader: nesting.loader,
     nestThresholdBytes: nesting.thresholdBytes,
     limitBytes: input.limitBytes,
@@ -115,4 +118,10 @@ function nestingOf(input: BundleInput, o: PythonPipfileBundlingOptions): { loade
   }
   // NEVER: no loader, so the engine never nests. ALWAYS: any size reaches a threshold of 0.
   return mode === NestedZip.NEVER ? {} : { loader: input.loader, thresholdBytes: 0 };
+}
+
+function bytecodeOf(value: Bytecode | undefined, label: string): boolean {
+  if (value === undefined || value === Bytecode.NONE) return false;
+  if (value === Bytecode.CHECKED_HASH) return true;
+  throw new Error(`bundling.bytecode ${String(value)} at ${label} is not a Bytecode value; use Bytecode.NONE or Bytecode.CHECKED_HASH.`);
 }

@@ -4,16 +4,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BuildCache, CACHE_FORMAT, cacheStorageError, sha256File, treeDigest, ZipReference } from './cache';
 import { codeExcludes as codeExcludesOf, inspectCode } from './code-audit';
+import { BytecodePython, bytecodePython, cachedPath, CompileJob, compileModules } from './python/bytecode';
 import { redactUrl } from './python/credentials';
 import { DependencySpec, hasDependencies, ManifestWarning } from './python/dependency-spec';
 import { machineHost, pipIndexConfig, uvIndexConfig } from './python/index-config';
-import { effectiveIndexes, IndexSettings, indexIdentity, InstallerSettings, installDependencies } from './python/installer';
+import { effectiveIndexes, IndexSettings, indexIdentity, InstallerSettings, installDependencies, pipEnvironment } from './python/installer';
 import { probeInstaller } from './python/installer-probe';
 import { readDependencies } from './python/manifest';
 import { PythonTarget } from './python/target';
-import { UV_VERSION } from './python/uv-tool';
+import { UV_VERSION, uvExecutable } from './python/uv-tool';
 import { describeRemote, fetchBundle, publishBundle, RemoteCache } from './remote/remote-cache';
-import { collectFiles } from './zip/collect';
+import { collectFiles, SourceTree } from './zip/collect';
 import { ZipReport } from './zip/engine';
 import { LoaderPlacement, loaderPaths } from './zip/nested-loader';
 import { ALWAYS_EXCLUDED } from './zip/path-rules';
@@ -63,6 +64,10 @@ export interface BundleRequest {
   readonly cacheMaxBytes: number;
   /** The shared build cache in S3, if any. */
   readonly remoteCache?: RemoteCache;
+  /** Compile checked-hash .pyc files into the bundle. */
+  readonly bytecode?: boolean;
+  /** Where Lambda puts the bundle's files: /var/task for a function, /opt for a layer. */
+  readonly lambdaRoot?: string;
   readonly loader?: LoaderPlacement;
   readonly nestThresholdBytes?: number;
   readonly limitBytes: number;
@@ -83,6 +88,8 @@ export interface BundlePlan {
   readonly codeExcludes: string[];
   /** Soft problems of the manifest and of the entry's own files, for the caller to show. */
   readonly warnings: ManifestWarning[];
+  /** The interpreter that compiles .pyc files, when the request asks for them. */
+  readonly bytecodePython?: BytecodePython;
 }
 
 const HOOK_INPUT = '/possum-cdk/input';
@@ -146,8 +153,18 @@ function planBundleOf(request: BundleRequest): BundlePlan {
   const codeExcludes = codeExcludesOf(request.entry, request.codeExcludes,
     request.installDependencies ? dependencies.inputFiles : undefined, request.userExcludes);
   const code = request.includeCode ? inspectCode(request.entry, codeExcludes, request.userExcludes) : undefined;
+  const pyc = request.bytecode
+    ? bytecodePython(Number(request.targets[0].pythonVersion.split('.')[1]), request.installer.python, () => {
+      try {
+        return uvExecutable(request.cacheRoot, request.installer.python, indexes ? pipEnvironment(indexes) : process.env);
+      } catch {
+        return undefined;
+      }
+    }, request.label)
+    : undefined;
   const bundleKey = keyOf({
     format: BUNDLE_FORMAT,
+    bytecode: pyc ? { version: pyc.version, root: request.lambdaRoot ?? '/var/task' } : null,
     dependencies: dependencyKeys ?? null,
     code: code?.fingerprint ?? null,
     codePrefix: request.codePrefix,
@@ -161,7 +178,16 @@ function planBundleOf(request: BundleRequest): BundlePlan {
       sourceDateEpoch: request.sourceDateEpoch ?? null,
     },
   });
-  return { request, dependencies, dependencyKeys, indexes, bundleKey, codeExcludes, warnings: [...dependencies.warnings, ...code?.warnings ?? []] };
+  return {
+    request,
+    dependencies,
+    dependencyKeys,
+    indexes,
+    bundleKey,
+    codeExcludes,
+    bytecodePython: pyc,
+    warnings: [...dependencies.warnings, ...code?.warnings ?? []],
+  };
 }
 
 /** A bundle in the cache: its zip (named by its sha256) and report. */
@@ -218,13 +244,15 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
       });
     }
     if (request.includeCode) sources.push({ dir: request.entry, prefix: request.codePrefix, excludes: plan.codeExcludes });
+    const bytecodeDirs = plan.bytecodePython ? compileBytecode(plan, plan.bytecodePython, cache, sources, tree) : [];
+    sources.push(...bytecodeDirs.map(dir => ({ dir, bytecode: true })));
     // A handler edit: the dependency tree is unchanged, so its entries are copied compressed from
     // the last zip built over it (same level, zlib and layout), and only the function's files are compressed.
     const treeKey = tree ? plan.dependencyKeys![0] : undefined;
     const layout = { level: request.level, zlib: process.versions.zlib ?? '', dependencyPrefix: request.dependencyPrefix, codePrefix: request.codePrefix };
     const earlier = treeKey ? cache.zipReference(treeKey) : undefined;
     const reuse = earlier && tree && sameLayout(earlier.ref, layout)
-      ? { zipFile: earlier.zipFile, innerZip: earlier.ref.innerZip, trees: [tree] }
+      ? { zipFile: earlier.zipFile, innerZip: earlier.ref.innerZip, trees: [tree, ...bytecodeDirs.filter(d => d.startsWith(path.dirname(tree)))] }
       : undefined;
     const tmpZip = cache.newZipPath();
     let report: ZipReport;
@@ -243,6 +271,9 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
     } catch (e: any) {
       cache.abandon(tmpZip);
       throw new Error(`${label}: ${e.message}`);
+    } finally {
+      // The function's own .pyc were compiled for this build only.
+      for (const d of bytecodeDirs) if (!tree || !d.startsWith(path.dirname(tree))) cache.abandon(d);
     }
     // The cached report must not name this build's temporary path.
     const { maxRssBytes: _rss, ...plain } = report as ZipReport & { maxRssBytes?: number };
@@ -303,6 +334,55 @@ function remoteWarning(warnings: string[], remote: RemoteCache, what: string) {
     'and the credentials (s3:GetObject, s3:PutObject).';
   warnings.push(message);
   process.stderr.write(`possum-cdk: warning: ${message}\n`);
+}
+
+/**
+ * The .pyc files of the bundle's modules, as folders that mirror the zip's layout: the
+ * dependency tree's compiled once and kept beside it in the cache, the function's own
+ * compiled for this build. Returns the folders to add to the zip.
+ */
+function compileBytecode(plan: BundlePlan, python: BytecodePython, cache: BuildCache, sources: SourceTree[], tree: string | undefined): string[] {
+  const request = plan.request;
+  const root = request.lambdaRoot ?? '/var/task';
+  const jobsFor = (source: SourceTree, outDir: string): CompileJob[] => collectFiles([source], ALWAYS_EXCLUDED)
+    .filter(f => f.zipPath.endsWith('.py'))
+    .map(f => ({ source: f.sourcePath, output: path.join(outDir, ...cachedPath(f.zipPath, python.cacheTag).split('/')), lambdaPath: `${root}/${f.zipPath}` }));
+  const dirs: string[] = [];
+  const report = (skipped: string[]) => {
+    if (skipped.length > 0) {
+      process.stderr.write(`possum-cdk: ${request.label}: ${skipped.length} module(s) Python ${python.cacheTag} cannot compile ship as source only ` +
+        `(${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', ...' : ''})\n`);
+    }
+  };
+  for (const source of sources) {
+    if (tree && source.dir === tree) {
+      // Kept beside the tree it was compiled from, and evicted with it.
+      const key = crypto.createHash('sha256').update(JSON.stringify([python.version, root, source.prefix ?? '', source.excludes ?? []])).digest('hex').slice(0, 16);
+      const target = path.join(path.dirname(tree), 'pyc', `${python.cacheTag}-${key}`);
+      if (!fs.existsSync(target)) {
+        cache.withLock(`pyc-${path.basename(path.dirname(tree))}-${key}`, () => {
+          if (fs.existsSync(target)) return;
+          const work = cache.scratch();
+          try {
+            process.stderr.write(`possum-cdk: ${request.label}: compiling the dependencies' modules with Python ${python.cacheTag}\n`);
+            report(compileModules(python, jobsFor(source, path.join(work, 'pyc'))));
+            fs.mkdirSync(path.join(work, 'pyc'), { recursive: true });
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            fs.renameSync(path.join(work, 'pyc'), target);
+          } finally {
+            fs.rmSync(work, { recursive: true, force: true });
+          }
+        });
+      }
+      dirs.push(target);
+    } else {
+      const out = path.join(cache.scratch(), 'pyc');
+      report(compileModules(python, jobsFor(source, out)));
+      fs.mkdirSync(out, { recursive: true });
+      dirs.push(out);
+    }
+  }
+  return dirs;
 }
 
 function sameLayout(a: ZipReference, b: Omit<ZipReference, 'sha256' | 'innerZip'>): boolean {

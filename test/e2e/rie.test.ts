@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NestedZip, PythonPipfileBundlingOptions, PythonPipfileFunction } from '../../src';
+import { Bytecode, NestedZip, PythonPipfileBundlingOptions, PythonPipfileFunction } from '../../src';
 import type { SourceTree } from '../../src/private/zip/collect';
 import type { ZipPlan } from '../../src/private/zip/engine';
 import { RieFunction, TOOLS_PYTHON, rieBinary } from '../helpers/rie';
@@ -307,10 +307,13 @@ describe('bundles run in the AWS Lambda Runtime Interface Emulator', () => {
     test.each([
       ['plain', {}],
       ['nested', { nestedZip: NestedZip.ALWAYS }],
+      ['bytecode', { bytecode: Bytecode.CHECKED_HASH }],
+      ['nested-bytecode', { nestedZip: NestedZip.ALWAYS, bytecode: Bytecode.CHECKED_HASH }],
     ] as Array<[string, PythonPipfileBundlingOptions]>)('%s: the cp311 x86_64 wheel loads, package data is found, invocations return results', async (label, bundling) => {
       const fn = deploy(`rie-construct-${label}`, bundling);
       const tmp = tempDir('rie-construct-tmp');
-      const rie = await start({ codeDir: fn.task, handler: fn.handler, tmpDir: tmp, env: { ...fn.env, POSSUM_EXTRACT_ROOT: tmp } });
+      const verbose = label.includes('bytecode') ? { PYTHONVERBOSE: '1', PYTHONDONTWRITEBYTECODE: '1' } : {};
+      const rie = await start({ codeDir: fn.task, handler: fn.handler, tmpDir: tmp, env: { ...fn.env, POSSUM_EXTRACT_ROOT: tmp, ...verbose } });
       const first = await rie.invoke({ name: 'possum' });
       expect(first.status).toBe(200);
       expect(first.body).toMatchObject({ greet: 'hello possum', variant: 'cp311 manylinux2014 x86_64', data: 'package data' });
@@ -318,7 +321,16 @@ describe('bundles run in the AWS Lambda Runtime Interface Emulator', () => {
       expect(second.body.greet).toBe('hello again');
       expect(second.body.request_id).not.toBe(first.body.request_id);
       expect(rie.inits()).toHaveLength(1);
-      if (label === 'nested') {
+      if (label.includes('bytecode')) {
+        // The runtime imported the handler's module from its checked-hash .pyc, next to the source.
+        const pyc = label === 'nested' || label === 'nested-bytecode'
+          ? path.join(path.dirname(first.body.cold.greeting_from), '__pycache__', '__init__.cpython-311.pyc')
+          : path.join(fn.task, 'greeting', '__pycache__', '__init__.cpython-311.pyc');
+        expect(fs.existsSync(pyc)).toBe(true);
+        // PYTHONVERBOSE makes the runtime say where each module's code object came from.
+        expect(rie.logs).toContain(`code object from '${pyc}'`);
+      }
+      if (label.startsWith('nested')) {
         expect(fn.handler).toBe('_possum_loader.handler');
         expect(fn.env.POSSUM_HANDLER).toBe('my_app/handler.handler');
         expect(first.body.cold.greeting_from.startsWith(path.join(tmp, 'possum-'))).toBe(true);

@@ -10,6 +10,11 @@ export interface SourceTree {
   readonly prefix?: string;
   /** Exclude patterns for this folder only, on top of the ones for every folder. */
   readonly excludes?: string[];
+  /**
+   * A folder of .pyc files compiled for the bundle (see bytecode.ts): `__pycache__/` and
+   * `*.pyc`, which are otherwise always left out, are what it is for.
+   */
+  readonly bytecode?: boolean;
 }
 
 /** A file as it will be stored: its path in the zip and where its bytes come from. */
@@ -48,7 +53,8 @@ export function collectFiles(sources: readonly SourceTree[], excludes: readonly 
     }
     const prefix = normalizePrefix(source.prefix);
     const observer: ExcludedObserver | undefined = onExcluded && ((rel, abs, dir, p) => onExcluded(prefix + rel, abs, dir, p));
-    const walker = new TreeWalker(root, rootReal, new PathRules([...excludes, ...(source.excludes ?? [])]), observer);
+    const own = source.bytecode ? excludes.filter(e => e !== '__pycache__/' && e !== '*.pyc') : excludes;
+    const walker = new TreeWalker(root, rootReal, new PathRules([...own, ...(source.excludes ?? [])]), observer);
     for (const file of walker.walk()) {
       const zipPath = prefix + file.zipPath;
       const existing = byZipPath.get(zipPath);
