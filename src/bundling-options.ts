@@ -115,8 +115,8 @@ export enum SourceBuilds {
  */
 export interface PythonPipfileBundlingOptions {
   /**
-   * The installer.
-   * @default Installer.pip()
+   * The installer: uv (the version possum-cdk pins and provisions) or pip.
+   * @default Installer.uv()
    */
   readonly installer?: Installer;
 

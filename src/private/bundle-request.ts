@@ -33,7 +33,8 @@ export function bundleRequest(input: BundleInput): BundleRequest {
   const o = input.options;
   const label = input.label;
   const entry = path.resolve(input.entry);
-  const installer = o.installer?.name ?? 'pip';
+  // uv by default: possum-cdk provisions the one version it pins, so every machine installs alike.
+  const installer = o.installer?.name ?? 'uv';
   if (installer !== 'pip' && installer !== 'uv') throw new Error(`Unknown installer ${installer}; use Installer.pip() or Installer.uv().`);
   const level = o.compressionLevel ?? 6;
   if (!Number.isInteger(level) || level < 0 || level > 9) {

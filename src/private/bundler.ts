@@ -7,7 +7,7 @@ import { codeExcludes as codeExcludesOf, inspectCode } from './code-audit';
 import { BytecodePython, bytecodePython, cachedPath, CompileJob, compileModules } from './python/bytecode';
 import { redactUrl } from './python/credentials';
 import { DependencySpec, hasDependencies, ManifestWarning } from './python/dependency-spec';
-import { machineHost, pipIndexConfig, uvIndexConfig } from './python/index-config';
+import { IndexConfig, machineHost, pipIndexConfig, uvIndexConfig } from './python/index-config';
 import { effectiveIndexes, IndexSettings, indexIdentity, InstallerSettings, installDependencies, pipEnvironment } from './python/installer';
 import { probeInstaller } from './python/installer-probe';
 import { readDependencies } from './python/manifest';
@@ -123,7 +123,9 @@ function planBundleOf(request: BundleRequest): BundlePlan {
   if (hasDependencies(dependencies)) {
     const settings = request.installer;
     const probe = probeInstaller(settings.tool, settings.python, path.join(request.cacheRoot, CACHE_FORMAT));
-    const config = settings.tool === 'pip' ? pipIndexConfig(machineHost(), probe.sysPrefix) : uvIndexConfig(machineHost(), request.entry);
+    const config = settings.tool === 'pip'
+      ? pipIndexConfig(machineHost(), probe.sysPrefix)
+      : withPipIndexes(uvIndexConfig(machineHost(), request.entry), () => pipIndexConfig(machineHost(), probe.sysPrefix));
     indexes = effectiveIndexes(settings, dependencies.manifestIndexUrls, config, dependencies.manifestExtraIndexUrls);
     const common = {
       format: BUNDLE_FORMAT,
@@ -188,6 +190,18 @@ function planBundleOf(request: BundleRequest): BundlePlan {
     bytecodePython: pyc,
     warnings: [...dependencies.warnings, ...code?.warnings ?? []],
   };
+}
+
+/**
+ * uv's index configuration, or, when it names no index at all, pip's: uv is the default
+ * installer, and a machine set up for pip (PIP_INDEX_URL, the pip.conf that
+ * `aws codeartifact login --tool pip` writes) must keep installing from that index.
+ */
+function withPipIndexes(uv: IndexConfig, pip: () => IndexConfig): IndexConfig {
+  if (uv.indexUrl || uv.extraIndexUrls.length > 0 || uv.findLinks.length > 0 || uv.noIndex) return uv;
+  const p = pip();
+  if (!p.indexUrl && p.extraIndexUrls.length === 0 && p.findLinks.length === 0 && !p.noIndex) return uv;
+  return { ...uv, indexUrl: p.indexUrl, extraIndexUrls: p.extraIndexUrls, findLinks: p.findLinks, noIndex: p.noIndex, sources: p.sources };
 }
 
 /** A bundle in the cache: its zip (named by its sha256) and report. */

@@ -147,7 +147,10 @@ describe('dependency manifests (real pip, local index)', () => {
     });
     const outdir = tempDir('tampered-out');
     const cacheDir = path.join(tempDir('tampered-cache'), 'cache');
-    expect(() => synthFunction({ entry: dir, outdir, cacheDir })).toThrow(/S\/Fn: pip refused a package whose hash does not match the lock[\s\S]*THESE PACKAGES DO NOT MATCH THE HASHES/);
+    expect(() => synthFunction({ entry: dir, outdir, cacheDir, bundling: { installer: Installer.pip() } }))
+      .toThrow(/S\/Fn: pip refused a package whose hash does not match the lock[\s\S]*THESE PACKAGES DO NOT MATCH THE HASHES/);
+    // uv, the default installer, refuses it too.
+    expect(() => synthFunction({ entry: dir, outdir, cacheDir })).toThrow(/S\/Fn: uv refused a package whose hash does not match the lock[\s\S]*Hash mismatch/);
     expect(fs.readdirSync(outdir).filter(f => f.startsWith('asset.'))).toEqual([]);
     const entries = (sub: string) => fs.existsSync(path.join(cacheDir, 'v2', sub)) ? fs.readdirSync(path.join(cacheDir, 'v2', sub)) : [];
     expect([entries('deps'), entries('zips'), entries('tmp')]).toEqual([[], [], []]);
@@ -259,8 +262,10 @@ describe('the uv installer (real uv from .tools/)', () => {
     expect(arm.log).toContain('with uv');
     expect(zipNames(arm.zip)).toContain('fastmath/_speedups.cpython-311-aarch64-linux-gnu.so');
     expect(zipNames(arm.zip)).not.toContain('.lock'); // uv's own lock file at the top of --target
-    const pip = synthFunction({ entry: dir, ...arm64 });
+    const pip = synthFunction({ entry: dir, ...arm64, bundling: { installer: Installer.pip() } });
     expect(path.basename(pip.zip)).not.toBe(path.basename(arm.zip)); // the installer is part of the key
+    // uv is the default installer.
+    expect(path.basename(synthFunction({ entry: dir, ...arm64 }).zip)).toBe(path.basename(arm.zip));
 
     const tampered = functionDir('uv-tampered', { 'Pipfile.lock': pipfileLock({ greeting: { version: '==1.0', hashes: [`sha256:${'0'.repeat(64)}`] } }) });
     expect(() => synthFunction({ entry: tampered, bundling: { installer: Installer.uv() } })).toThrow(/S\/Fn: .*uv/s);
@@ -617,8 +622,8 @@ describe('the asset is named by the zip\'s bytes', () => {
     fs.writeFileSync(init, fs.readFileSync(init, 'utf8').replace(/__version__ = "[^"]+"/, '__version__ = "99.1.2"'));
     const cacheA = path.join(tempDir('pip-a'), 'c');
     const cacheB = path.join(tempDir('pip-b'), 'c');
-    const a = synthFunction({ entry: dir, cacheDir: cacheA });
-    const b = synthFunction({ entry: dir, cacheDir: cacheB, bundling: { pythonExecutable: path.join(venv, 'bin', 'python') } });
+    const a = synthFunction({ entry: dir, cacheDir: cacheA, bundling: { installer: Installer.pip() } });
+    const b = synthFunction({ entry: dir, cacheDir: cacheB, bundling: { installer: Installer.pip(), pythonExecutable: path.join(venv, 'bin', 'python') } });
     expect(b.log).toContain('installing');
     expect(fs.readFileSync(b.zip).equals(fs.readFileSync(a.zip))).toBe(true);
     expect(path.basename(b.zip)).toBe(path.basename(a.zip));

@@ -125,14 +125,22 @@ describe('the user\'s index settings reach the real installers (local index)', (
   test('PIP_INDEX_URL, and pip.conf through PIP_CONFIG_FILE, are used by pip', () => {
     process.env.PIP_INDEX_URL = local.index.url();
     const before = local.index.requests().length;
-    expect(synth({ 'requirements.txt': 'greeting==1.0\n' }).names).toContain('greeting/__init__.py');
+    expect(synth({ 'requirements.txt': 'greeting==1.0\n' }, { installer: Installer.pip() }).names).toContain('greeting/__init__.py');
     expect(local.index.requests().length).toBeGreaterThan(before);
     delete process.env.PIP_INDEX_URL;
     const conf = path.join(tempDir('pipconf'), 'pip.conf');
     // Settings that would break or change an install are ignored; the index is used.
     fs.writeFileSync(conf, `[global]\nindex-url = ${local.index.url()}\nrequire-virtualenv = true\n[install]\nuser = true\nno-binary = :all:\n`);
     process.env.PIP_CONFIG_FILE = conf;
-    expect(synth({ 'requirements.txt': 'withdeps==1.0\n' }).names).toEqual(expect.arrayContaining(['withdeps/__init__.py', 'greeting/__init__.py']));
+    expect(synth({ 'requirements.txt': 'withdeps==1.0\n' }, { installer: Installer.pip() }).names)
+      .toEqual(expect.arrayContaining(['withdeps/__init__.py', 'greeting/__init__.py']));
+    // uv, the default installer, has no index configured here, so it takes pip's (what
+    // `aws codeartifact login --tool pip` writes keeps working).
+    const viaUv = local.index.requests().length;
+    const uv = synth({ 'requirements.txt': 'withdeps==1.0\n' });
+    expect(uv.log).toContain('with uv');
+    expect(uv.names).toEqual(expect.arrayContaining(['withdeps/__init__.py', 'greeting/__init__.py']));
+    expect(local.index.requests().length).toBeGreaterThan(viaUv);
   });
 
   test('a Pipfile.lock whose source is PyPI installs from the configured mirror, hash-checked', () => {
@@ -143,7 +151,7 @@ describe('the user\'s index settings reach the real installers (local index)', (
       develop: {},
     });
     const before = local.index.requests().length;
-    expect(synth({ 'Pipfile.lock': lock }).names).toContain('greeting/__init__.py');
+    expect(synth({ 'Pipfile.lock': lock }, { installer: Installer.pip() }).names).toContain('greeting/__init__.py');
     expect(local.index.requests().slice(before)).toEqual(expect.arrayContaining([expect.stringContaining('/simple/greeting/')]));
   });
 
@@ -161,12 +169,12 @@ describe('the user\'s index settings reach the real installers (local index)', (
     const secret = await LocalIndex.start(local.house, { user: 'ci', password: 'EnvT0kenS3cret' });
     try {
       process.env.PIP_INDEX_URL = secret.url('ci:EnvT0kenS3cret');
-      const a = synth({ 'requirements.txt': 'greeting==1.0\n' });
+      const a = synth({ 'requirements.txt': 'greeting==1.0\n' }, { installer: Installer.pip() });
       const cacheText = walk(a.cacheDir).filter(f => f.endsWith('.json')).map(f => fs.readFileSync(f, 'utf8')).join('\n');
       expect(a.log + cacheText).not.toContain('EnvT0kenS3cret');
       // Same files from another index: the bytes (and asset) are the same, the cache key is not.
       process.env.PIP_INDEX_URL = local.index.url();
-      const b = synth({ 'requirements.txt': 'greeting==1.0\n' });
+      const b = synth({ 'requirements.txt': 'greeting==1.0\n' }, { installer: Installer.pip() });
       expect(b.key).toBe(a.key);
     } finally {
       secret.stop();

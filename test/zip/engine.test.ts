@@ -18,6 +18,7 @@ function makeTree(root: string, opts: { reverseOrder?: boolean; mtimeSeed?: numb
     ['mylib-1.0.dist-info/METADATA', 'Metadata-Version: 2.1\nName: mylib\nVersion: 1.0\n'],
     ['mylib-1.0.dist-info/RECORD', `mylib/__init__.py,,\n${root}\n`],
     ['mylib-1.0.dist-info/direct_url.json', JSON.stringify({ url: `file://${root}` })],
+    ['mylib-1.0.dist-info/uv_cache.json', JSON.stringify({ timestamp: { secs_since_epoch: 1_795_000_000 } })],
     ['mylib/__pycache__/core.cpython-311.pyc', 'bytecode with a timestamp'],
     ['stale.pyc', 'x'],
     ['bin/tool', '#!/bin/sh\necho tool\n'],
@@ -220,7 +221,7 @@ describe('zip engine (real child process)', () => {
     expect(buildZipSync({ sources, output: path.join(dir, 'm.zip'), reuse: { zipFile: path.join(dir, 'missing.zip'), trees: [deps] } }).reusedEntries).toBe(0);
   });
 
-  test('always strips __pycache__, .pyc/.pyo, RECORD and direct_url.json; callers add patterns', () => {
+  test('always strips __pycache__, .pyc/.pyo, RECORD, direct_url.json and uv\'s uv_cache.json; callers add patterns', () => {
     const dir = tempDir('strip');
     makeTree(path.join(dir, 'src'));
     buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'a.zip'), excludes: ['bin/', '*.txt'] });

@@ -146,7 +146,9 @@ export function installCommand(requirementsFile: string, targetDir: string, targ
   settings: InstallerSettings, indexes: IndexSettings, uv: () => string): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const forTarget = settings.sourceBuilds !== 'ALL';
   if (settings.tool === 'uv') {
-    const args = ['pip', 'install', '--target', targetDir, '--python', settings.python, '--no-config', '--quiet', '--no-deps'];
+    // Copies, not uv's default hardlinks into its own cache: the cached tree must not share
+    // files with a cache that anything else (another uv, a clean-up, an edit) may change.
+    const args = ['pip', 'install', '--target', targetDir, '--python', settings.python, '--no-config', '--quiet', '--no-deps', '--link-mode', 'copy'];
     if (forTarget) args.push('--python-version', target.pythonVersion, '--python-platform', uvPlatform(target), '--only-binary', ':all:');
     for (const f of indexes.findLinks) args.push('--find-links', f);
     args.push('-r', requirementsFile);

@@ -23,6 +23,8 @@ export const ALWAYS_EXCLUDED: readonly string[] = [
   '*.pyo',
   '*.dist-info/RECORD',
   '*.dist-info/direct_url.json',
+  // uv records where a package it built from source came from in its cache: machine-specific.
+  '*.dist-info/uv_cache.json',
 ];
 
 interface CompiledPattern {
