@@ -262,6 +262,12 @@ describe('the uv installer (real uv from .tools/)', () => {
     expect(arm.log).toContain('with uv');
     expect(zipNames(arm.zip)).toContain('fastmath/_speedups.cpython-311-aarch64-linux-gnu.so');
     expect(zipNames(arm.zip)).not.toContain('.lock'); // uv's own lock file at the top of --target
+    // The cached tree holds copies: uv's default hardlinks would tie it to uv's own cache,
+    // so an edit on either side would change the other (and every later bundle).
+    const trees = fs.readdirSync(path.join(work, 'cache', 'v2', 'deps')).map(k => path.join(work, 'cache', 'v2', 'deps', k, 'tree', 'greeting', '__init__.py'))
+      .filter(f => fs.existsSync(f));
+    expect(trees.length).toBeGreaterThan(0);
+    for (const f of trees) expect(`${f}: ${fs.statSync(f).nlink}`).toBe(`${f}: 1`);
     const pip = synthFunction({ entry: dir, ...arm64, bundling: { installer: Installer.pip() } });
     expect(path.basename(pip.zip)).not.toBe(path.basename(arm.zip)); // the installer is part of the key
     // uv is the default installer.
