@@ -115,8 +115,8 @@ export enum SourceBuilds {
  */
 export interface PythonPipfileBundlingOptions {
   /**
-   * The installer: uv (the version possum-cdk pins and provisions) or pip.
-   * @default Installer.uv()
+   * The installer: pip, or uv (faster; see Installer.uv()).
+   * @default Installer.pip()
    */
   readonly installer?: Installer;
 

@@ -2,16 +2,20 @@
  * The tool that installs a function's dependencies.
  */
 export class Installer {
-  /** pip, run as `python3 -m pip` with the runtime's platform tags (uv still resolves unlocked manifests). */
+  /**
+   * pip, run as `python3 -m pip` with every platform tag the runtime's glibc loads (uv
+   * still resolves unlocked manifests). The default.
+   */
   public static pip(): Installer {
     return new Installer('pip');
   }
 
   /**
-   * uv (`uv pip install`), the default: several times faster than pip on a cold cache. The
-   * version possum-cdk pins (0.13.9), from `POSSUM_UV`, else PATH when it is that version,
-   * else installed once into the build cache with pip from your configured index, so every
-   * machine installs with the same uv.
+   * uv (`uv pip install`), several times faster than pip on a cold cache: the version
+   * possum-cdk pins (0.13.9), from `POSSUM_UV`, else PATH when it is that version, else
+   * installed once into the build cache with pip from your configured index. For python3.10
+   * and 3.11 it takes manylinux_2_17 wheels at most (uv names no platform between 2_17 and
+   * 2_28), where pip also takes manylinux_2_24 ones.
    */
   public static uv(): Installer {
     return new Installer('uv');

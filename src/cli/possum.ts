@@ -43,7 +43,7 @@ Zips are content-addressed: an unchanged function is neither rebuilt nor uploade
   --find-links DIR|URL   wheels to install from (repeatable)
   --parameter-overrides K=V ...  values of template parameters that packaged properties
                          refer to (a Runtime or CodeUri given by !Ref); the template is unchanged
-  --installer pip|uv     what installs the dependencies (default: uv, the version possum-cdk pins)
+  --installer pip|uv     what installs the dependencies (default: pip)
   --remote-cache s3://BUCKET[/PREFIX]
                          a build cache shared by CI runners (default: $POSSUM_REMOTE_CACHE); bundles found there
                          are not built, bundles built here are published there
@@ -119,7 +119,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
   }
   const prefix = rest.filter(Boolean).join('/');
   const installers: Record<string, Installer> = { pip: Installer.pip(), uv: Installer.uv() };
-  const installer = installers[values['--installer'] ?? 'uv'];
+  const installer = installers[values['--installer'] ?? 'pip'];
   if (!installer) throw new UsageError(`--installer ${values['--installer']} is not pip or uv.`);
   const parameters: Record<string, string> = {};
   for (const pair of repeated['--parameter-overrides'].flatMap(v => v.split(/\s+/)).filter(Boolean)) {

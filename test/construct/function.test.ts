@@ -149,8 +149,8 @@ describe('dependency manifests (real pip, local index)', () => {
     const cacheDir = path.join(tempDir('tampered-cache'), 'cache');
     expect(() => synthFunction({ entry: dir, outdir, cacheDir, bundling: { installer: Installer.pip() } }))
       .toThrow(/S\/Fn: pip refused a package whose hash does not match the lock[\s\S]*THESE PACKAGES DO NOT MATCH THE HASHES/);
-    // uv, the default installer, refuses it too.
-    expect(() => synthFunction({ entry: dir, outdir, cacheDir })).toThrow(/S\/Fn: uv refused a package whose hash does not match the lock[\s\S]*Hash mismatch/);
+    // uv refuses it too.
+    expect(() => synthFunction({ entry: dir, outdir, cacheDir, bundling: { installer: Installer.uv() } })).toThrow(/S\/Fn: uv refused a package whose hash does not match the lock[\s\S]*Hash mismatch/);
     expect(fs.readdirSync(outdir).filter(f => f.startsWith('asset.'))).toEqual([]);
     const entries = (sub: string) => fs.existsSync(path.join(cacheDir, 'v2', sub)) ? fs.readdirSync(path.join(cacheDir, 'v2', sub)) : [];
     expect([entries('deps'), entries('zips'), entries('tmp')]).toEqual([[], [], []]);
@@ -270,8 +270,8 @@ describe('the uv installer (real uv from .tools/)', () => {
     for (const f of trees) expect(`${f}: ${fs.statSync(f).nlink}`).toBe(`${f}: 1`);
     const pip = synthFunction({ entry: dir, ...arm64, bundling: { installer: Installer.pip() } });
     expect(path.basename(pip.zip)).not.toBe(path.basename(arm.zip)); // the installer is part of the key
-    // uv is the default installer.
-    expect(path.basename(synthFunction({ entry: dir, ...arm64 }).zip)).toBe(path.basename(arm.zip));
+    // pip is the default installer.
+    expect(path.basename(synthFunction({ entry: dir, ...arm64 }).zip)).toBe(path.basename(pip.zip));
 
     const tampered = functionDir('uv-tampered', { 'Pipfile.lock': pipfileLock({ greeting: { version: '==1.0', hashes: [`sha256:${'0'.repeat(64)}`] } }) });
     expect(() => synthFunction({ entry: tampered, bundling: { installer: Installer.uv() } })).toThrow(/S\/Fn: .*uv/s);

@@ -134,10 +134,10 @@ describe('the user\'s index settings reach the real installers (local index)', (
     process.env.PIP_CONFIG_FILE = conf;
     expect(synth({ 'requirements.txt': 'withdeps==1.0\n' }, { installer: Installer.pip() }).names)
       .toEqual(expect.arrayContaining(['withdeps/__init__.py', 'greeting/__init__.py']));
-    // uv, the default installer, has no index configured here, so it takes pip's (what
-    // `aws codeartifact login --tool pip` writes keeps working).
+    // uv has no index configured here, so it takes pip's (what `aws codeartifact login
+    // --tool pip` writes keeps working when the installer is uv).
     const viaUv = local.index.requests().length;
-    const uv = synth({ 'requirements.txt': 'withdeps==1.0\n' });
+    const uv = synth({ 'requirements.txt': 'withdeps==1.0\n' }, { installer: Installer.uv() });
     expect(uv.log).toContain('with uv');
     expect(uv.names).toEqual(expect.arrayContaining(['withdeps/__init__.py', 'greeting/__init__.py']));
     expect(local.index.requests().length).toBeGreaterThan(viaUv);
