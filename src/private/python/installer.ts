@@ -200,15 +200,16 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
   const uv = () => uvExecutable(ctx.cacheRoot, settings.python, pipEnvironment(indexes));
   const cwd = spec.manifestFile ? path.dirname(spec.manifestFile) : process.cwd();
   fs.mkdirSync(targetDir, { recursive: true });
+  const resolved = pinnedSteps(spec, target, ctx);
   try {
-    installPinned(pinnedSteps(spec, target, ctx));
+    installPinned(resolved);
   } catch (e: any) {
     // The newest version of a package may fit the target only as an sdist that cannot be built
     // here (numpy for python3.11, whose newest wheels need a newer glibc). The reference tools
     // would take it and fail the same way; a bundle that works is more use: resolve binary first
     // (the newest version of each package with a wheel for the target) and say what changed.
     if (!spec.resolve || !e?.sourceBuildFailed || settings.sourceBuilds === 'NONE') throw e;
-    const first = new Map(pinnedSteps(spec, target, ctx).flatMap(st => st.requirements.split('\n')).map(pinOf).filter(isPin));
+    const first = new Map(resolved.flatMap(st => st.requirements.split('\n')).map(pinOf).filter(isPin));
     const steps = pinnedSteps(spec, target, ctx, true);
     const changed = steps.flatMap(st => st.requirements.split('\n')).map(pinOf).filter(isPin)
       .filter(([name, version]) => first.has(name) && first.get(name) !== version).map(([name, version]) => `${name} ${first.get(name)} -> ${version}`);

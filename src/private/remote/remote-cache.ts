@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as path from 'path';
 import { sha256File } from '../cache';
+import { compiledScript } from '../compiled-script';
 
 /**
  * A build cache in S3 shared by a fleet of CI runners: bundles are looked up by the same
@@ -99,9 +99,5 @@ function call(request: Record<string, unknown>): { ok: true; result: any } | { o
 }
 
 function workerScript(): string {
-  const beside = path.join(__dirname, 'remote-worker.js');
-  if (fs.existsSync(beside)) return beside;
-  const compiled = path.join(__dirname, '..', '..', '..', 'lib', 'private', 'remote', 'remote-worker.js');
-  if (fs.existsSync(compiled)) return compiled;
-  throw new Error(`The remote cache helper is not compiled (looked for ${beside} and ${compiled}); run "npx projen compile".`);
+  return compiledScript(__dirname, 'remote-worker.js', 'The remote cache helper');
 }

@@ -92,33 +92,39 @@ export function planSamPackaging(template: any, templateFile: string, parameters
     const known = (value: unknown, property: string) => resolveKnown(value, parameters, property, fail);
     const props: Record<string, any> = resource.Properties ?? {};
     const at = (...p: string[]): TemplatePath => ['Resources', logicalId, 'Properties', ...p];
+    /**
+     * A function of either type, from its (Globals-merged) properties: a .zip is uploaded as
+     * it is; a folder is a Python function to build.
+     */
+    const planFunction = (fn: Record<string, any>, property: 'CodeUri' | 'Code', location: unknown, zipStyle: 'serverless-code' | 'lambda-code') => {
+      const folder = localPath(location, property, dir, fail, 'code');
+      if (!folder) return;
+      if (isZipFile(folder)) {
+        planned.push({ kind: 'file', logicalId, file: folder, style: zipStyle, path: at(property) });
+        return;
+      }
+      functionBuildMethod(known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod'), fail);
+      planned.push({
+        kind: 'code',
+        logicalId,
+        type: resource.Type,
+        folder,
+        build: 'python',
+        runtime: pythonRuntime(known(fn.Runtime, 'Runtime'), fail),
+        architectures: architectures(known(fn.Architectures, 'Architectures'), fail),
+        handler: handlerOf(known(fn.Handler, 'Handler'), fail),
+        layerRefs: layerRefs(fn.Layers),
+        ephemeralMb: sizeOf(fn.EphemeralStorage),
+        path: at(property),
+      });
+    };
     switch (resource.Type) {
       case 'AWS::Serverless::Function': {
         const merged = resolvedProperties(template, logicalId);
         if (merged.PackageType === 'Image' || merged.InlineCode !== undefined) break;
         // `sam package` zips the template's own folder for a function without a CodeUri.
         if (isRemoteIntrinsic(merged.CodeUri)) break;
-        const codeUri = merged.CodeUri === undefined ? '.' : known(merged.CodeUri, 'CodeUri');
-        const folder = localPath(codeUri, 'CodeUri', dir, fail, 'code');
-        if (!folder) break;
-        if (isZipFile(folder)) {
-          planned.push({ kind: 'file', logicalId, file: folder, style: 'serverless-code', path: at('CodeUri') });
-          break;
-        }
-        functionBuildMethod(known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod'), fail);
-        planned.push({
-          kind: 'code',
-          logicalId,
-          type: resource.Type,
-          folder,
-          build: 'python',
-          runtime: pythonRuntime(known(merged.Runtime, 'Runtime'), fail),
-          architectures: architectures(known(merged.Architectures, 'Architectures'), fail),
-          handler: handlerOf(known(merged.Handler, 'Handler'), fail),
-          layerRefs: layerRefs(merged.Layers),
-          ephemeralMb: sizeOf(merged.EphemeralStorage),
-          path: at('CodeUri'),
-        });
+        planFunction(merged, 'CodeUri', merged.CodeUri === undefined ? '.' : known(merged.CodeUri, 'CodeUri'), 'serverless-code');
         break;
       }
       case 'AWS::Serverless::LayerVersion':
@@ -159,26 +165,7 @@ export function planSamPackaging(template: any, templateFile: string, parameters
       }
       case 'AWS::Lambda::Function': {
         if (typeof props.Code !== 'string' && !isIntrinsic(props.Code)) break; // S3Bucket/S3Key, ZipFile or ImageUri
-        const folder = localPath(known(props.Code, 'Code'), 'Code', dir, fail, 'code');
-        if (!folder) break;
-        if (isZipFile(folder)) {
-          planned.push({ kind: 'file', logicalId, file: folder, style: 'lambda-code', path: at('Code') });
-          break;
-        }
-        functionBuildMethod(known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod'), fail);
-        planned.push({
-          kind: 'code',
-          logicalId,
-          type: resource.Type,
-          folder,
-          build: 'python',
-          runtime: pythonRuntime(known(props.Runtime, 'Runtime'), fail),
-          architectures: architectures(known(props.Architectures, 'Architectures'), fail),
-          handler: handlerOf(known(props.Handler, 'Handler'), fail),
-          layerRefs: layerRefs(props.Layers),
-          ephemeralMb: sizeOf(props.EphemeralStorage),
-          path: at('Code'),
-        });
+        planFunction(props, 'Code', known(props.Code, 'Code'), 'lambda-code');
         break;
       }
       case 'AWS::Serverless::Api':
@@ -211,7 +198,7 @@ export function planSamPackaging(template: any, templateFile: string, parameters
 
 /** A function whose layer in this template was built for another architecture gets a warning: its native code would not load. */
 function withArchitectureWarnings(planned: Artifact[]): Artifact[] {
-  const layers = new Map(planned.filter((a): a is CodeArtifact => a.kind === 'code' && a.build === 'python' && a.layerRefs.length === 0 && !a.handler)
+  const layers = new Map(planned.filter((a): a is CodeArtifact => a.kind === 'code' && a.build === 'python' && a.type.endsWith('::LayerVersion'))
     .map(a => [a.logicalId, a]));
   return planned.map(a => {
     if (a.kind !== 'code' || !a.handler) return a;

@@ -5,6 +5,7 @@ import { CollectedFile, SourceTree, collectFiles, compareZipPaths } from './coll
 import { resolveEntryTime } from './entry-time';
 import { LoaderPlacement, loaderPaths, loaderSource } from './nested-loader';
 import { ALWAYS_EXCLUDED } from './path-rules';
+import { METHOD_STORE } from './zip-format';
 import { readZipIndex } from './zip-index';
 import { ZipInput, writeZip } from './zip-writer';
 
@@ -165,7 +166,7 @@ function withReuse(files: CollectedFile[], reuse: ZipReuse | undefined, level: n
   const out = files.map((f): ZipInput => {
     if (!roots.some(r => f.sourcePath.startsWith(r))) return f;
     const e = index.get(f.zipPath);
-    if (!e || e.size !== f.size || (level === 0 && e.method !== 0)) return f;
+    if (!e || e.size !== f.size || (level === 0 && e.method !== METHOD_STORE)) return f;
     reusedEntries++;
     return { ...f, raw: { file: reuse.zipFile, dataOffset: e.dataOffset, method: e.method, crc: e.crc, compressedSize: e.compressedSize } };
   });

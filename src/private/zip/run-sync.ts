@@ -1,6 +1,5 @@
 import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { compiledScript } from '../compiled-script';
 import type { ZipPlan, ZipReport } from './engine';
 import type { WorkerResult } from './worker';
 
@@ -40,14 +39,6 @@ export function buildZipSync(plan: ZipPlan): ZipReport & { readonly maxRssBytes:
   return { ...result.report, maxRssBytes: result.maxRssBytes };
 }
 
-/**
- * The compiled worker. Beside this file once compiled (lib/); when this module runs from
- * TypeScript sources (tests), the compiled copy under lib/ is used.
- */
 function workerScript(): string {
-  const beside = path.join(__dirname, 'worker.js');
-  if (fs.existsSync(beside)) return beside;
-  const compiled = path.join(__dirname, '..', '..', '..', 'lib', 'private', 'zip', 'worker.js');
-  if (fs.existsSync(compiled)) return compiled;
-  throw new Error(`The zip engine worker is not compiled (looked for ${beside} and ${compiled}); run "npx projen compile".`);
+  return compiledScript(__dirname, 'worker.js', 'The zip engine worker');
 }

@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { MADE_BY, METHOD_STORE, SIG_CENTRAL, SIG_EOCD, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR } from './zip-format';
 
 /**
  * The entries of a zip this engine wrote, located by name, so that a later zip of the same
@@ -17,11 +18,6 @@ export interface RawEntry {
   readonly size: number;
 }
 
-const SIG_CENTRAL = 0x02014b50;
-const SIG_EOCD = 0x06054b50;
-const SIG_ZIP64_EOCD = 0x06064b50;
-const SIG_ZIP64_LOCATOR = 0x07064b50;
-const MADE_BY_UNIX_20 = (3 << 8) | 20;
 
 /**
  * The entries of the zip at `file` (or of the zip stored as the entry `inner` inside it, for a
@@ -39,7 +35,7 @@ export function readZipIndex(file: string, inner?: string): Map<string, RawEntry
     if (!outer || inner === undefined) return outer;
     const entry = outer.get(inner);
     // The inner zip is stored, so its bytes lie in the file as they are.
-    if (!entry || entry.method !== 0) return undefined;
+    if (!entry || entry.method !== METHOD_STORE) return undefined;
     return readCentral(fd, entry.dataOffset, entry.size);
   } catch {
     return undefined;
@@ -82,7 +78,7 @@ function readCentral(fd: number, base: number, length: number): Map<string, RawE
   const out = new Map<string, RawEntry>();
   let p = 0;
   for (let i = 0; i < entries; i++) {
-    if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL || cd.readUInt16LE(p + 4) !== MADE_BY_UNIX_20) return undefined;
+    if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL || cd.readUInt16LE(p + 4) !== MADE_BY) return undefined;
     const nameLength = cd.readUInt16LE(p + 28);
     if (cd.readUInt16LE(p + 30) !== 0 || cd.readUInt16LE(p + 32) !== 0) return undefined; // extra field or comment: not ours
     const name = cd.toString('utf8', p + 46, p + 46 + nameLength);

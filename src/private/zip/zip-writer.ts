@@ -1,6 +1,9 @@
 import * as fs from 'fs';
 import * as zlib from 'zlib';
 import { dosDateTime } from './entry-time';
+import {
+  FLAG_UTF8, MADE_BY, METHOD_DEFLATE, METHOD_STORE, SIG_CENTRAL, SIG_EOCD, SIG_LOCAL, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, UNIX_HOST, VERSION_DEFAULT,
+} from './zip-format';
 
 /**
  * A minimal, deterministic zip writer over node:zlib.
@@ -50,16 +53,6 @@ export interface ZipWriteResult {
   readonly zippedBytes: number;
 }
 
-const SIG_LOCAL = 0x04034b50;
-const SIG_CENTRAL = 0x02014b50;
-const SIG_EOCD = 0x06054b50;
-const SIG_ZIP64_EOCD = 0x06064b50;
-const SIG_ZIP64_LOCATOR = 0x07064b50;
-const FLAG_UTF8 = 0x0800;
-const METHOD_STORE = 0;
-const METHOD_DEFLATE = 8;
-const UNIX_HOST = 3;
-const VERSION_DEFAULT = 20;
 const VERSION_ZIP64 = 45;
 const MAX_U32 = 0xffffffff;
 const MAX_U16 = 0xffff;
@@ -315,7 +308,7 @@ function localHeader(name: Buffer, method: number, time: number, date: number, c
 function centralHeader(r: CentralRecord, time: number, date: number): Buffer {
   const b = Buffer.alloc(46 + r.name.length);
   b.writeUInt32LE(SIG_CENTRAL, 0);
-  b.writeUInt16LE((UNIX_HOST << 8) | VERSION_DEFAULT, 4);
+  b.writeUInt16LE(MADE_BY, 4);
   b.writeUInt16LE(VERSION_DEFAULT, 6);
   b.writeUInt16LE(FLAG_UTF8, 8);
   b.writeUInt16LE(r.method, 10);
