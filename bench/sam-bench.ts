@@ -1,9 +1,11 @@
 /**
  * possum vs `sam build` (needs PyPI): one SAM app of 10 Python 3.11 functions with real
  * dependencies, packaged by
- *   - possum (bundles, uploads to moto's S3 server on 127.0.0.1, writes the template):
- *     cold (empty build cache, empty bucket) and warm (nothing changed), with its default
- *     installer (pip) and cold again with `--installer uv` (uv from .tools/);
+ *   - possum (bundles, uploads to moto's S3 server on 127.0.0.1, writes the template), with
+ *     its default settings: cold (empty build cache, empty uv download cache, empty bucket;
+ *     the uv it pins already provisioned, as sam's pip is), warm (nothing changed), and the
+ *     first run on a machine (cold, and provisioning that uv too); then cold again with
+ *     `--installer pip`;
  *   - aws-sam-cli's `sam build` (no container; this machine's Python 3.11 matches the
  *     runtime): cold, and warm with `--cached` (after a first cached build),
  * all in one run. Results go to bench/out/sam-bench.json.
@@ -57,23 +59,31 @@ async function main() {
   const aws = { ...MotoS3.ENV, SAM_CLI_TELEMETRY: '0' };
   try {
 
-    // Each tool starts with its own empty pip download cache, so neither downloads for the other.
-    const possumEnv = { ...aws, POSSUM_CACHE_DIR: path.join(OUT, 'possum-cache'), PIP_CACHE_DIR: path.join(OUT, 'pip-cache-possum') };
-    const samEnv = { ...aws, PIP_CACHE_DIR: path.join(OUT, 'pip-cache-sam') };
-    const possumArgs = [POSSUM, 'bench/app', '-t', 'template.yaml', '--endpoint-url', endpoint, '-o', path.join(OUT, 'packaged.yaml')];
-    const possumCold = timed(process.execPath, possumArgs, app, possumEnv);
-    const possumWarm = [0, 1, 2].map(() => timed(process.execPath, possumArgs, app, possumEnv)).sort((a, b) => a - b)[1];
-
-    // The same cold run with uv: its own empty build cache, uv download cache and prefix.
-    const uvEnv = {
+    // Each tool starts with empty build and download caches, so neither downloads for the other.
+    // possum's default installer is uv: its download cache starts empty too.
+    const uvHome = path.join(OUT, 'uv-provisioned');
+    const possumEnv = (name: string, extra: NodeJS.ProcessEnv = {}) => ({
       ...aws,
-      POSSUM_CACHE_DIR: path.join(OUT, 'possum-uv-cache'),
-      UV_CACHE_DIR: path.join(OUT, 'uv-cache'),
-      PATH: `${path.join(REPO, '.tools', 'bin')}:${process.env.PATH}`,
-    };
-    const uvArgs = [POSSUM, 'bench/app-uv', '-t', 'template.yaml', '--endpoint-url', endpoint, '--installer', 'uv', '-o', path.join(OUT, 'packaged-uv.yaml')];
-    const possumUvCold = timed(process.execPath, uvArgs, app, uvEnv);
+      POSSUM_CACHE_DIR: path.join(OUT, `${name}-cache`),
+      UV_CACHE_DIR: path.join(OUT, `${name}-uv-cache`),
+      PIP_CACHE_DIR: path.join(OUT, `${name}-pip-cache`),
+      ...extra,
+    });
+    const possumArgs = (name: string, extra: string[] = []) =>
+      [POSSUM, `bench/${name}`, '-t', 'template.yaml', '--endpoint-url', endpoint, ...extra, '-o', path.join(OUT, `packaged-${name}.yaml`)];
+    // The first run on a machine: nothing provisioned, so possum installs the uv it pins (with
+    // pip, from the configured index) before building. PATH without .tools/ keeps the tests' uv out.
+    const bareEnv = possumEnv('first', { PATH: (process.env.PATH ?? '').split(':').filter(d => !d.includes('.tools')).join(':'), POSSUM_UV: '' });
+    const possumFirst = timed(process.execPath, possumArgs('first'), app, bareEnv);
+    // Later cold runs find that uv where it was provisioned (POSSUM_UV points at it, as PATH could).
+    fs.cpSync(path.join(OUT, 'first-cache', 'v2', 'tools'), uvHome, { recursive: true });
+    const uvBinary = path.join(uvHome, fs.readdirSync(uvHome).find(d => d.startsWith('uv-'))!, 'bin', 'uv');
+    const defaultEnv = possumEnv('default', { POSSUM_UV: uvBinary });
+    const possumCold = timed(process.execPath, possumArgs('default'), app, defaultEnv);
+    const possumWarm = [0, 1, 2].map(() => timed(process.execPath, possumArgs('default'), app, defaultEnv)).sort((a, b) => a - b)[1];
+    const possumPipCold = timed(process.execPath, possumArgs('pip', ['--installer', 'pip']), app, possumEnv('pip', { POSSUM_UV: uvBinary }));
 
+    const samEnv = { ...aws, PIP_CACHE_DIR: path.join(OUT, 'pip-cache-sam') };
     const samCold = timed(SAM, ['build', '--build-dir', path.join(OUT, 'sam-build-cold')], app, samEnv);
     const samCachedArgs = ['build', '--cached', '--cache-dir', path.join(OUT, 'sam-cache'), '--build-dir', path.join(OUT, 'sam-build')];
     timed(SAM, samCachedArgs, app, samEnv);
@@ -82,16 +92,17 @@ async function main() {
     const result = {
       date: new Date().toISOString(),
       functions: BENCH_FUNCTIONS.length,
-      possum: { cold: possumCold, warm: possumWarm, coldUv: possumUvCold },
+      possum: { cold: possumCold, firstRun: possumFirst, warm: possumWarm, coldPip: possumPipCold },
       sam: { cold: samCold, warmCached: samWarm },
-      ratios: { cold: possumCold / samCold, coldUv: possumUvCold / samCold, warm: possumWarm / samWarm },
+      ratios: { cold: possumCold / samCold, firstRun: possumFirst / samCold, coldPip: possumPipCold / samCold, warm: possumWarm / samWarm },
     };
     fs.writeFileSync(path.join(__dirname, 'out', 'sam-bench.json'), JSON.stringify(result, undefined, 2) + '\n');
     const f = (n: number) => n.toFixed(2);
     console.log('| 10-function SAM app | sam build s | possum s | ratio |');
     console.log('|---|---|---|---|');
-    console.log(`| cold (empty build and pip caches; possum also uploads) | ${f(samCold)} | ${f(possumCold)} | ${f(result.ratios.cold)} |`);
-    console.log(`| cold, \`possum --installer uv\` (empty build and uv caches) | ${f(samCold)} | ${f(possumUvCold)} | ${f(result.ratios.coldUv)} |`);
+    console.log(`| cold, default settings (empty build and download caches; possum also uploads) | ${f(samCold)} | ${f(possumCold)} | ${f(result.ratios.cold)} |`);
+    console.log(`| first run on a machine (cold, and possum provisions its uv) | ${f(samCold)} | ${f(possumFirst)} | ${f(result.ratios.firstRun)} |`);
+    console.log(`| cold, \`possum --installer pip\` | ${f(samCold)} | ${f(possumPipCold)} | ${f(result.ratios.coldPip)} |`);
     console.log(`| warm, nothing changed (sam build --cached; median of 3) | ${f(samWarm)} | ${f(possumWarm)} | ${f(result.ratios.warm)} |`);
   } finally {
     moto.stop();

@@ -115,8 +115,8 @@ export enum SourceBuilds {
  */
 export interface PythonPipfileBundlingOptions {
   /**
-   * The installer: pip, or uv (faster; see Installer.uv()).
-   * @default Installer.pip()
+   * The installer: uv (the version possum-cdk pins and provisions) or pip.
+   * @default - uv, looking packages up on every index as pip does (see Installer.uv())
    */
   readonly installer?: Installer;
 

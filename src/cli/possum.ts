@@ -43,7 +43,7 @@ Zips are content-addressed: an unchanged function is neither rebuilt nor uploade
   --find-links DIR|URL   wheels to install from (repeatable)
   --parameter-overrides K=V ...  values of template parameters that packaged properties
                          refer to (a Runtime or CodeUri given by !Ref); the template is unchanged
-  --installer pip|uv     what installs the dependencies (default: pip)
+  --installer pip|uv     what installs the dependencies (default: uv, the version possum-cdk pins)
   --remote-cache s3://BUCKET[/PREFIX]
                          a build cache shared by CI runners (default: $POSSUM_REMOTE_CACHE); bundles found there
                          are not built, bundles built here are published there
@@ -68,7 +68,7 @@ interface Args {
   readonly indexUrl?: string;
   readonly extraIndexUrls: string[];
   readonly findLinks: string[];
-  readonly installer: Installer;
+  readonly installer?: Installer;
   readonly parameters: Record<string, string>;
   readonly strictLock: boolean;
   readonly remoteCache?: string;
@@ -119,8 +119,9 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
   }
   const prefix = rest.filter(Boolean).join('/');
   const installers: Record<string, Installer> = { pip: Installer.pip(), uv: Installer.uv() };
-  const installer = installers[values['--installer'] ?? 'pip'];
-  if (!installer) throw new UsageError(`--installer ${values['--installer']} is not pip or uv.`);
+  // Unset means the library's default (uv, with pip's rule for several indexes).
+  const installer = values['--installer'] === undefined ? undefined : installers[values['--installer']];
+  if (values['--installer'] !== undefined && !installer) throw new UsageError(`--installer ${values['--installer']} is not pip or uv.`);
   const parameters: Record<string, string> = {};
   for (const pair of repeated['--parameter-overrides'].flatMap(v => v.split(/\s+/)).filter(Boolean)) {
     const m = /^(?:ParameterKey=)?([A-Za-z0-9]+)(?:=|,ParameterValue=)(.*)$/.exec(pair);

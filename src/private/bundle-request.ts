@@ -33,9 +33,10 @@ export function bundleRequest(input: BundleInput): BundleRequest {
   const o = input.options;
   const label = input.label;
   const entry = path.resolve(input.entry);
-  // pip by default: uv's --python-platform stops at manylinux_2_17 below glibc 2.28, so for
-  // python3.10 and 3.11 (glibc 2.26) it cannot take the manylinux_2_24 wheels pip can.
-  const installer = o.installer?.name ?? 'pip';
+  // uv by default (possum-cdk provisions the one version it pins, so every machine installs
+  // alike), looking packages up on every index as pip does; Installer.uv() chosen by name
+  // keeps uv's own first-index rule.
+  const installer = o.installer?.name ?? 'uv';
   if (installer !== 'pip' && installer !== 'uv') throw new Error(`Unknown installer ${installer}; use Installer.pip() or Installer.uv().`);
   const level = o.compressionLevel ?? 6;
   if (!Number.isInteger(level) || level < 0 || level > 9) {
@@ -52,6 +53,7 @@ export function bundleRequest(input: BundleInput): BundleRequest {
     targets: input.architectures.map(a => pythonTarget(input.runtime, a)),
     installer: {
       tool: installer,
+      indexStrategy: installer === 'uv' && o.installer ? 'first-index' : 'every-index',
       sourceBuilds: sourceBuildsOf(o.sourceBuilds, label),
       indexUrl: o.indexUrl,
       extraIndexUrls: o.extraIndexUrls ?? [],

@@ -137,6 +137,7 @@ function planBundleOf(request: BundleRequest): BundlePlan {
         [path.relative(request.entry, l), localSourceDigest(l, request.label, dependencies.manifestFile)]),
       installer: {
         tool: settings.tool,
+        indexStrategy: settings.indexStrategy,
         version: probe.version,
         sourceBuilds: settings.sourceBuilds,
         // uv resolves unlocked manifests for the target, whichever installer installs.

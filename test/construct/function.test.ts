@@ -149,8 +149,8 @@ describe('dependency manifests (real pip, local index)', () => {
     const cacheDir = path.join(tempDir('tampered-cache'), 'cache');
     expect(() => synthFunction({ entry: dir, outdir, cacheDir, bundling: { installer: Installer.pip() } }))
       .toThrow(/S\/Fn: pip refused a package whose hash does not match the lock[\s\S]*THESE PACKAGES DO NOT MATCH THE HASHES/);
-    // uv refuses it too.
-    expect(() => synthFunction({ entry: dir, outdir, cacheDir, bundling: { installer: Installer.uv() } })).toThrow(/S\/Fn: uv refused a package whose hash does not match the lock[\s\S]*Hash mismatch/);
+    // uv, the default installer, refuses it too.
+    expect(() => synthFunction({ entry: dir, outdir, cacheDir })).toThrow(/S\/Fn: uv refused a package whose hash does not match the lock[\s\S]*Hash mismatch/);
     expect(fs.readdirSync(outdir).filter(f => f.startsWith('asset.'))).toEqual([]);
     const entries = (sub: string) => fs.existsSync(path.join(cacheDir, 'v2', sub)) ? fs.readdirSync(path.join(cacheDir, 'v2', sub)) : [];
     expect([entries('deps'), entries('zips'), entries('tmp')]).toEqual([[], [], []]);
@@ -242,6 +242,27 @@ describe('platform tags', () => {
     // python3.12 runs on glibc 2.34 and takes it.
     expect(zipNames(synthFunction({ entry: dir, runtime: lambda.Runtime.PYTHON_3_12 }).zip)).toContain('newlib/__init__.py');
   });
+
+  test('python3.11 takes a manylinux_2_24 wheel, which uv cannot name, by installing that one package with pip', () => {
+    // uv's --python-platform jumps from manylinux_2_17 to 2_28; python3.11's glibc is 2.26.
+    const dir = functionDir('gap', { 'requirements.txt': 'midlib==1.0\ngreeting==2.0\n' }, ['midlib', 'greeting']);
+    const cacheDir = path.join(tempDir('gap-cache'), 'c');
+    const x86 = synthFunction({ entry: dir, cacheDir, runtime: lambda.Runtime.PYTHON_3_11 });
+    expect(x86.log).toContain('with uv');
+    expect(x86.log).toMatch(/S\/Fn: midlib==1\.0 has no wheel uv can select for python3\.11 .*installed with pip/);
+    expect(invokeBundle(x86.zip)).toEqual({ midlib: 'ok', greeting: '2.0' });
+    const task = path.join(tempDir('gap-task'), 'task');
+    unzipWithPython(x86.zip, task);
+    const read = (name: string) => fs.readFileSync(path.join(task, name), 'utf8');
+    expect([read('midlib-1.0.dist-info/INSTALLER').trim(), read('greeting-2.0.dist-info/INSTALLER').trim()]).toEqual(['pip', 'uv']);
+    expect(read('midlib-1.0.dist-info/WHEEL')).toContain('Tag: py3-none-manylinux_2_24_x86_64');
+    // The same bytes again from an empty cache: the fallback is part of a reproducible build.
+    const again = synthFunction({ entry: dir, cacheDir: path.join(tempDir('gap-cache-2'), 'c'), runtime: lambda.Runtime.PYTHON_3_11 });
+    expect(fs.readFileSync(again.zip).equals(fs.readFileSync(x86.zip))).toBe(true);
+    // There is no aarch64 wheel at all: pip finds none either, and the sdist builds a native wheel, refused.
+    expect(() => synthFunction({ entry: dir, cacheDir, runtime: lambda.Runtime.PYTHON_3_11, architecture: lambda.Architecture.ARM_64 }))
+      .toThrow(/S\/Fn: midlib==1\.0 from .*requirements\.txt has no wheel for the target for python3\.11 on arm64, and its source builds a platform-specific wheel/s);
+  });
 });
 
 describe('the uv installer (real uv from .tools/)', () => {
@@ -270,8 +291,8 @@ describe('the uv installer (real uv from .tools/)', () => {
     for (const f of trees) expect(`${f}: ${fs.statSync(f).nlink}`).toBe(`${f}: 1`);
     const pip = synthFunction({ entry: dir, ...arm64, bundling: { installer: Installer.pip() } });
     expect(path.basename(pip.zip)).not.toBe(path.basename(arm.zip)); // the installer is part of the key
-    // pip is the default installer.
-    expect(path.basename(synthFunction({ entry: dir, ...arm64 }).zip)).toBe(path.basename(pip.zip));
+    // uv is the default installer.
+    expect(path.basename(synthFunction({ entry: dir, ...arm64 }).zip)).toBe(path.basename(arm.zip));
 
     const tampered = functionDir('uv-tampered', { 'Pipfile.lock': pipfileLock({ greeting: { version: '==1.0', hashes: [`sha256:${'0'.repeat(64)}`] } }) });
     expect(() => synthFunction({ entry: tampered, bundling: { installer: Installer.uv() } })).toThrow(/S\/Fn: .*uv/s);

@@ -11,6 +11,9 @@ import { makeSdist, makeWheel, PYTHON, tempDir, writeLocalProject, writeTree } f
  * - fastmath 1.0: fake platform wheels for cp311 manylinux2014 x86_64 and aarch64, and
  *   cp313 manylinux_2_28 x86_64 / manylinux2014 aarch64; each says which one it is;
  * - newlib 1.0: only a manylinux_2_28_x86_64 wheel (too new for python3.11's glibc);
+ * - midlib 1.0: a manylinux_2_24_x86_64 wheel (fine for python3.11's glibc 2.26, but between
+ *   the platforms uv can name) and an sdist that builds a native wheel (pandas 2.3.3 for
+ *   python3.10 has this shape);
  * - boto3 / botocore 1.0: stand-ins for the packages the runtime provides;
  * - oldpy 1.0: pure, but Requires-Python <3.10 (no Lambda runtime has that);
  * - legacy 1.0: pure, Requires-Python <3.11 (fine for python3.10, not for the 3.11 running the tests);
@@ -68,6 +71,10 @@ export function buildWheelhouse(root: string): Wheelhouse {
     });
   }
   makeWheel({ name: 'newlib', version: '1.0', out: dir, tag: 'py3-none-manylinux_2_28_x86_64', source: src('newlib', { 'newlib/__init__.py': 'NEW = True\n' }) });
+  makeWheel({ name: 'midlib', version: '1.0', out: dir, tag: 'py3-none-manylinux_2_24_x86_64', source: src('midlib', { 'midlib/__init__.py': 'MID = True\n' }) });
+  const midlibSdist = path.join(root, 'src', 'midlib-project');
+  writeLocalProject(midlibSdist, { name: 'midlib', version: '1.0', tag: 'cp311-cp311-linux_x86_64' });
+  makeSdist(midlibSdist, dir);
   makeWheel({ name: 'legacy', version: '1.0', out: dir, requiresPython: '<3.11', source: src('legacy', { 'legacy/__init__.py': 'LEGACY = True\n' }) });
   makeWheel({
     name: 'markerdep',

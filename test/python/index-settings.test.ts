@@ -65,7 +65,7 @@ describe('uv\'s configuration, read as uv reads it', () => {
 });
 
 describe('precedence: construct options, then the manifest\'s sources, then the user\'s configuration', () => {
-  const settings = (o: Partial<InstallerSettings> = {}): InstallerSettings => ({ tool: 'pip', sourceBuilds: 'PURE_PYTHON', extraIndexUrls: [], findLinks: [], python: 'python3', ...o });
+  const settings = (o: Partial<InstallerSettings> = {}): InstallerSettings => ({ tool: 'pip', indexStrategy: 'every-index', sourceBuilds: 'PURE_PYTHON', extraIndexUrls: [], findLinks: [], python: 'python3', ...o });
   const config = pipIndexConfig(host({}, { PIP_INDEX_URL: 'https://mirror.example/simple', PIP_EXTRA_INDEX_URL: 'https://more.example/simple' }));
 
   test('the construct\'s indexUrl wins; a manifest source of PyPI itself gives way to the configured mirror', () => {
@@ -134,10 +134,10 @@ describe('the user\'s index settings reach the real installers (local index)', (
     process.env.PIP_CONFIG_FILE = conf;
     expect(synth({ 'requirements.txt': 'withdeps==1.0\n' }, { installer: Installer.pip() }).names)
       .toEqual(expect.arrayContaining(['withdeps/__init__.py', 'greeting/__init__.py']));
-    // uv has no index configured here, so it takes pip's (what `aws codeartifact login
-    // --tool pip` writes keeps working when the installer is uv).
+    // uv, the default installer, has no index configured here, so it takes pip's (what
+    // `aws codeartifact login --tool pip` writes keeps working).
     const viaUv = local.index.requests().length;
-    const uv = synth({ 'requirements.txt': 'withdeps==1.0\n' }, { installer: Installer.uv() });
+    const uv = synth({ 'requirements.txt': 'withdeps==1.0\n' });
     expect(uv.log).toContain('with uv');
     expect(uv.names).toEqual(expect.arrayContaining(['withdeps/__init__.py', 'greeting/__init__.py']));
     expect(local.index.requests().length).toBeGreaterThan(viaUv);

@@ -15,6 +15,11 @@ import { uvExecutable } from './uv-tool';
 /** How dependencies are installed: the construct's options. Plain data (it crosses processes). */
 export interface InstallerSettings {
   readonly tool: 'pip' | 'uv';
+  /**
+   * How a package is looked up when there are several indexes: `every-index` compares them
+   * all, as pip does; `first-index` takes the first index that has the package, as uv does.
+   */
+  readonly indexStrategy: 'every-index' | 'first-index';
   /** What may be built from source on this machine (ALL: the machine must match the runtime). */
   readonly sourceBuilds: SourceBuildPolicy;
   /** May contain credentials. */
@@ -149,6 +154,7 @@ export function installCommand(requirementsFile: string, targetDir: string, targ
     // Copies, not uv's default hardlinks into its own cache: the cached tree must not share
     // files with a cache that anything else (another uv, a clean-up, an edit) may change.
     const args = ['pip', 'install', '--target', targetDir, '--python', settings.python, '--no-config', '--quiet', '--no-deps', '--link-mode', 'copy'];
+    if (settings.indexStrategy === 'every-index') args.push('--index-strategy', 'unsafe-best-match');
     if (forTarget) args.push('--python-version', target.pythonVersion, '--python-platform', uvPlatform(target), '--only-binary', ':all:');
     for (const f of indexes.findLinks) args.push('--find-links', f);
     args.push('-r', requirementsFile);
@@ -176,6 +182,15 @@ export function uvPlatform(target: PythonTarget): string {
   const glibcMinor = Number(target.glibc.split('.')[1]);
   const minor = Math.max(...UV_MANYLINUX_MINORS.filter(m => m <= glibcMinor));
   return `${target.machine}-manylinux_2_${minor}`;
+}
+
+/**
+ * Whether uv's platform for the target stops short of the runtime's glibc, so that a wheel
+ * tagged in between (manylinux_2_24 for python3.10 and 3.11, whose glibc is 2.26) is one uv
+ * cannot select and pip can.
+ */
+export function uvMissesTags(target: PythonTarget): boolean {
+  return Number(uvPlatform(target).split('_').pop()) < Number(target.glibc.split('.')[1]);
 }
 
 /** Everything an install needs besides the spec and the target. */
@@ -230,11 +245,13 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
     try {
       const buildCtx = { python: settings.python, pipEnv: pipEnvironment(indexes), cacheRoot: ctx.cacheRoot, cwd, workDir: work };
       const builtWheels: string[] = [];
+      const gap = settings.tool === 'uv' && settings.sourceBuilds !== 'ALL' && uvMissesTags(target);
+      const gapDirs: string[] = [];
       let index = 0;
-      const install = (step: InstallStep, stepDir: string): string | undefined => {
+      const install = (step: InstallStep, stepDir: string, tool = settings.tool): string | undefined => {
         const requirementsFile = path.join(work, `requirements-${index++}.txt`);
-        fs.writeFileSync(requirementsFile, settings.tool === 'pip' ? step.requirements.split('\n').map(pipRequirement).join('\n') : step.requirements);
-        const { command, args, env } = installCommand(requirementsFile, stepDir, target, settings, indexes, uv);
+        fs.writeFileSync(requirementsFile, tool === 'pip' ? step.requirements.split('\n').map(pipRequirement).join('\n') : step.requirements);
+        const { command, args, env } = installCommand(requirementsFile, stepDir, target, { ...settings, tool }, indexes, uv);
         const r = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, cwd });
         return r.error || r.status !== 0 ? scrub(r.error?.message ?? `${r.stderr}\n${r.stdout}`, secrets) : undefined;
       };
@@ -246,8 +263,24 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
         for (;;) {
           const failed = install(step, stepDir);
           if (!failed) break;
-          // A pin with no wheel for the target: build its sdist here, if the policy allows.
           const diagnosis = diagnose(failed, settings.tool, target, ctx, uv, secrets);
+          // A pin whose only wheels for the runtime's glibc are tagged where uv's platform names
+          // stop short (manylinux_2_18 to 2_26 for python3.10 and 3.11): pip, given every tag the
+          // runtime loads, takes the wheel the reference tools take.
+          const gapPin = gap && diagnosis.found.cause === 'no-wheel' ? pinNamed(step, diagnosis.found.requirement ?? '') : undefined;
+          if (gapPin) {
+            const gapDir = path.join(work, `gap-${index}`);
+            const pipFailed = install({ requirements: `${gapPin}\n`, hashed: step.hashed }, gapDir, 'pip');
+            if (!pipFailed) {
+              process.stderr.write(`possum-cdk: ${label}: ${shownPin(gapPin)} has no wheel uv can select for ${target.runtime} ` +
+                `(uv's platforms skip from manylinux_2_17 to 2_28); installed with pip, which takes its manylinux wheel for glibc ${target.glibc}\n`);
+              gapDirs.push(gapDir);
+              step = { ...step, requirements: step.requirements.split('\n').filter(l => l !== gapPin).join('\n') };
+              if (step.requirements.trim() === '') break;
+              continue;
+            }
+          }
+          // A pin with no wheel for the target: build its sdist here, if the policy allows.
           const pin = step.hashed && settings.sourceBuilds === 'PURE_PYTHON' ? pinNamed(step, diagnosis.found.requirement ?? '') : undefined;
           if (!pin || diagnosis.found.cause !== 'no-wheel') {
             throw new Error(explain(diagnosis, failed, settings.tool, spec, target, ctx, 'installing'));
@@ -263,6 +296,7 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
           if (step.requirements.trim() === '') break;
         }
         if (stepDir !== targetDir && fs.existsSync(stepDir)) mergeTree(stepDir, targetDir);
+        for (const dir of gapDirs.splice(0)) mergeTree(dir, targetDir);
       });
       if (builtWheels.length > 0) {
         const stepDir = path.join(work, 'built');
@@ -318,7 +352,7 @@ export function pinnedSteps(spec: DependencySpec, target: PythonTarget, ctx: Ins
       findLinks: indexes.findLinks,
       noBuilds: settings.sourceBuilds === 'NONE',
       sdistsFor,
-      pipSemantics: settings.tool === 'pip',
+      pipSemantics: settings.tool === 'pip' || settings.indexStrategy === 'every-index',
       constraintsFile,
     });
     const resolved = binaryFirstPass && settings.sourceBuilds !== 'NONE' ? binaryFirst(command, uvEnvironment(indexes)) : runResolve(command(), uvEnvironment(indexes));
@@ -453,6 +487,11 @@ function buildPure(requirement: string, spec: DependencySpec, target: PythonTarg
 /** Marks an error as a source build that failed or was refused: a binary-first resolution may avoid it. */
 function sourceBuildFailed(e: Error): Error {
   return Object.assign(e, { sourceBuildFailed: true });
+}
+
+/** A pin line as people write it: `pandas==2.3.3`, without hashes. */
+function shownPin(line: string): string {
+  return line.replace(/\s+--hash=\S+/g, '').trim();
 }
 
 function describeStep(step: InstallStep): string {
