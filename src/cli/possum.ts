@@ -5,7 +5,7 @@
  *
  *   possum S3_BUCKET[/PREFIX] [-t template.yaml] [-o output.yaml] [-p profile] [-c] [--endpoint-url URL] [--region R]
  */
-import { spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -17,7 +17,7 @@ import { parseOrExit, runCli, UsageError } from './cli-runner';
 import { writeFileAtomic } from '../private/atomic-file';
 import { bundleRequest } from '../private/bundle-request';
 import { BundleJob, BundleJobResult } from '../private/bundle-worker';
-import { BundlePlan, BundleRequest, buildBundle, cachedReport, planBundle } from '../private/bundler';
+import { BundlePlan, BundleRequest, buildBundle, cachedReport, installerForHost, planBundle } from '../private/bundler';
 import { sha256File } from '../private/cache';
 import { artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from '../private/sam/packaging';
 import { CodeArtifact, knownParameters, planSamPackaging, planTemplateTree } from '../private/sam/plan';
@@ -158,6 +158,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (typeof args === 'number') return args;
   if (args.profile) process.env.AWS_PROFILE = args.profile;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'possum-'));
+  let uploader: Uploader | undefined;
   try {
     const options = {
       cacheDir: args.clean ? path.join(scratch, 'clean-cache') : undefined,
@@ -179,7 +180,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       forcePathStyle: args.endpointUrl !== undefined,
       maxAttempts: 3,
     });
-    const uploader = new Uploader(s3, args.bucket, args.prefix, args.clean, args.endpointUrl);
+    uploader = new Uploader(s3, args.bucket, args.prefix, args.clean, args.endpointUrl);
     const packager = new TemplatePackager(options, scratch, uploader, region, args.endpointUrl, args.parameters,
       args.output ? path.resolve(args.output) : undefined);
     const templateFile = path.resolve(args.template);
@@ -202,6 +203,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`possum: ${uploader.count} object(s): ${uploader.uploaded} uploaded, ${uploader.count - uploader.uploaded} already in s3://${args.bucket}/${args.prefix}\n`);
     return 0;
   } catch (e: any) {
+    // Uploads already under way finish first, so the error is the last word (and the scratch
+    // folder they read from stays until they are done).
+    await uploader?.settle();
     process.stderr.write(`possum: error: ${e?.message ?? e}\n`);
     if (args.output) process.stderr.write(`possum: nothing was written to ${args.output}\n`);
     return 1;
@@ -233,13 +237,15 @@ class TemplatePackager {
       const code = codeInBuildOrder(artifacts);
       process.stderr.write(`possum: ${code.length} function(s) and layer(s) with local code in ${templateFile}\n`);
       for (const a of code) for (const w of a.warnings ?? []) process.stderr.write(`possum: warning: ${artifactLabel(path.basename(templateFile), a)}: ${w}\n`);
-      const built = await buildAll(code, templateFile, this.options, this.scratch, [templateFile, ...this.output ? [this.output] : []]);
+      // Each bundle is uploaded as soon as it is built, while the others still build.
+      const upload = (b: Built) => this.uploader.put(`${b.report.sha256}.zip`, b.zip);
+      const built = await buildAll(code, templateFile, this.options, this.scratch, [templateFile, ...this.output ? [this.output] : []], upload);
       const edits: Edit[] = [];
       const render = renderFor(this.region, this.endpoint);
       const name = path.basename(templateFile);
       for (const a of code) {
         const { zip, report } = built.get(a.logicalId)!;
-        const key = await this.uploader.put(`${report.sha256}.zip`, zip);
+        const key = await upload({ zip, report });
         edits.push(locationEdit(a, { bucket: this.uploader.bucket, key }, render));
         const wiring = nestedWiring(a, report, artifactLabel(name, a));
         if (wiring) {
@@ -288,79 +294,163 @@ function renderFor(region: string, endpoint?: string) {
  * group's distinct bundles concurrently in child processes.
  */
 async function buildAll(code: CodeArtifact[], templateFile: string, options: PythonPipfileBundlingOptions,
-  scratch: string, ownFiles: readonly string[]): Promise<Map<string, Built>> {
+  scratch: string, ownFiles: readonly string[], onBuilt: (built: Built) => Promise<unknown>): Promise<Map<string, Built>> {
   const built = new Map<string, Built>();
   const layerBytes = new Map<string, number>();
   const name = path.basename(templateFile);
-  for (const group of [code.filter(isLayer), code.filter(a => !isLayer(a))]) {
-    const jobs = new Map<string, { request: BundleRequest; plan: BundlePlan; artifacts: CodeArtifact[] }>();
-    for (const a of group) {
-      const request = bundleRequest(bundleInputFor(a, artifactLabel(name, a), options, layerBytes, ownFiles));
-      const plan = planBundle(request);
-      // Once per bundle: functions that share a folder share its warnings.
-      if (!jobs.has(plan.bundleKey)) for (const w of plan.warnings) process.stderr.write(`possum: warning: ${request.label}: ${w.message} [${w.id}]\n`);
-      const job = jobs.get(plan.bundleKey) ?? { request, plan, artifacts: [] };
-      job.artifacts.push(a);
-      jobs.set(plan.bundleKey, job);
-    }
-    const results = await inParallel([...jobs.entries()], CONCURRENCY, async ([key, job]) => {
-      const zip = path.join(scratch, `${key}.zip`);
-      // A bundle already in the cache needs no child process, and its zip is copied out
-      // (and checked against its hash) only if it has to be uploaded.
-      const cached = cachedReport(job.plan);
-      if (cached) {
-        process.stderr.write(`possum: ${job.request.label}: bundle unchanged, in the cache\n`);
-        let copied: string | undefined;
-        return { job, built: { report: cached, zip: () => copied ??= buildBundle(job.plan, zip).output } };
+  const pool = new WorkerPool();
+  try {
+    for (const group of [code.filter(isLayer), code.filter(a => !isLayer(a))]) {
+      const jobs = new Map<string, { request: BundleRequest; plan: BundlePlan; artifacts: CodeArtifact[] }>();
+      for (const a of group) {
+        const request = bundleRequest(bundleInputFor(a, artifactLabel(name, a), options, layerBytes, ownFiles));
+        const plan = planBundle(request);
+        // Once per bundle: functions that share a folder share its warnings.
+        if (!jobs.has(plan.bundleKey)) for (const w of plan.warnings) process.stderr.write(`possum: warning: ${request.label}: ${w.message} [${w.id}]\n`);
+        const job = jobs.get(plan.bundleKey) ?? { request, plan, artifacts: [] };
+        job.artifacts.push(a);
+        jobs.set(plan.bundleKey, job);
       }
-      const report = await buildInChild({ request: job.request, output: zip });
-      return { job, built: { report, zip: () => zip } };
-    });
-    for (const { job, built: result } of results) {
-      for (const a of job.artifacts) {
-        built.set(a.logicalId, result);
-        if (isLayer(a)) layerBytes.set(a.logicalId, result.report.unzippedBytes);
+      const results = await inParallel([...jobs.entries()], CONCURRENCY, async ([key, job]) => {
+        const zip = path.join(scratch, `${key}.zip`);
+        // A bundle already in the cache needs no child process, and its zip is copied out
+        // (and checked against its hash) only if it has to be uploaded.
+        const cached = cachedReport(job.plan);
+        if (cached) {
+          process.stderr.write(`possum: ${job.request.label}: bundle unchanged, in the cache\n`);
+          let copied: string | undefined;
+          const done: Built = { report: cached, zip: () => copied ??= buildBundle(job.plan, zip).output };
+          started(onBuilt(done));
+          return { job, built: done };
+        }
+        // The host interpreter is found here once, not by each child (a pyenv shim costs a shell per call).
+        const request = job.plan.dependencyKeys ? { ...job.request, installer: installerForHost(job.plan) } : job.request;
+        const report = await pool.run({ request, output: zip });
+        const done: Built = { report, zip: () => zip };
+        started(onBuilt(done));
+        return { job, built: done };
+      });
+      for (const { job, built: result } of results) {
+        for (const a of job.artifacts) {
+          built.set(a.logicalId, result);
+          if (isLayer(a)) layerBytes.set(a.logicalId, result.report.unzippedBytes);
+        }
       }
     }
+  } finally {
+    pool.close();
   }
   return built;
+}
+
+/** Work started now and awaited later: its failure is reported where it is awaited, not as an unhandled rejection. */
+function started(p: Promise<unknown>) {
+  p.catch(() => undefined);
 }
 
 /** Bundles built at once: enough to overlap downloads, few enough for a small machine. */
 const CONCURRENCY = Math.max(2, Math.min(4, os.cpus().length * 2));
 
-function buildInChild(job: BundleJob): Promise<ZipReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, '..', 'private', 'bundle-worker.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', d => { out += d; });
-    child.on('error', reject);
-    child.on('close', code => {
-      let result: BundleJobResult;
-      try {
-        result = JSON.parse(out.trim().split('\n').pop() ?? '');
-      } catch {
-        reject(new Error(`${job.request.label}: the bundler exited with code ${code} without a result.`));
-        return;
-      }
-      if (result.ok && result.report) resolve(result.report);
-      else reject(new Error(result.error ?? `${job.request.label}: the bundler failed.`));
+/**
+ * Long-lived bundle workers (child processes), each building one bundle at a time: a job
+ * goes to an idle worker, or to a new one. Each worker is a Node.js start and the loading of
+ * every module saved per bundle after its first.
+ */
+class WorkerPool {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+
+  public run(job: BundleJob): Promise<ZipReport> {
+    let worker = this.idle.pop();
+    if (!worker) {
+      worker = new Worker();
+      this.all.push(worker);
+    }
+    const chosen = worker;
+    return chosen.run(job).finally(() => {
+      if (chosen.alive) this.idle.push(chosen);
     });
-    child.stdin.end(JSON.stringify(job));
-  });
+  }
+
+  /** Closes every worker's stdin: each ends after the job it is on, if any. */
+  public close() {
+    for (const w of this.all.splice(0)) w.end();
+    this.idle.splice(0);
+  }
 }
 
-/** Maps with at most `limit` calls in flight, keeping the input order in the result. */
+class Worker {
+  public alive = true;
+  private readonly child: ChildProcess;
+  private pending = '';
+  private current?: { label: string; resolve: (r: ZipReport) => void; reject: (e: Error) => void };
+
+  constructor() {
+    this.child = spawn(process.execPath, [path.join(__dirname, '..', 'private', 'bundle-worker.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child.stdout!.on('data', d => this.read(String(d)));
+    this.child.on('error', e => this.fail(e));
+    this.child.on('close', code => this.fail(new Error(`the bundler exited with code ${code} without a result.`)));
+  }
+
+  public run(job: BundleJob): Promise<ZipReport> {
+    return new Promise((resolve, reject) => {
+      this.current = { label: job.request.label, resolve, reject };
+      this.child.stdin!.write(JSON.stringify(job) + '\n');
+    });
+  }
+
+  public end() {
+    this.child.stdin!.end();
+  }
+
+  private read(text: string) {
+    this.pending += text;
+    for (let nl = this.pending.indexOf('\n'); nl >= 0; nl = this.pending.indexOf('\n')) {
+      const line = this.pending.slice(0, nl);
+      this.pending = this.pending.slice(nl + 1);
+      const job = this.current;
+      if (!line.trim() || !job) continue;
+      this.current = undefined;
+      let result: BundleJobResult;
+      try {
+        result = JSON.parse(line);
+      } catch {
+        job.reject(new Error(`${job.label}: the bundler answered something that is not a result: ${line.slice(0, 200)}`));
+        continue;
+      }
+      if (result.ok && result.report) job.resolve(result.report);
+      else job.reject(new Error(result.error ?? `${job.label}: the bundler failed.`));
+    }
+  }
+
+  private fail(e: Error) {
+    this.alive = false;
+    const job = this.current;
+    this.current = undefined;
+    job?.reject(new Error(`${job.label}: ${e.message}`));
+  }
+}
+
+/** Maps with at most `limit` calls in flight, keeping the input order in the result; stops starting calls after one fails. */
 async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let failed = false;
   const lane = async () => {
-    while (next < items.length) {
+    // After a failure nothing new starts; what is under way finishes, then the first error is thrown.
+    while (next < items.length && !failed) {
       const i = next++;
-      results[i] = await fn(items[i]);
+      try {
+        results[i] = await fn(items[i]);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, lane));
+  const rejected = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (rejected) throw rejected.reason;
   return results;
 }
 
@@ -390,6 +480,11 @@ class Uploader {
 
   public async done() {
     await Promise.all(this.sent.values());
+  }
+
+  /** Waits for every upload started, whether it succeeds or not. */
+  public async settle() {
+    await Promise.allSettled(this.sent.values());
   }
 
   private async send(key: string, file: () => string) {

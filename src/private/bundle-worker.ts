@@ -1,10 +1,11 @@
 /**
- * Child-process entry that builds one bundle: reads {request, output} as JSON on stdin,
- * writes {ok, report} or {ok: false, error} as one JSON line on stdout. Lets the possum
- * CLI build several bundles at once (installs wait on the network more than the CPU).
+ * Child-process entry that builds bundles: reads one {request, output} JSON line per job on
+ * stdin, writes {ok, report} or {ok: false, error} as one JSON line per job on stdout. Lets
+ * the possum CLI build several bundles at once (installs wait on the network more than the
+ * CPU) with a few long-lived workers.
  */
 import { BundleRequest, buildBundle, planBundle } from './bundler';
-import { answerJsonJob } from './json-job';
+import { answerJsonJobs } from './json-job';
 import { ZipReport } from './zip/engine';
 
 export interface BundleJob {
@@ -19,4 +20,4 @@ export interface BundleJobResult {
   readonly error?: string;
 }
 
-void answerJsonJob((job: BundleJob) => ({ report: buildBundle(planBundle(job.request), job.output) }));
+void answerJsonJobs((job: BundleJob) => ({ report: buildBundle(planBundle(job.request), job.output) }));

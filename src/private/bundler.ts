@@ -9,7 +9,7 @@ import { redactUrl } from './python/credentials';
 import { DependencySpec, hasDependencies, ManifestWarning } from './python/dependency-spec';
 import { IndexConfig, machineHost, pipIndexConfig, uvIndexConfig } from './python/index-config';
 import { effectiveIndexes, IndexSettings, indexIdentity, InstallerSettings, installDependencies, pipEnvironment } from './python/installer';
-import { probeInstaller } from './python/installer-probe';
+import { hostInterpreter, probeInstaller } from './python/installer-probe';
 import { readDependencies } from './python/manifest';
 import { PythonTarget } from './python/target';
 import { UV_VERSION, uvExecutable } from './python/uv-tool';
@@ -454,6 +454,16 @@ function dependencyTree(plan: BundlePlan, cache: BuildCache): string {
   return trees[0];
 }
 
+/**
+ * The plan's installer settings with the host interpreter as the path it starts (see
+ * hostInterpreter), as seen from the manifest's folder, where the installer runs.
+ */
+export function installerForHost(plan: BundlePlan): InstallerSettings {
+  const request = plan.request;
+  const cwd = plan.dependencies.manifestFile ? path.dirname(plan.dependencies.manifestFile) : request.entry;
+  return { ...request.installer, python: hostInterpreter(request.installer.python, cwd) };
+}
+
 function install(plan: BundlePlan, target: PythonTarget, key: string, cache: BuildCache): string {
   const request = plan.request;
   // Beside the cache's other scratch folders, so a killed install leaves nothing at the root.
@@ -463,7 +473,7 @@ function install(plan: BundlePlan, target: PythonTarget, key: string, cache: Bui
     runHooks(request.hooks?.beforeInstall(request.entry, tree) ?? [], request.entry, request.label, 'beforeInstall');
     try {
       installDependencies(plan.dependencies, target, tree,
-        { settings: request.installer, indexes: plan.indexes!, label: request.label, cacheRoot: request.cacheRoot });
+        { settings: installerForHost(plan), indexes: plan.indexes!, label: request.label, cacheRoot: request.cacheRoot });
     } catch (e: any) {
       throw namedError(e, request.label, plan.dependencies.manifestFile);
     }

@@ -300,7 +300,7 @@ export class BuildCache {
    * writer that failed half-way, e.g. on a full disk); one held longer than `timeoutMs`
    * is an error.
    */
-  public withLock<T>(key: string, fn: () => T, timeoutMs = 60 * 60 * 1000): T {
+  public withLock<T>(key: string, fn: () => T, timeoutMs = 60 * 60 * 1000, waitingFor = 'another build of the same bundle'): T {
     const lockFile = this.lockFile(key);
     const deadline = Date.now() + timeoutMs;
     let announced = false;
@@ -310,7 +310,7 @@ export class BuildCache {
           'if no other synth is running, delete that file.');
       }
       if (!announced) {
-        process.stderr.write(`possum-cdk: waiting for another build of the same bundle (${lockFile})\n`);
+        process.stderr.write(`possum-cdk: waiting for ${waitingFor} (${lockFile})\n`);
         announced = true;
       }
       sleepSync(100);

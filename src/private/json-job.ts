@@ -15,3 +15,27 @@ export async function answerJsonJob<I, O extends object>(run: (input: I) => Prom
   }
   process.stdout.write(JSON.stringify(answer) + '\n');
 }
+
+/**
+ * The child side of a worker that takes many jobs, one after another: each job is one JSON
+ * line on stdin, each answer one JSON line on stdout, in order. It ends when stdin does.
+ * Saves a Node.js start (and the loading of every module) per job.
+ */
+export async function answerJsonJobs<I, O extends object>(run: (input: I) => Promise<O> | O) {
+  let pending = '';
+  for await (const chunk of process.stdin) {
+    pending += (chunk as Buffer).toString('utf8');
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (!line.trim()) continue;
+      let answer: object;
+      try {
+        answer = { ok: true, ...(await run(JSON.parse(line) as I)) };
+      } catch (e: any) {
+        answer = { ok: false, error: e?.message ?? String(e) };
+      }
+      process.stdout.write(JSON.stringify(answer) + '\n');
+    }
+  }
+}

@@ -250,11 +250,14 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(b.stdout.replace(/fleet-b/g, 'fleet-a')).toBe(a.stdout);
   });
 
-  test('--installer uv installs with uv and gives the same files as pip', async () => {
+  test('uv, the default installer, gives the same files as --installer pip', async () => {
     const template = samApp();
-    const withPip = possum(['deploy-bucket/uv-check/pip', '-t', template, '--endpoint-url', endpoint], { POSSUM_CACHE_DIR: path.join(work, 'pip-cache') });
+    const withPip = possum(['deploy-bucket/uv-check/pip', '-t', template, '--endpoint-url', endpoint, '--installer', 'pip'], {
+      POSSUM_CACHE_DIR: path.join(work, 'pip-cache'),
+    });
     expect(withPip.status).toBe(0);
-    const withUv = possum(['deploy-bucket/uv-check/uv', '-t', template, '--endpoint-url', endpoint, '--installer', 'uv'], {
+    expect(withPip.stderr).toContain('with pip');
+    const withUv = possum(['deploy-bucket/uv-check/uv', '-t', template, '--endpoint-url', endpoint], {
       POSSUM_CACHE_DIR: path.join(work, 'uv-cache'),
     });
     expect(withUv.status).toBe(0);
@@ -275,6 +278,32 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     const fromPip = await entries('uv-check/pip/');
     expect(fromPip).toHaveLength(2);
     expect(await entries('uv-check/uv/')).toEqual(fromPip);
+  });
+
+  test('a function that fails stops the run: what is under way finishes first, and the error is the last word', () => {
+    const dir = path.join(tempDir('possum-failing'), 'app');
+    const fn = (name: string, requirement: string) => ({ [`${name}/app.py`]: 'def h(e, c):\n    return 1\n', [`${name}/requirements.txt`]: `${requirement}\n` });
+    writeTree(dir, {
+      'template.yaml': ['Transform: AWS::Serverless-2016-10-31', 'Globals:', '  Function:', '    Runtime: python3.12', '    Handler: app.h', 'Resources:',
+        ...['A', 'B', 'C', 'D', 'E', 'F'].map(n => `  ${n}: {Type: AWS::Serverless::Function, Properties: {CodeUri: ${n.toLowerCase()}/}}`)].join('\n') + '\n',
+      ...fn('a', 'greeting==1.0'),
+      ...fn('b', 'nosuchpackage==1.0'),
+      ...fn('c', 'greeting==2.0'),
+      ...fn('d', 'withdeps==1.0'),
+      ...fn('e', 'markerdep==1.0'),
+      ...fn('f', 'legacy==1.0 ; python_version < "3.11"'),
+    });
+    const output = path.join(dir, 'out.yaml');
+    const r = possum(['deploy-bucket/failing', '-t', path.join(dir, 'template.yaml'), '--endpoint-url', endpoint, '-o', output],
+      { POSSUM_CACHE_DIR: path.join(work, 'failing-cache') });
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    const error = lines.findIndex(l => l.startsWith('possum: error: template.yaml: B: there is no package nosuchpackage'));
+    expect(error).toBeGreaterThan(0);
+    expect(lines[lines.length - 1]).toBe(`possum: nothing was written to ${output}`);
+    // Nothing reported after the error but its own lines: uploads under way finished before it.
+    expect(lines.slice(error).filter(l => l.startsWith('possum') && !l.startsWith('possum: error') && !l.startsWith('possum: nothing'))).toEqual([]);
+    expect(fs.existsSync(output)).toBe(false);
   });
 
   test('a server that does not answer is a clear error, and no output template is written', async () => {

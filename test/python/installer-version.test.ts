@@ -33,3 +33,47 @@ describe('the installer version (part of every cache key)', () => {
     expect(ask().calls).toBe(2);
   });
 });
+
+describe('the host interpreter handed to uv and pip', () => {
+  // A stand-in for a pyenv shim: a shell script that logs each start and, like the shim,
+  // runs the interpreter that the nearest .python-version names (here: this machine's python3).
+  const dir = tempDir('host-interpreter');
+  const log = path.join(dir, 'shim.log');
+  const shimDir = path.join(dir, 'shims');
+  fs.mkdirSync(shimDir);
+  const shim = path.join(shimDir, 'python3');
+  const real = run('python3', ['-c', 'import sys; print(sys.executable)']).stdout.trim();
+  fs.writeFileSync(shim, `#!/bin/sh\necho "$PWD" >> ${log}\nexec ${real} "$@"\n`);
+  fs.chmodSync(shim, 0o755);
+  const project = path.join(dir, 'project');
+  const [fnA, fnB, pinned] = ['fn-a', 'fn-b', 'pinned'].map(n => path.join(project, n));
+  for (const d of [fnA, fnB, pinned]) fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(pinned, '.python-version'), '3.11\n');
+
+  /** Asks in one fresh process for each folder, as one synth or one possum run does. */
+  const ask = (python: string, folders: string[]) => {
+    const r = run(process.execPath, ['-e', `const { hostInterpreter } = require(${JSON.stringify(INSTALLER_JS)});
+      process.stdout.write(JSON.stringify(${JSON.stringify(folders)}.map(f => hostInterpreter(${JSON.stringify(python)}, f))))`],
+    { env: { ...process.env, PATH: `${shimDir}:${process.env.PATH}` } });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout) as string[];
+  };
+  const shimStarts = () => fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+
+  test('a shim is asked once per version file that applies, from the folder the installer runs in; its answer is the real interpreter', () => {
+    expect(ask('python3', [fnA, fnB, pinned, fnA])).toEqual([real, real, real, real]);
+    // fn-a and fn-b see the same (no) version file: one start; the folder with its own .python-version: another.
+    expect(shimStarts()).toEqual([fnA, pinned]);
+  });
+
+  test('a real interpreter is used as it is, without starting it; something that does not answer is left as given', () => {
+    fs.rmSync(log, { force: true });
+    expect(ask(real, [fnA])).toEqual([real]);
+    expect(shimStarts()).toEqual([]);
+    expect(ask('no-such-python-here', [fnA])).toEqual(['no-such-python-here']);
+    const broken = path.join(dir, 'broken-python');
+    fs.writeFileSync(broken, '#!/bin/sh\nexit 3\n');
+    fs.chmodSync(broken, 0o755);
+    expect(ask(broken, [fnA])).toEqual([broken]);
+  });
+});

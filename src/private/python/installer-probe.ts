@@ -82,3 +82,66 @@ function writeMemo(file: string, key: string, value: Remembered) {
     // Only an optimisation: the installer is asked again next time.
   }
 }
+
+const interpreters = new Map<string, string>();
+
+/** Files by which pyenv, asdf and mise choose a Python for the folder they are run in (or a parent's). */
+const VERSION_FILES = ['.python-version', '.tool-versions', '.mise.toml', 'mise.toml'];
+
+/**
+ * The interpreter `python` starts, as a path, asked at most once per process and choice of
+ * version. A pyenv, asdf or mise shim is a shell script that works out which Python to run
+ * every time it starts, and uv asks the interpreter it is given about itself on every run
+ * unless it is a real file whose answer it has cached: given the shim, each uv run paid for
+ * both. A shim's choice depends on the folder it runs in (`cwd`, where the installer runs)
+ * through the nearest version file, so the answer is kept per nearest version file. A real
+ * interpreter (an ELF file, or a venv's link to one) is used as it is, without asking.
+ * When the question cannot be answered, `python` itself is used, and fails where it did.
+ */
+export function hostInterpreter(python: string, cwd: string): string {
+  const found = python.includes('/') ? path.resolve(cwd, python) : onPath(python);
+  if (!found) return python;
+  if (isElf(found)) return found;
+  const env = process.env;
+  const key = JSON.stringify([found, nearestVersionFile(cwd), env.PYENV_VERSION, env.ASDF_PYTHON_VERSION, env.MISE_PYTHON_VERSION]);
+  const known = interpreters.get(key);
+  if (known) return known;
+  const r = spawnSync(found, ['-I', '-c', 'import sys; print(sys.executable)'], { cwd, encoding: 'utf8', env: process.env });
+  const executable = r.status === 0 ? r.stdout.trim() : '';
+  const answer = executable && path.isAbsolute(executable) && fs.existsSync(executable) ? executable : python;
+  interpreters.set(key, answer);
+  return answer;
+}
+
+function onPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir || '.', command);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function isElf(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const head = Buffer.alloc(4);
+    return fs.readSync(fd, head, 0, 4, 0) === 4 && head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+function nearestVersionFile(dir: string): string {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    for (const f of VERSION_FILES) if (fs.existsSync(path.join(d, f))) return path.join(d, f);
+    if (path.dirname(d) === d) return '';
+  }
+}

@@ -88,7 +88,7 @@ export function uvExecutable(cacheRoot: string, python: string, pipEnv: NodeJS.P
       } finally {
         fs.rmSync(scratch, { recursive: true, force: true });
       }
-    });
+    }, undefined, `another process installing uv ${UV_VERSION}`);
   }
   if (!ready()) throw new Error(`uv ${UV_VERSION} was installed into ${home} but ${binary} does not run; remove ${home} and try again.`);
   found.set(memoKey, binary);
