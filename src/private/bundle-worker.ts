@@ -7,6 +7,7 @@
 import { BundleRequest, buildBundle, planBundle } from './bundler';
 import { answerJsonJobs } from './json-job';
 import { ZipReport } from './zip/engine';
+import { zipInThisProcess } from './zip/run-sync';
 
 export interface BundleJob {
   /** A request without command hooks (they are functions and cannot cross processes). */
@@ -19,5 +20,8 @@ export interface BundleJobResult {
   readonly report?: ZipReport;
   readonly error?: string;
 }
+
+// This process is a worker already: it zips in a thread of its own, not in yet another process.
+zipInThisProcess();
 
 void answerJsonJobs((job: BundleJob) => ({ report: buildBundle(planBundle(job.request), job.output) }));

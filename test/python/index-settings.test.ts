@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import { Installer, PythonPipfileFunction, PythonPipfileBundlingOptions } from '../../src';
 import { ConfigHost, parseIni, pipIndexConfig, uvIndexConfig } from '../../src/private/python/index-config';
-import { effectiveIndexes, InstallerSettings } from '../../src/private/python/installer';
+import { effectiveIndexes, InstallerSettings, pipEnvironment, uvEnvironment, withDnsRetry } from '../../src/private/python/installer';
 import { readDependencies } from '../../src/private/python/manifest';
 import { pythonTarget } from '../../src/private/python/target';
 import { tempDir, TOOLS_UV, writeTree } from '../helpers/run';
@@ -185,3 +185,20 @@ describe('the user\'s index settings reach the real installers (local index)', (
 function walk(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap(e => e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]);
 }
+
+describe('DNS retry for the installers', () => {
+  test('a lost DNS reply costs a second, not five, unless the user or resolv.conf says otherwise', () => {
+    expect(withDnsRetry({ PATH: '/bin' }, 'nameserver 10.0.0.2\n').RES_OPTIONS).toBe('timeout:1 attempts:5');
+    // The user's own setting wins, even an empty one.
+    expect(withDnsRetry({ RES_OPTIONS: 'rotate' }, 'nameserver 10.0.0.2\n').RES_OPTIONS).toBe('rotate');
+    expect(withDnsRetry({ RES_OPTIONS: '' }, '').RES_OPTIONS).toBe('');
+    // So does an administrator's timeout or attempts in resolv.conf; other options do not count.
+    expect(withDnsRetry({}, 'nameserver 10.0.0.2\noptions timeout:3\n').RES_OPTIONS).toBeUndefined();
+    expect(withDnsRetry({}, 'options rotate attempts:4\n').RES_OPTIONS).toBeUndefined();
+    expect(withDnsRetry({}, 'options ndots:5\n').RES_OPTIONS).toBe('timeout:1 attempts:5');
+    // Both installers get it (when this machine's resolv.conf leaves it to us).
+    const indexes = { extraIndexUrls: [], findLinks: [], noIndex: false, pipNetwork: {}, indexOrigin: 'the default, PyPI' };
+    const expected = withDnsRetry({ ...process.env }).RES_OPTIONS;
+    expect([pipEnvironment(indexes).RES_OPTIONS, uvEnvironment(indexes).RES_OPTIONS]).toEqual([expected, expected]);
+  });
+});

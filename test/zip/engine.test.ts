@@ -345,3 +345,35 @@ describe('atomic output', () => {
     expect(fs.existsSync(path.join(dir, 'out.zip'))).toBe(false);
   });
 });
+
+describe('zipping in a thread of this process (possum\'s bundle workers)', () => {
+  const RUN_SYNC_JS = path.join(__dirname, '..', '..', 'lib', 'private', 'zip', 'run-sync.js');
+  /** Runs buildZipSync in a fresh Node.js process that zips in a thread, as a bundle worker does. */
+  const inThread = (plan: object) => run(process.execPath, ['-e', `const r = require(${JSON.stringify(RUN_SYNC_JS)}); r.zipInThisProcess();
+    try { process.stdout.write(JSON.stringify(r.buildZipSync(${JSON.stringify(plan)}))); } catch (e) { process.stdout.write(JSON.stringify({ error: e.message })); }`]);
+
+  test('gives the same bytes as the child process', () => {
+    const dir = tempDir('thread-zip');
+    makeTree(path.join(dir, 'src'));
+    writeTree(path.join(dir, 'src'), Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`many/m${i}.py`, crypto.randomBytes(2000).toString('base64')])));
+    buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'child.zip') });
+    const r = inThread({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'thread.zip'), progress: true, level: 9 });
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.files).toBe(EXPECTED_NAMES.length + 3000);
+    const again = inThread({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'thread6.zip') });
+    expect(again.status).toBe(0);
+    expect(sha256(path.join(dir, 'thread6.zip'))).toBe(sha256(path.join(dir, 'child.zip')));
+    expect(JSON.parse(again.stdout).sha256).toBe(sha256(path.join(dir, 'child.zip')));
+  });
+
+  test('an engine error comes back as the error, and nothing is written', () => {
+    const dir = tempDir('thread-zip-error');
+    writeTree(path.join(dir, 'src'), { 'big.bin': crypto.randomBytes(2048) });
+    const output = path.join(dir, 'out.zip');
+    const r = inThread({ sources: [{ dir: path.join(dir, 'src') }], output, limitBytes: 1000 });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).error).toMatch(/unzips to 2048 bytes, not below Lambda's limit of 1000 bytes/);
+    expect(fs.existsSync(output)).toBe(false);
+  });
+});

@@ -119,7 +119,28 @@ export function pipEnvironment(indexes: IndexSettings): NodeJS.ProcessEnv {
   if (indexes.extraIndexUrls.length) env.PIP_EXTRA_INDEX_URL = indexes.extraIndexUrls.map(u => expandUrl(u)).join(' ');
   if (indexes.findLinks.length) env.PIP_FIND_LINKS = indexes.findLinks.join(' ');
   if (indexes.noIndex) env.PIP_NO_INDEX = '1';
-  return env;
+  return withDnsRetry(env);
+}
+
+/**
+ * The environment with a short DNS retry for glibc's resolver (`RES_OPTIONS=timeout:1
+ * attempts:5`), unless the user or /etc/resolv.conf sets one. Several installers start at
+ * once, each looking up the index's hosts, and resolvers behind NATs, in containers and
+ * sandboxes drop some of such bursts: with glibc's default a lost reply costs five seconds,
+ * with this one second, and a lookup still has five seconds in all (uv and pip also retry
+ * a failed connection).
+ */
+export function withDnsRetry(env: NodeJS.ProcessEnv, resolvConf = readResolvConf()): NodeJS.ProcessEnv {
+  if (env.RES_OPTIONS !== undefined || /^\s*options\b.*\b(timeout|attempts):/m.test(resolvConf)) return env;
+  return { ...env, RES_OPTIONS: 'timeout:1 attempts:5' };
+}
+
+function readResolvConf(): string {
+  try {
+    return fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 const UV_KEPT = ['UV_CACHE_DIR', 'UV_NO_CACHE', 'UV_NATIVE_TLS', 'UV_HTTP_TIMEOUT', 'UV_HTTP_RETRIES', 'UV_INSECURE_HOST', 'UV_KEYRING_PROVIDER'];
@@ -139,7 +160,7 @@ export function uvEnvironment(indexes: IndexSettings): NodeJS.ProcessEnv {
   env.UV_PYTHON_DOWNLOADS = 'never';
   // pip's certificate setting, for uv answering a question on pip's behalf.
   if (indexes.pipNetwork.PIP_CERT && !env.SSL_CERT_FILE) env.SSL_CERT_FILE = indexes.pipNetwork.PIP_CERT;
-  return env;
+  return withDnsRetry(env);
 }
 
 /**

@@ -256,7 +256,9 @@ function progressReporter(total: number): (written: number, total: number) => vo
     if (now - last >= 1000 || (written === total && printed)) {
       last = now;
       printed = true;
-      process.stderr.write(`possum-cdk: zipped ${written}/${total} files\n`);
+      // Straight to the file descriptor: in a worker thread, process.stderr would wait for a
+      // main thread that is blocked until the zip is done (run-sync.ts).
+      fs.writeSync(2, `possum-cdk: zipped ${written}/${total} files\n`);
     }
   };
 }

@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'worker_threads';
 import { compiledScript } from '../compiled-script';
 import type { ZipPlan, ZipReport } from './engine';
 import type { WorkerResult } from './worker';
@@ -10,6 +11,7 @@ import type { WorkerResult } from './worker';
  * the template `cdk synth` prints on stdout.
  */
 export function buildZipSync(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
+  if (inThisProcess) return buildZipInThread(plan);
   // Peak memory (bench/README.md, package-python-function): a 1 MB young generation, as the
   // worker's own objects are few and short-lived (entry bytes live outside V8's heap) and
   // V8's default lets the young generation alone grow by tens of MB; and glibc's malloc
@@ -41,4 +43,49 @@ export function buildZipSync(plan: ZipPlan): ZipReport & { readonly maxRssBytes:
 
 function workerScript(): string {
   return compiledScript(__dirname, 'worker.js', 'The zip engine worker');
+}
+
+let inThisProcess = false;
+
+/**
+ * From now on this process zips in a worker thread of its own instead of a child process.
+ * For a process that is itself a worker (possum's bundle workers): a Node.js start per zip,
+ * most of the cost of a small bundle's zip, is saved. Elsewhere the child process stays, so
+ * that the zip's memory is its own (package-python-function's peak is measured) and a CDK
+ * app's process is not blocked by it.
+ */
+export function zipInThisProcess() {
+  inThisProcess = true;
+}
+
+function buildZipInThread(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
+  // [0]: set to 1 when the answer is on the port; [1]: the thread's heartbeat, in seconds.
+  const flags = new Int32Array(new SharedArrayBuffer(8));
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(compiledScript(__dirname, 'thread.js', 'The zip engine thread'), {
+    workerData: { plan, port: port2, flags },
+    transferList: [port2],
+  });
+  // Nothing waits for the thread's exit: its answer is on the port once the flag is set.
+  worker.unref();
+  try {
+    // This thread's event loop is blocked, so a thread that died (out of memory, say) could
+    // only be noticed by its silence: a heartbeat a minute old ends the wait.
+    while (Atomics.wait(flags, 0, 0, 1000) === 'timed-out') {
+      const last = Atomics.load(flags, 1);
+      if (last > 0 && Date.now() / 1000 - last > 60) {
+        void worker.terminate();
+        throw new Error(`The zip engine thread stopped answering. Nothing was written to ${plan.output}.`);
+      }
+    }
+    return answerOf(receiveMessageOnPort(port1)?.message, plan);
+  } finally {
+    port1.close();
+  }
+}
+
+function answerOf(message: any, plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
+  if (!message) throw new Error(`The zip engine thread ended without a result. Nothing was written to ${plan.output}.`);
+  if (!message.ok || !message.report) throw new Error(message.error ?? 'The zip engine failed without a message.');
+  return { ...message.report, maxRssBytes: 0 };
 }
