@@ -2,12 +2,13 @@
  * possum vs `sam build` (needs PyPI): one SAM app of 10 Python 3.11 functions with real
  * dependencies, packaged by
  *   - possum (bundles, uploads to moto's S3 server on 127.0.0.1, writes the template), with
- *     its default settings: cold (empty build cache, empty uv download cache, empty bucket;
- *     the uv it pins already provisioned, as sam's pip is), warm (nothing changed), and the
+ *     its default settings: cold three times (each with an empty build cache, uv download
+ *     cache and prefix; the uv it pins already provisioned, as sam's pip is), warm (nothing
+ *     changed), and the
  *     first run on a machine (cold, and provisioning that uv too); then cold again with
  *     `--installer pip`;
  *   - aws-sam-cli's `sam build` (no container; this machine's Python 3.11 matches the
- *     runtime): cold, and warm with `--cached` (after a first cached build),
+ *     runtime): cold three times (each with an empty build folder and pip cache), and warm with `--cached` (after a first cached build),
  * all in one run. Results go to bench/out/sam-bench.json.
  *
  *   npx projen bench:sam      (installs aws-sam-cli into bench/out/sam-venv once)
@@ -37,6 +38,10 @@ function writeApp(dir: string) {
     'Globals:', '  Function:', '    Runtime: python3.11', '    Handler: app.handler', '    Timeout: 10',
     'Resources:', ...resources,
   ].join('\n'));
+}
+
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 }
 
 function timed(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): number {
@@ -82,29 +87,34 @@ async function main() {
     // Later cold runs find that uv where it was provisioned (POSSUM_UV points at it, as PATH could).
     fs.cpSync(path.join(OUT, 'first-cache', 'v2', 'tools'), uvHome, { recursive: true });
     const uvBinary = path.join(uvHome, fs.readdirSync(uvHome).find(d => d.startsWith('uv-'))!, 'bin', 'uv');
-    const defaultEnv = possumEnv('default', { POSSUM_UV: uvBinary });
-    const possumCold = timed(process.execPath, possumArgs('default'), app, defaultEnv);
-    const possumWarm = [0, 1, 2].map(() => timed(process.execPath, possumArgs('default'), app, defaultEnv)).sort((a, b) => a - b)[1];
+    // Three cold runs each (empty caches every time), the median reported: a lost DNS reply or
+    // a slow download moves one run by seconds.
+    const possumColds = [0, 1, 2].map(i => timed(process.execPath, possumArgs(`default${i}`), app, possumEnv(`default${i}`, { POSSUM_UV: uvBinary })));
+    const possumCold = median(possumColds);
+    const defaultEnv = possumEnv('default0', { POSSUM_UV: uvBinary });
+    const possumWarm = median([0, 1, 2].map(() => timed(process.execPath, possumArgs('default0'), app, defaultEnv)));
     const possumPipCold = timed(process.execPath, possumArgs('pip', ['--installer', 'pip']), app, possumEnv('pip', { POSSUM_UV: uvBinary }));
 
     const samEnv = { ...aws, PIP_CACHE_DIR: path.join(OUT, 'pip-cache-sam') };
-    const samCold = timed(SAM, ['build', '--build-dir', path.join(OUT, 'sam-build-cold')], app, samEnv);
+    const samColds = [0, 1, 2].map(i => timed(SAM, ['build', '--build-dir', path.join(OUT, `sam-build-cold${i}`)], app,
+      { ...samEnv, PIP_CACHE_DIR: path.join(OUT, `pip-cache-sam-cold${i}`) }));
+    const samCold = median(samColds);
     const samCachedArgs = ['build', '--cached', '--cache-dir', path.join(OUT, 'sam-cache'), '--build-dir', path.join(OUT, 'sam-build')];
     timed(SAM, samCachedArgs, app, samEnv);
-    const samWarm = [0, 1, 2].map(() => timed(SAM, samCachedArgs, app, samEnv)).sort((a, b) => a - b)[1];
+    const samWarm = median([0, 1, 2].map(() => timed(SAM, samCachedArgs, app, samEnv)));
 
     const result = {
       date: new Date().toISOString(),
       functions: BENCH_FUNCTIONS.length,
-      possum: { cold: possumCold, firstRun: possumFirst, warm: possumWarm, coldPip: possumPipCold },
-      sam: { cold: samCold, warmCached: samWarm },
+      possum: { cold: possumCold, colds: possumColds, firstRun: possumFirst, warm: possumWarm, coldPip: possumPipCold },
+      sam: { cold: samCold, colds: samColds, warmCached: samWarm },
       ratios: { cold: possumCold / samCold, firstRun: possumFirst / samCold, coldPip: possumPipCold / samCold, warm: possumWarm / samWarm },
     };
     fs.writeFileSync(path.join(__dirname, 'out', 'sam-bench.json'), JSON.stringify(result, undefined, 2) + '\n');
     const f = (n: number) => n.toFixed(2);
     console.log('| 10-function SAM app | sam build s | possum s | ratio |');
     console.log('|---|---|---|---|');
-    console.log(`| cold, default settings (empty build and download caches; possum also uploads) | ${f(samCold)} | ${f(possumCold)} | ${f(result.ratios.cold)} |`);
+    console.log(`| cold, default settings (empty build and download caches; possum also uploads; median of 3) | ${f(samCold)} | ${f(possumCold)} | ${f(result.ratios.cold)} |`);
     console.log(`| first run on a machine (cold, and possum provisions its uv) | ${f(samCold)} | ${f(possumFirst)} | ${f(result.ratios.firstRun)} |`);
     console.log(`| cold, \`possum --installer pip\` | ${f(samCold)} | ${f(possumPipCold)} | ${f(result.ratios.coldPip)} |`);
     console.log(`| warm, nothing changed (sam build --cached; median of 3) | ${f(samWarm)} | ${f(possumWarm)} | ${f(result.ratios.warm)} |`);

@@ -172,10 +172,10 @@ export function installCommand(requirementsFile: string, targetDir: string, targ
   settings: InstallerSettings, indexes: IndexSettings, uv: () => string): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const forTarget = settings.sourceBuilds !== 'ALL';
   if (settings.tool === 'uv') {
-    // Copies (copy-on-write clones where the file system has them), not uv's default
-    // hardlinks into its own cache: the cached tree must not share files with a cache that
-    // anything else (another uv, a clean-up, an edit in a venv linked to it) may change.
-    const args = ['pip', 'install', '--target', targetDir, '--python', settings.python, '--no-config', '--quiet', '--no-deps', '--link-mode', 'clone'];
+    // Copies, not uv's default hardlinks into its own cache: the cached tree must not share
+    // files with a cache that anything else (another uv, a clean-up, an edit in a venv linked
+    // to it) may change. Not `clone` either: where the file system cannot clone, uv hardlinks.
+    const args = ['pip', 'install', '--target', targetDir, '--python', settings.python, '--no-config', '--quiet', '--no-deps', '--link-mode', 'copy'];
     if (settings.indexStrategy === 'every-index') args.push('--index-strategy', 'unsafe-best-match');
     if (forTarget) args.push('--python-version', target.pythonVersion, '--python-platform', uvPlatform(target), '--only-binary', ':all:');
     for (const f of indexes.findLinks) args.push('--find-links', f);
