@@ -69,11 +69,12 @@ function buildZipInThread(plan: ZipPlan): ZipReport & { readonly maxRssBytes: nu
   // Nothing waits for the thread's exit: its answer is on the port once the flag is set.
   worker.unref();
   try {
-    // This thread's event loop is blocked, so a thread that died (out of memory, say) could
-    // only be noticed by its silence: a heartbeat a minute old ends the wait.
+    // This thread's event loop is blocked, so a thread that died (out of memory, say) or never
+    // started could only be noticed by its silence: a heartbeat a minute old ends the wait.
+    const started = Math.floor(Date.now() / 1000);
     while (Atomics.wait(flags, 0, 0, 1000) === 'timed-out') {
-      const last = Atomics.load(flags, 1);
-      if (last > 0 && Date.now() / 1000 - last > 60) {
+      const last = Atomics.load(flags, 1) || started;
+      if (Date.now() / 1000 - last > 60) {
         void worker.terminate();
         throw new Error(`The zip engine thread stopped answering. Nothing was written to ${plan.output}.`);
       }
