@@ -307,8 +307,6 @@ async function buildAll(code: CodeArtifact[], templateFile: string, options: Pyt
   const layerBytes = new Map<string, number>();
   const name = path.basename(templateFile);
   const pool = new WorkerPool();
-  // Workers start loading now, while this process plans the bundles and finds the interpreter.
-  pool.prestart(Math.min(CONCURRENCY, code.length));
   try {
     for (const group of [code.filter(isLayer), code.filter(a => !isLayer(a))]) {
       const jobs = new Map<string, { request: BundleRequest; plan: BundlePlan; artifacts: CodeArtifact[] }>();
@@ -321,11 +319,14 @@ async function buildAll(code: CodeArtifact[], templateFile: string, options: Pyt
         job.artifacts.push(a);
         jobs.set(plan.bundleKey, job);
       }
+      const cachedReports = new Map([...jobs.keys()].map(key => [key, cachedReport(jobs.get(key)!.plan)]));
+      // Workers for the bundles to build start loading now, while this process finds the interpreter.
+      pool.prestart(Math.min(CONCURRENCY, [...cachedReports.values()].filter(r => !r).length));
       const results = await inParallel([...jobs.entries()], CONCURRENCY, async ([key, job]) => {
         const zip = path.join(scratch, `${key}.zip`);
         // A bundle already in the cache needs no child process, and its zip is copied out
         // (and checked against its hash) only if it has to be uploaded.
-        const cached = cachedReport(job.plan);
+        const cached = cachedReports.get(key);
         if (cached) {
           process.stderr.write(`possum: ${job.request.label}: bundle unchanged, in the cache\n`);
           let copied: string | undefined;
