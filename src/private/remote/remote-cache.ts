@@ -1,5 +1,5 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import { MessageChannel, MessagePort, receiveMessageOnPort, SHARE_ENV, Worker } from 'worker_threads';
 import { sha256File } from '../cache';
 import { compiledScript } from '../compiled-script';
 
@@ -81,20 +81,43 @@ function indexKey(remote: RemoteCache, bundleKey: string): string {
   return `${remote.prefix}index/${bundleKey}.json`;
 }
 
+/** The S3 helper thread, started on first use and kept (unreferenced) for the process. */
+let helper: { worker: Worker; port: MessagePort; flags: Int32Array } | undefined;
+
+/**
+ * One request to the S3 helper thread, waited for synchronously (bundling is synchronous).
+ * A transfer of a large zip over a slow link takes a while; a helper that stopped answering
+ * for a minute, or a request that takes more than 15 minutes, is an error.
+ */
 function call(request: Record<string, unknown>): { ok: true; result: any } | { ok: false; error: string } {
-  const child = spawnSync(process.execPath, [workerScript()], {
-    input: JSON.stringify(request),
-    encoding: 'utf8',
-    // A large zip over a slow link takes a while; a server that is down fails within seconds.
-    timeout: 15 * 60 * 1000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (child.error) return { ok: false, error: child.error.message };
   try {
-    const out = JSON.parse(child.stdout.trim().split('\n').pop() ?? '');
+    if (!helper) {
+      const flags = new Int32Array(new SharedArrayBuffer(8));
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(workerScript(), { workerData: { port: port2, flags }, transferList: [port2], env: SHARE_ENV });
+      worker.unref();
+      port1.unref();
+      helper = { worker, port: port1, flags };
+    }
+    const { port, flags } = helper;
+    Atomics.store(flags, 0, 0);
+    const started = Math.floor(Date.now() / 1000);
+    Atomics.store(flags, 1, started);
+    port.postMessage(request);
+    while (Atomics.wait(flags, 0, 0, 1000) === 'timed-out') {
+      const now = Date.now() / 1000;
+      if (now - Atomics.load(flags, 1) > 60 || now - started > 15 * 60) {
+        void helper.worker.terminate();
+        helper = undefined;
+        return { ok: false, error: 'the S3 helper stopped answering' };
+      }
+    }
+    const out = receiveMessageOnPort(port)?.message;
+    if (!out) return { ok: false, error: 'the S3 helper answered nothing' };
     return out.ok ? { ok: true, result: out } : { ok: false, error: String(out.error) };
-  } catch {
-    return { ok: false, error: `the S3 helper exited with ${child.status ?? child.signal}: ${(child.stderr ?? '').trim().split('\n').slice(-3).join(' ')}` };
+  } catch (e: any) {
+    helper = undefined;
+    return { ok: false, error: e?.message ?? String(e) };
   }
 }
 
