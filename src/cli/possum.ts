@@ -5,7 +5,6 @@
  *
  *   possum S3_BUCKET[/PREFIX] [-t template.yaml] [-o output.yaml] [-p profile] [-c] [--endpoint-url URL] [--region R]
  */
-import { ChildProcess, spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,8 +14,8 @@ import { PythonPipfileBundlingOptions } from '../bundling-options';
 import { Installer } from '../installer';
 import { parseOrExit, runCli, UsageError } from './cli-runner';
 import { writeFileAtomic } from '../private/atomic-file';
+import { BundlePool } from '../private/bundle-pool';
 import { bundleRequest } from '../private/bundle-request';
-import { BundleJob, BundleJobResult } from '../private/bundle-worker';
 import { BundlePlan, BundleRequest, buildBundle, cachedReport, installerForHost, planBundle } from '../private/bundler';
 import { sha256File } from '../private/cache';
 import { artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from '../private/sam/packaging';
@@ -306,7 +305,7 @@ async function buildAll(code: CodeArtifact[], templateFile: string, options: Pyt
   const built = new Map<string, Built>();
   const layerBytes = new Map<string, number>();
   const name = path.basename(templateFile);
-  const pool = new WorkerPool();
+  const pool = new BundlePool();
   try {
     for (const group of [code.filter(isLayer), code.filter(a => !isLayer(a))]) {
       const jobs = new Map<string, { request: BundleRequest; plan: BundlePlan; artifacts: CodeArtifact[] }>();
@@ -361,95 +360,6 @@ function started(p: Promise<unknown>) {
 
 /** Bundles built at once: enough to overlap downloads, few enough for a small machine. */
 const CONCURRENCY = Math.max(2, Math.min(4, os.cpus().length * 2));
-
-/**
- * Long-lived bundle workers (child processes), each building one bundle at a time: a job
- * goes to an idle worker, or to a new one. Each worker is a Node.js start and the loading of
- * every module saved per bundle after its first.
- */
-class WorkerPool {
-  private readonly idle: Worker[] = [];
-  private readonly all: Worker[] = [];
-
-  /** Starts `count` workers ahead of their first jobs. */
-  public prestart(count: number) {
-    while (this.all.length < count) {
-      const worker = new Worker();
-      this.all.push(worker);
-      this.idle.push(worker);
-    }
-  }
-
-  public run(job: BundleJob): Promise<ZipReport> {
-    let worker = this.idle.pop();
-    if (!worker) {
-      worker = new Worker();
-      this.all.push(worker);
-    }
-    const chosen = worker;
-    return chosen.run(job).finally(() => {
-      if (chosen.alive) this.idle.push(chosen);
-    });
-  }
-
-  /** Closes every worker's stdin: each ends after the job it is on, if any. */
-  public close() {
-    for (const w of this.all.splice(0)) w.end();
-    this.idle.splice(0);
-  }
-}
-
-class Worker {
-  public alive = true;
-  private readonly child: ChildProcess;
-  private pending = '';
-  private current?: { label: string; resolve: (r: ZipReport) => void; reject: (e: Error) => void };
-
-  constructor() {
-    this.child = spawn(process.execPath, [path.join(__dirname, '..', 'private', 'bundle-worker.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.child.stdout!.on('data', d => this.read(String(d)));
-    this.child.on('error', e => this.fail(e));
-    this.child.on('close', code => this.fail(new Error(`the bundler exited with code ${code} without a result.`)));
-  }
-
-  public run(job: BundleJob): Promise<ZipReport> {
-    return new Promise((resolve, reject) => {
-      this.current = { label: job.request.label, resolve, reject };
-      this.child.stdin!.write(JSON.stringify(job) + '\n');
-    });
-  }
-
-  public end() {
-    this.child.stdin!.end();
-  }
-
-  private read(text: string) {
-    this.pending += text;
-    for (let nl = this.pending.indexOf('\n'); nl >= 0; nl = this.pending.indexOf('\n')) {
-      const line = this.pending.slice(0, nl);
-      this.pending = this.pending.slice(nl + 1);
-      const job = this.current;
-      if (!line.trim() || !job) continue;
-      this.current = undefined;
-      let result: BundleJobResult;
-      try {
-        result = JSON.parse(line);
-      } catch {
-        job.reject(new Error(`${job.label}: the bundler answered something that is not a result: ${line.slice(0, 200)}`));
-        continue;
-      }
-      if (result.ok && result.report) job.resolve(result.report);
-      else job.reject(new Error(result.error ?? `${job.label}: the bundler failed.`));
-    }
-  }
-
-  private fail(e: Error) {
-    this.alive = false;
-    const job = this.current;
-    this.current = undefined;
-    job?.reject(new Error(`${job.label}: ${e.message}`));
-  }
-}
 
 /** Maps with at most `limit` calls in flight, keeping the input order in the result; stops starting calls after one fails. */
 async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -478,7 +478,7 @@ class NoSourceError extends Error {
 /** Builds one requirement into a wheel and insists that it is pure Python. */
 function buildPure(requirement: string, spec: DependencySpec, target: PythonTarget, ctx: InstallContext,
   buildCtx: Parameters<typeof buildWheel>[1], why: string): string {
-  const shown = requirement.replace(/\s+--hash=\S+/g, '').trim();
+  const shown = shownPin(requirement);
   process.stderr.write(`possum-cdk: ${ctx.label}: building ${shown} from source on this machine (it ${why})\n`);
   let built: { wheel: string; output: string };
   try {

@@ -1,0 +1,93 @@
+import { ChildProcess, spawn } from 'child_process';
+import type { BundleJob, BundleJobResult } from './bundle-worker';
+import { compiledScript } from './compiled-script';
+import type { ZipReport } from './zip/engine';
+
+/**
+ * Long-lived bundle workers (child processes), each building one bundle at a time: a job
+ * goes to an idle worker, or to a new one. Each worker is a Node.js start and the loading of
+ * every module saved per bundle after its first.
+ */
+export class BundlePool {
+  private readonly idle: BundleWorker[] = [];
+  private readonly all: BundleWorker[] = [];
+
+  /** Starts `count` workers ahead of their first jobs. */
+  public prestart(count: number) {
+    while (this.all.length < count) {
+      const worker = new BundleWorker();
+      this.all.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  public run(job: BundleJob): Promise<ZipReport> {
+    let worker = this.idle.pop();
+    if (!worker) {
+      worker = new BundleWorker();
+      this.all.push(worker);
+    }
+    const chosen = worker;
+    return chosen.run(job).finally(() => {
+      if (chosen.alive) this.idle.push(chosen);
+    });
+  }
+
+  /** Closes every worker's stdin: each ends after the job it is on, if any. */
+  public close() {
+    for (const w of this.all.splice(0)) w.end();
+    this.idle.splice(0);
+  }
+}
+
+class BundleWorker {
+  public alive = true;
+  private readonly child: ChildProcess;
+  private pending = '';
+  private current?: { label: string; resolve: (r: ZipReport) => void; reject: (e: Error) => void };
+
+  constructor() {
+    this.child = spawn(process.execPath, [compiledScript(__dirname, 'bundle-worker.js', 'The bundle worker')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child.stdout!.on('data', d => this.read(String(d)));
+    this.child.on('error', e => this.fail(e));
+    this.child.on('close', code => this.fail(new Error(`the bundler exited with code ${code} without a result.`)));
+  }
+
+  public run(job: BundleJob): Promise<ZipReport> {
+    return new Promise((resolve, reject) => {
+      this.current = { label: job.request.label, resolve, reject };
+      this.child.stdin!.write(JSON.stringify(job) + '\n');
+    });
+  }
+
+  public end() {
+    this.child.stdin!.end();
+  }
+
+  private read(text: string) {
+    this.pending += text;
+    for (let nl = this.pending.indexOf('\n'); nl >= 0; nl = this.pending.indexOf('\n')) {
+      const line = this.pending.slice(0, nl);
+      this.pending = this.pending.slice(nl + 1);
+      const job = this.current;
+      if (!line.trim() || !job) continue;
+      this.current = undefined;
+      let result: BundleJobResult;
+      try {
+        result = JSON.parse(line);
+      } catch {
+        job.reject(new Error(`${job.label}: the bundler answered something that is not a result: ${line.slice(0, 200)}`));
+        continue;
+      }
+      if (result.ok && result.report) job.resolve(result.report);
+      else job.reject(new Error(result.error ?? `${job.label}: the bundler failed.`));
+    }
+  }
+
+  private fail(e: Error) {
+    this.alive = false;
+    const job = this.current;
+    this.current = undefined;
+    job?.reject(new Error(`${job.label}: ${e.message}`));
+  }
+}
