@@ -367,6 +367,20 @@ describe('zipping in a thread of this process (possum\'s bundle workers)', () =>
     expect(JSON.parse(again.stdout).sha256).toBe(sha256(path.join(dir, 'child.zip')));
   });
 
+  test('one thread serves several zips in a row, each as the child process would write it', () => {
+    const dir = tempDir('thread-zips');
+    makeTree(path.join(dir, 'a'));
+    writeTree(path.join(dir, 'b'), { 'only.py': 'X = 1\n', 'pkg/data.bin': crypto.randomBytes(5000) });
+    for (const n of ['a', 'b']) buildZipSync({ sources: [{ dir: path.join(dir, n) }], output: path.join(dir, `child-${n}.zip`) });
+    const plans = ['a', 'b', 'a'].map((n, i) => ({ sources: [{ dir: path.join(dir, n) }], output: path.join(dir, `thread-${i}.zip`) }));
+    const r = run(process.execPath, ['-e', `const r = require(${JSON.stringify(RUN_SYNC_JS)}); r.zipInThisProcess();
+      process.stdout.write(JSON.stringify(${JSON.stringify(plans)}.map(p => r.buildZipSync(p).sha256)))`]);
+    expect(r.status).toBe(0);
+    const child = (n: string) => sha256(path.join(dir, `child-${n}.zip`));
+    expect(JSON.parse(r.stdout)).toEqual([child('a'), child('b'), child('a')]);
+    expect([0, 1, 2].map(i => sha256(path.join(dir, `thread-${i}.zip`)))).toEqual([child('a'), child('b'), child('a')]);
+  });
+
   test('an engine error comes back as the error, and nothing is written', () => {
     const dir = tempDir('thread-zip-error');
     writeTree(path.join(dir, 'src'), { 'big.bin': crypto.randomBytes(2048) });

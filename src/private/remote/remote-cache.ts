@@ -1,7 +1,7 @@
 import * as fs from 'fs';
-import { MessageChannel, MessagePort, receiveMessageOnPort, SHARE_ENV, Worker } from 'worker_threads';
 import { sha256File } from '../cache';
 import { compiledScript } from '../compiled-script';
+import { SyncThread } from '../sync-thread';
 
 /**
  * A build cache in S3 shared by a fleet of CI runners: bundles are looked up by the same
@@ -81,42 +81,18 @@ function indexKey(remote: RemoteCache, bundleKey: string): string {
   return `${remote.prefix}index/${bundleKey}.json`;
 }
 
-/** The S3 helper thread, started on first use and kept (unreferenced) for the process. */
-let helper: { worker: Worker; port: MessagePort; flags: Int32Array } | undefined;
+/** The S3 helper thread, kept for the process so the AWS SDK loads once. */
+const helper = new SyncThread(workerScript, 'the S3 helper', 15 * 60);
 
 /**
- * One request to the S3 helper thread, waited for synchronously (bundling is synchronous).
- * A transfer of a large zip over a slow link takes a while; a helper that stopped answering
- * for a minute, or a request that takes more than 15 minutes, is an error.
+ * One request to the S3 helper, waited for synchronously (bundling is synchronous). A large
+ * zip over a slow link takes a while; more than 15 minutes, or a minute of silence, is an error.
  */
 function call(request: Record<string, unknown>): { ok: true; result: any } | { ok: false; error: string } {
   try {
-    if (!helper) {
-      const flags = new Int32Array(new SharedArrayBuffer(8));
-      const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(workerScript(), { workerData: { port: port2, flags }, transferList: [port2], env: SHARE_ENV });
-      worker.unref();
-      port1.unref();
-      helper = { worker, port: port1, flags };
-    }
-    const { port, flags } = helper;
-    Atomics.store(flags, 0, 0);
-    const started = Math.floor(Date.now() / 1000);
-    Atomics.store(flags, 1, started);
-    port.postMessage(request);
-    while (Atomics.wait(flags, 0, 0, 1000) === 'timed-out') {
-      const now = Date.now() / 1000;
-      if (now - Atomics.load(flags, 1) > 60 || now - started > 15 * 60) {
-        void helper.worker.terminate();
-        helper = undefined;
-        return { ok: false, error: 'the S3 helper stopped answering' };
-      }
-    }
-    const out = receiveMessageOnPort(port)?.message;
-    if (!out) return { ok: false, error: 'the S3 helper answered nothing' };
+    const out = helper.call(request);
     return out.ok ? { ok: true, result: out } : { ok: false, error: String(out.error) };
   } catch (e: any) {
-    helper = undefined;
     return { ok: false, error: e?.message ?? String(e) };
   }
 }

@@ -1,32 +1,14 @@
 /**
  * The S3 side of the remote build cache, run in a worker thread that a synchronous caller
- * (remote-cache.ts) keeps for the whole process, so the AWS SDK loads once: each request
- * arrives on the port, its answer goes back on it, and the shared flag wakes the caller.
+ * (remote-cache.ts, through SyncThread) keeps for the whole process, so the AWS SDK loads once.
  * Never reports credentials: errors are the SDK's names and messages.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { MessagePort, workerData } from 'worker_threads';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { serveSync } from '../sync-thread';
 
-const { port, flags } = workerData as { port: MessagePort; flags: Int32Array };
-
-// The caller is blocked while a request runs; the heartbeat tells it this thread is alive.
-setInterval(() => Atomics.store(flags, 1, Math.floor(Date.now() / 1000)), 1000).unref();
-
-port.on('message', (request: any) => {
-  Atomics.store(flags, 1, Math.floor(Date.now() / 1000));
-  handle(request).then(
-    r => answer(r),
-    (e: any) => answer({ ok: false, error: `${e?.name ?? 'Error'}: ${e?.message ?? e}` }),
-  );
-});
-
-function answer(result: object) {
-  port.postMessage(result);
-  Atomics.store(flags, 0, 1);
-  Atomics.notify(flags, 0);
-}
+serveSync(request => handle(request).catch((e: any) => ({ ok: false, error: `${e?.name ?? 'Error'}: ${e?.message ?? e}` })));
 
 async function handle(request: any): Promise<object> {
   // Read per request: the process's environment is shared with this thread and may change.

@@ -1,6 +1,6 @@
 import { spawnSync } from 'child_process';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'worker_threads';
 import { compiledScript } from '../compiled-script';
+import { SyncThread } from '../sync-thread';
 import type { ZipPlan, ZipReport } from './engine';
 import type { WorkerResult } from './worker';
 
@@ -48,7 +48,8 @@ function workerScript(): string {
 let inThisProcess = false;
 
 /**
- * From now on this process zips in a worker thread of its own instead of a child process.
+ * From now on this process zips in a worker thread of its own (one, kept for the process)
+ * instead of a child process per zip.
  * For a process that is itself a worker (possum's bundle workers): a Node.js start per zip,
  * most of the cost of a small bundle's zip, is saved. Elsewhere the child process stays, so
  * that the zip's memory is its own (package-python-function's peak is measured) and a CDK
@@ -58,35 +59,16 @@ export function zipInThisProcess() {
   inThisProcess = true;
 }
 
-function buildZipInThread(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
-  // [0]: set to 1 when the answer is on the port; [1]: the thread's heartbeat, in seconds.
-  const flags = new Int32Array(new SharedArrayBuffer(8));
-  const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(compiledScript(__dirname, 'thread.js', 'The zip engine thread'), {
-    workerData: { plan, port: port2, flags },
-    transferList: [port2],
-  });
-  // Nothing waits for the thread's exit: its answer is on the port once the flag is set.
-  worker.unref();
-  try {
-    // This thread's event loop is blocked, so a thread that died (out of memory, say) or never
-    // started could only be noticed by its silence: a heartbeat a minute old ends the wait.
-    const started = Math.floor(Date.now() / 1000);
-    while (Atomics.wait(flags, 0, 0, 1000) === 'timed-out') {
-      const last = Atomics.load(flags, 1) || started;
-      if (Date.now() / 1000 - last > 60) {
-        void worker.terminate();
-        throw new Error(`The zip engine thread stopped answering. Nothing was written to ${plan.output}.`);
-      }
-    }
-    return answerOf(receiveMessageOnPort(port1)?.message, plan);
-  } finally {
-    port1.close();
-  }
-}
+/** The zip engine's thread in this process (in-process mode only). */
+const zipThread = new SyncThread(() => compiledScript(__dirname, 'thread.js', 'The zip engine thread'), 'The zip engine thread');
 
-function answerOf(message: any, plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
-  if (!message) throw new Error(`The zip engine thread ended without a result. Nothing was written to ${plan.output}.`);
-  if (!message.ok || !message.report) throw new Error(message.error ?? 'The zip engine failed without a message.');
-  return { ...message.report, maxRssBytes: 0 };
+function buildZipInThread(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
+  let answer: any;
+  try {
+    answer = zipThread.call(plan);
+  } catch (e: any) {
+    throw new Error(`${e.message}. Nothing was written to ${plan.output}.`);
+  }
+  if (!answer?.ok || !answer.report) throw new Error(answer?.error ?? 'The zip engine failed without a message.');
+  return { ...answer.report, maxRssBytes: 0 };
 }
