@@ -17,7 +17,8 @@ export interface BytecodePython {
   readonly version: string;
 }
 
-const found = new Map<string, BytecodePython | undefined>();
+/** Interpreters found, by minor version and preferred executable (a miss is asked again). */
+const found = new Map<string, BytecodePython>();
 
 function probe(executable: string): { minor: number; cacheTag: string; version: string } | undefined {
   const r = spawnSync(executable, ['-c', 'import sys, json; print(json.dumps([sys.version_info[0], sys.version_info[1], sys.implementation.cache_tag, sys.version]))'],
@@ -38,10 +39,8 @@ function probe(executable: string): { minor: number; cacheTag: string; version: 
  */
 export function bytecodePython(minor: number, preferred: string, uv: () => string | undefined, label: string): BytecodePython {
   const key = `${minor} ${preferred}`;
-  if (found.has(key)) {
-    const hit = found.get(key);
-    if (hit) return hit;
-  }
+  const hit = found.get(key);
+  if (hit) return hit;
   const tried: string[] = [];
   const candidates: Array<() => string | undefined> = [
     () => preferred,
