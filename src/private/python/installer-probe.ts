@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { UV_VERSION } from './uv-tool';
 import { writeFileAtomic } from '../atomic-file';
+import { onPath } from '../on-path';
 
 /** What the bundle key needs to know about the installer on this machine. */
 export interface InstallerProbe {
@@ -111,19 +112,6 @@ export function hostInterpreter(python: string, cwd: string): string {
   const answer = executable && path.isAbsolute(executable) && fs.existsSync(executable) ? executable : python;
   interpreters.set(key, answer);
   return answer;
-}
-
-function onPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir || '.', command);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 function isElf(file: string): boolean {

@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { BuildCache } from '../cache';
+import { onPath } from '../on-path';
 
 /**
  * The uv that possum-cdk resolves dependency sets with (and installs with, for
@@ -56,10 +57,10 @@ export function uvExecutable(cacheRoot: string, python: string, pipEnv: NodeJS.P
     found.set(memoKey, explicit);
     return explicit;
   }
-  const onPath = whichOnPath('uv');
-  if (onPath && uvVersionOf(onPath) === UV_VERSION) {
-    found.set(memoKey, onPath);
-    return onPath;
+  const uvOnPath = onPath('uv');
+  if (uvOnPath && uvVersionOf(uvOnPath) === UV_VERSION) {
+    found.set(memoKey, uvOnPath);
+    return uvOnPath;
   }
   const cache = new BuildCache(cacheRoot);
   const home = path.join(cache.root, 'v2', 'tools', `uv-${UV_VERSION}`);
@@ -99,12 +100,4 @@ function uvVersionOf(binary: string): string | undefined {
   const r = spawnSync(binary, ['--version'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) return undefined;
   return /uv (\d+\.\d+\.\d+)/.exec(r.stdout)?.[1];
-}
-
-function whichOnPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, command);
-    if (dir && fs.existsSync(candidate)) return candidate;
-  }
-  return undefined;
 }
