@@ -199,11 +199,18 @@ export function installCommand(requirementsFile: string, targetDir: string, targ
 /** glibc minors uv accepts in `--python-platform <machine>-manylinux_2_N`. */
 const UV_MANYLINUX_MINORS = [17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40];
 
+function glibcMinorOf(target: PythonTarget): number {
+  return Number(target.glibc.split('.')[1]);
+}
+
+/** The newest manylinux glibc minor uv can name that the runtime's glibc still loads. */
+function uvManylinuxMinor(target: PythonTarget): number {
+  return Math.max(...UV_MANYLINUX_MINORS.filter(m => m <= glibcMinorOf(target)));
+}
+
 /** uv's target for the runtime: the newest manylinux it knows that the runtime's glibc still loads. */
 export function uvPlatform(target: PythonTarget): string {
-  const glibcMinor = Number(target.glibc.split('.')[1]);
-  const minor = Math.max(...UV_MANYLINUX_MINORS.filter(m => m <= glibcMinor));
-  return `${target.machine}-manylinux_2_${minor}`;
+  return `${target.machine}-manylinux_2_${uvManylinuxMinor(target)}`;
 }
 
 /**
@@ -212,7 +219,7 @@ export function uvPlatform(target: PythonTarget): string {
  * cannot select and pip can.
  */
 export function uvMissesTags(target: PythonTarget): boolean {
-  return Number(uvPlatform(target).split('_').pop()) < Number(target.glibc.split('.')[1]);
+  return uvManylinuxMinor(target) < glibcMinorOf(target);
 }
 
 /** Everything an install needs besides the spec and the target. */
