@@ -77,3 +77,56 @@ describe('the host interpreter handed to uv and pip', () => {
     expect(ask(broken, [fnA])).toEqual([broken]);
   });
 });
+
+describe('a pyenv shim is read, not run, when its choice is plain', () => {
+  // A pyenv root of our own: a shim in the shape pyenv generates (its root written in, then
+  // `pyenv exec` of the program), a `pyenv` that logs each start and runs this machine's
+  // python3, and one installed version whose bin/python3 is that python3.
+  const root = tempDir('pyenv-root');
+  const log = path.join(root, 'pyenv.log');
+  const real = run('python3', ['-c', 'import sys; print(sys.executable)']).stdout.trim();
+  for (const d of ['shims', 'libexec', 'versions/3.11.99/bin']) fs.mkdirSync(path.join(root, d), { recursive: true });
+  const shim = path.join(root, 'shims', 'python3');
+  fs.writeFileSync(shim, `#!/usr/bin/env bash\nset -e\nprogram="\${0##*/}"\n\nexport PYENV_ROOT="${root}"\nexec "${root}/libexec/pyenv" exec "$program" "$@"\n`);
+  fs.writeFileSync(path.join(root, 'libexec', 'pyenv'), `#!/bin/sh\necho "$PWD" >> ${log}\nshift 2\nexec ${real} "$@"\n`);
+  for (const f of [shim, path.join(root, 'libexec', 'pyenv')]) fs.chmodSync(f, 0o755);
+  const installed = path.join(root, 'versions', '3.11.99', 'bin', 'python3');
+  fs.symlinkSync(real, installed);
+  const project = path.join(root, 'project');
+  const [plain, commented, prefix, two] = ['plain', 'commented', 'prefix', 'two'].map(n => path.join(project, n));
+  for (const d of [plain, commented, prefix, two]) fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(commented, '.python-version'), '# chosen for Lambda\n\n  3.11.99  \n');
+  fs.writeFileSync(path.join(prefix, '.python-version'), '3.11\n');
+  fs.writeFileSync(path.join(two, '.python-version'), '3.11.99\n3.10.99\n');
+
+  const ask = (folder: string, env: NodeJS.ProcessEnv = {}) => {
+    const r = run(process.execPath, ['-e', `const { hostInterpreter } = require(${JSON.stringify(INSTALLER_JS)});
+      process.stdout.write(hostInterpreter(${JSON.stringify(shim)}, ${JSON.stringify(folder)}))`],
+    { env: { ...process.env, PYENV_VERSION: '', PYENV_DIR: '', ...env } });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return r.stdout;
+  };
+  const starts = () => {
+    const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+    fs.rmSync(log, { force: true });
+    return lines;
+  };
+
+  test('the version named by the global file, the nearest .python-version or PYENV_VERSION: its interpreter, without a start', () => {
+    fs.writeFileSync(path.join(root, 'version'), '3.11.99\n');
+    expect(ask(plain)).toBe(installed);
+    expect(ask(commented)).toBe(installed);
+    expect(ask(prefix, { PYENV_VERSION: '3.11.99' })).toBe(installed);
+    expect(starts()).toEqual([]);
+  });
+
+  test('a prefix pyenv expands, several versions, system or a missing version: the shim is asked', () => {
+    fs.rmSync(path.join(root, 'version'), { force: true });
+    expect(ask(prefix)).toBe(real);
+    expect(ask(two)).toBe(real);
+    expect(ask(plain, { PYENV_VERSION: 'system' })).toBe(real);
+    // No global version file either: pyenv would use the system Python.
+    expect(ask(plain)).toBe(real);
+    expect(starts()).toEqual([prefix, two, plain, plain]);
+  });
+});
