@@ -170,7 +170,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       remoteCache: args.clean ? '' : args.remoteCache,
     };
     const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-    // The SDK loads only when something is to be checked or sent.
+    // The SDK loads only when something is to be checked or sent. possum ships its own copy of
+    // the SDK, so the SDK's notice that its future releases need a newer Node.js concerns
+    // possum's releases, not the user: it is not printed on every run (unless asked for).
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     let client: S3Client | undefined;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const s3 = () => client ??= new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({
