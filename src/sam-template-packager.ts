@@ -121,6 +121,12 @@ export class SamTemplatePackager extends Construct {
     const metadata: PackagedTemplate['metadata'] = [];
     const name = path.basename(templateFile);
     const stack = cdk.Stack.of(this);
+    for (const a of artifacts) {
+      if (a.kind !== 'image') continue;
+      // A warning, not an error: the app can still give it one (from a DockerImageAsset, say).
+      cdk.Annotations.of(scope).addWarningV2('possum-cdk:imageNotPackaged', `${name}: resource ${a.logicalId}: ${a.problem} ` +
+        `In this app: getFunction('${a.logicalId}').addPropertyOverride('ImageUri', ...).`);
+    }
 
     // Code: layers first, so functions count their sizes against Lambda's limit.
     const layerBytes = new Map<string, number>();

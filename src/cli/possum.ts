@@ -19,7 +19,7 @@ import { bundleRequest } from '../private/bundle-request';
 import { BundlePlan, BundleRequest, buildBundle, cachedReport, installerForHost, planBundle } from '../private/bundler';
 import { sha256File } from '../private/cache';
 import { artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from '../private/sam/packaging';
-import { CodeArtifact, knownParameters, planSamPackaging, planTemplateTree } from '../private/sam/plan';
+import { CodeArtifact, ImageArtifact, knownParameters, planSamPackaging, planTemplateTree } from '../private/sam/plan';
 import { readTemplate } from '../private/sam/template';
 import { editTemplateText } from '../private/sam/text-edits';
 import { ZipReport } from '../private/zip/engine';
@@ -195,7 +195,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
     const templateFile = path.resolve(args.template);
     const top = readTemplate(templateFile).value;
-    planTemplateTree(top, templateFile, knownParameters(top, args.parameters), f => readTemplate(f).value);
+    const planned = planTemplateTree(top, templateFile, knownParameters(top, args.parameters), f => readTemplate(f).value);
+    // The deployment template would not deploy: said for every such function, before anything is built.
+    const images = planned.filter(p => p.artifact.kind === 'image');
+    if (images.length > 0) {
+      throw new Error(images.map(({ templateFile: file, artifact: a }) =>
+        `${file}: resource ${a.logicalId} (AWS::Serverless::Function): ${(a as ImageArtifact).problem}`).join('\n'));
+    }
     const text = await packager.package(templateFile);
     const given = Object.entries(args.parameters);
     if (given.length > 0) {

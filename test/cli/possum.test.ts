@@ -158,7 +158,7 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(inspectZip(zip).entries.map(e => e.name).filter(n => !n.startsWith('greeting'))).toEqual(['app.py', 'config.py']);
   });
 
-  test('a .zip is uploaded as it is, code above the template folder is packaged, and a bad nested template fails before any upload', async () => {
+  test('a .zip is uploaded as it is, code above the template folder is packaged, and a bad nested template (or an image function without ImageUri) fails before any upload', async () => {
     const root = tempDir('possum-shapes');
     writeTree(root, {
       'app/template.yaml': [
@@ -192,6 +192,31 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(bad.stderr).toContain(`${path.join(root, 'bad', 'child.yaml')}: resource Deep (AWS::Serverless::Function): its code is a local folder but its Runtime is nodejs20.x`);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'deploy-bucket', Prefix: 'preflight/' }));
     expect(listed.Contents ?? []).toEqual([]);
+
+    // Container image functions whose image sam build would build: possum builds no images, and a
+    // template without their ImageUri would not deploy. Every one is named, before anything is built.
+    writeTree(root, {
+      'images/template.yaml': 'Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n' +
+        '      CodeUri: ../src/\n      Runtime: python3.12\n      Handler: app.handler\n' +
+        '  ImageFn:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n' +
+        '    Metadata:\n      Dockerfile: Dockerfile\n      DockerContext: ./img\n' +
+        '  Pushed:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n' +
+        '      ImageUri: 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1\n' +
+        '  Child:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: child.yaml\n',
+      'images/child.yaml': 'Globals:\n  Function:\n    PackageType: Image\nResources:\n  Deeper:\n    Type: AWS::Serverless::Function\n',
+    });
+    const output = path.join(root, 'images', 'packaged.yaml');
+    const images = possum(['deploy-bucket/images', '-t', path.join(root, 'images', 'template.yaml'), '--endpoint-url', endpoint, '-o', output]);
+    expect(images.status).toBe(1);
+    expect(images.stderr).toContain(`${path.join(root, 'images', 'template.yaml')}: resource ImageFn (AWS::Serverless::Function): it is a container ` +
+      'image function (PackageType: Image) with no ImageUri, whose image sam build would build (Metadata.DockerContext ./img). possum-cdk packages ' +
+      'zip code and builds no images.');
+    expect(images.stderr).toContain(`${path.join(root, 'images', 'child.yaml')}: resource Deeper (AWS::Serverless::Function): it is a container image function`);
+    expect(images.stderr).not.toContain('Pushed');
+    expect(images.stderr).not.toContain('installing');
+    expect(fs.existsSync(output)).toBe(false);
+    const none = await s3.send(new ListObjectsV2Command({ Bucket: 'deploy-bucket', Prefix: 'images/' }));
+    expect(none.Contents ?? []).toEqual([]);
   });
 
   test('a stale lock is a warning on stderr, and an error with --strict-lock (nothing uploaded)', async () => {

@@ -264,6 +264,9 @@ describe('SamTemplatePackager', () => {
       '  Doubled:', '    Type: AWS::Serverless::LayerVersion', '    Properties:', '      ContentUri: doubled/', '    Metadata:', '      BuildMethod: python3.12',
       '  Root:', '    Type: AWS::Serverless::Function', '    Properties:', '      Runtime: python3.11', '      Handler: root.handler',
       '      Layers: [!Ref ArmDeps, !Ref Doubled]',
+      // An image function sam build would build: the app may still give it an ImageUri, so a warning here (possum refuses it).
+      '  ImageFn:', '    Type: AWS::Serverless::Function', '    Properties:', '      PackageType: Image',
+      '    Metadata:', '      Dockerfile: Dockerfile', '      DockerContext: ./img',
     ].join('\n') + '\n', { 'root.py': 'def handler(e, c):\n    return 1\n', 'doubled/python/shared.py': 'S = 1\n' });
     const app = new cdk.App({ outdir: tempDir('sam-warn-out') });
     const stack = new cdk.Stack(app, 'S');
@@ -273,6 +276,7 @@ describe('SamTemplatePackager', () => {
     expect(warnings).toEqual(expect.arrayContaining([
       expect.stringMatching(/template\.yaml: Root: its layer ArmDeps is built for arm64 but the function runs on x86_64: the layer's native code would not load/),
       expect.stringMatching(/template\.yaml: Doubled: ContentUri .*doubled has a python\/ folder, .* lands at python\/python\//),
+      expect.stringMatching(/template\.yaml: resource ImageFn: it is a container image function \(PackageType: Image\) with no ImageUri, .*\(Metadata\.DockerContext \.\/img\)\. .* In this app: getFunction\('ImageFn'\)\.addPropertyOverride\('ImageUri', \.\.\.\)\./),
     ]));
     const root = Template.fromStack(stack).toJSON().Resources.Root.Properties.CodeUri.Key;
     const names = inspectZip(path.join(assembly.directory, `asset.${root}`)).entries.map(e => e.name);

@@ -61,7 +61,20 @@ export interface TemplateArtifact {
   readonly path: TemplatePath;
 }
 
-export type Artifact = CodeArtifact | FileArtifact | TemplateArtifact;
+/**
+ * A function whose code is a container image with no ImageUri. possum-cdk builds no images
+ * (no Docker), so the template would not deploy unless something else gives it one.
+ */
+export interface ImageArtifact {
+  readonly kind: 'image';
+  readonly logicalId: string;
+  /** What is missing and how to provide it, for an error or a warning. */
+  readonly problem: string;
+  /** Where the image's URI would go. */
+  readonly path: TemplatePath;
+}
+
+export type Artifact = CodeArtifact | FileArtifact | TemplateArtifact | ImageArtifact;
 
 /** Values for the template's parameters: given ones, else their defaults. */
 export type KnownParameters = Readonly<Record<string, string>>;
@@ -111,7 +124,7 @@ export function planSamPackaging(template: any, templateFile: string, parameters
         folder,
         build: 'python',
         runtime: pythonRuntime(known(fn.Runtime, 'Runtime'), fail),
-        architectures: architectures(known(fn.Architectures, 'Architectures'), fail),
+        architectures: architectures(knownList(fn.Architectures, 'Architectures', known), fail),
         handler: handlerOf(known(fn.Handler, 'Handler'), fail),
         layerRefs: layerRefs(fn.Layers),
         ephemeralMb: sizeOf(fn.EphemeralStorage),
@@ -121,7 +134,11 @@ export function planSamPackaging(template: any, templateFile: string, parameters
     switch (resource.Type) {
       case 'AWS::Serverless::Function': {
         const merged = resolvedProperties(template, logicalId);
-        if (merged.PackageType === 'Image' || merged.InlineCode !== undefined) break;
+        if (merged.PackageType === 'Image') {
+          if (merged.ImageUri === undefined) planned.push({ kind: 'image', logicalId, problem: imageProblem(resource.Metadata), path: at('ImageUri') });
+          break;
+        }
+        if (merged.InlineCode !== undefined) break;
         // `sam package` zips the template's own folder for a function without a CodeUri.
         if (isRemoteIntrinsic(merged.CodeUri)) break;
         planFunction(merged, 'CodeUri', merged.CodeUri === undefined ? '.' : known(merged.CodeUri, 'CodeUri'), 'serverless-code');
@@ -249,7 +266,8 @@ export function resolveKnown(value: unknown, parameters: KnownParameters, proper
   if (fn === 'Ref' && typeof arg === 'string') {
     if (arg in parameters) return parameters[arg];
     return fail(`its ${property} is !Ref ${arg}, which is not a parameter with a value or Default; possum-cdk needs to know it to package ` +
-      'the code. Give the parameter a Default (or a value: SamTemplatePackager parameters), or write the value in the template.');
+      'the code. Give the parameter a Default or a value (SamTemplatePackager\'s parameters, possum\'s --parameter-overrides), ' +
+      'or write the value in the template.');
   }
   if (fn === 'Fn::Sub' && typeof arg === 'string') {
     return arg.replace(/\$\{([^}!]+)\}/g, (_m, name: string) => {
@@ -298,6 +316,13 @@ function isZipFile(p: string): boolean {
  * A function's Metadata.BuildMethod: sam build runs a makefile, esbuild and the like, which
  * possum-cdk does not; building such a function as plain Python would ship the wrong thing.
  */
+function imageProblem(metadata: any): string {
+  const context = typeof metadata?.DockerContext === 'string' ? ` (Metadata.DockerContext ${metadata.DockerContext})` : '';
+  return `it is a container image function (PackageType: Image) with no ImageUri, whose image sam build would build${context}. ` +
+    'possum-cdk packages zip code and builds no images. Build and push the image (sam build, then sam package --image-repository; ' +
+    'or docker build and push to ECR) and set ImageUri to its URI, or give it an ImageUri some other way.';
+}
+
 function functionBuildMethod(buildMethod: unknown, fail: (why: string) => never): void {
   if (buildMethod === undefined || (typeof buildMethod === 'string' && /^python3\.\d+$/.test(buildMethod))) return;
   fail(`Metadata.BuildMethod is ${JSON.stringify(buildMethod)}, a build possum-cdk does not run (it builds Python functions from their ` +
@@ -317,7 +342,7 @@ function layerArchitecture(buildArchitecture: unknown, compatible: unknown, know
     if (value !== 'x86_64' && value !== 'arm64') return fail(`Metadata.BuildArchitecture ${JSON.stringify(value)} must be x86_64 or arm64.`);
     return value;
   }
-  const list = known(compatible, 'CompatibleArchitectures');
+  const list = knownList(compatible, 'CompatibleArchitectures', known);
   if (list !== undefined) architectures(list, fail);
   return Array.isArray(list) && list.length === 1 && list[0] === 'arm64' ? 'arm64' : 'x86_64';
 }
@@ -333,6 +358,16 @@ function pythonRuntime(runtime: unknown, fail: (why: string) => never): string {
   // One rule for the construct and templates: the same runtimes accepted, in the same words.
   const problem = pythonRuntimeProblem(runtime);
   return problem ? fail(`its Runtime is ${problem}`) : runtime;
+}
+
+/**
+ * A list property with parameters resolved: the list itself (`!Ref ArchList`, a
+ * CommaDelimitedList parameter) or its items (`[!Ref Arch]`).
+ */
+function knownList(value: unknown, property: string, known: (v: unknown, p: string) => any): unknown {
+  const resolved = known(value, property);
+  if (typeof resolved === 'string' && isIntrinsic(value)) return resolved.split(',').map(v => v.trim());
+  return Array.isArray(resolved) ? resolved.map(v => known(v, property)) : resolved;
 }
 
 function architectures(value: unknown, fail: (why: string) => never): string[] {
@@ -364,13 +399,17 @@ function sizeOf(storage: unknown): number | undefined {
  * Plans a template and every template it nests, before anything is built or uploaded, so a
  * problem three templates down is reported before the first install (and upload) starts.
  * Nested templates get their parameters from the parent at deploy time: only their Defaults are known.
+ * Returns every template's artifacts.
  */
 export function planTemplateTree(template: any, templateFile: string, parameters: KnownParameters, read: (file: string) => any,
-  chain: readonly string[] = [templateFile]): void {
+  chain: readonly string[] = [templateFile]): Array<{ templateFile: string; artifact: Artifact }> {
+  const all: Array<{ templateFile: string; artifact: Artifact }> = [];
   for (const a of planSamPackaging(template, templateFile, parameters)) {
+    all.push({ templateFile, artifact: a });
     if (a.kind !== 'template') continue;
     if (chain.includes(a.file)) throw new Error(`${a.file} nests itself (through ${a.logicalId} in ${templateFile}).`);
     const child = read(a.file);
-    planTemplateTree(child, a.file, knownParameters(child), read, [...chain, a.file]);
+    all.push(...planTemplateTree(child, a.file, knownParameters(child), read, [...chain, a.file]));
   }
+  return all;
 }

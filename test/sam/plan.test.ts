@@ -1,0 +1,59 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { knownParameters, planSamPackaging } from '../../src/private/sam/plan';
+import { tempDir } from '../helpers/run';
+
+/** Plans a template of one folder of code; returns the artifacts. */
+function plan(template: any, given: Record<string, string> = {}) {
+  const dir = tempDir('sam-plan');
+  fs.mkdirSync(path.join(dir, 'fn'));
+  fs.writeFileSync(path.join(dir, 'fn', 'app.py'), 'def handler(e, c):\n    return 1\n');
+  const file = path.join(dir, 'template.yaml');
+  return planSamPackaging(template, file, knownParameters(template, given));
+}
+
+const fn = (props: Record<string, unknown>) => ({
+  Type: 'AWS::Serverless::Function',
+  Properties: { CodeUri: 'fn/', Runtime: 'python3.12', Handler: 'app.handler', ...props },
+});
+
+describe('planning a SAM template: architectures from parameters', () => {
+  const parameters = { Arch: { Type: 'String', Default: 'arm64' }, Archs: { Type: 'CommaDelimitedList', Default: 'arm64' }, Unset: { Type: 'String' } };
+
+  test('an item of Architectures, or the whole list, from a parameter: its given value, else its Default', () => {
+    const template = {
+      Parameters: parameters,
+      Resources: {
+        Item: fn({ Architectures: [{ Ref: 'Arch' }] }),
+        List: fn({ Architectures: { Ref: 'Archs' } }),
+        Layer: { Type: 'AWS::Serverless::LayerVersion', Properties: { ContentUri: 'fn/', CompatibleArchitectures: [{ Ref: 'Arch' }] } },
+      },
+    };
+    const archs = (given: Record<string, string>) =>
+      Object.fromEntries(plan(template, given).map(a => [a.logicalId, a.kind === 'code' ? a.architectures : undefined]));
+    expect(archs({})).toEqual({ Item: ['arm64'], List: ['arm64'], Layer: ['arm64'] });
+    expect(archs({ Arch: 'x86_64', Archs: 'x86_64,arm64' })).toEqual({ Item: ['x86_64'], List: ['x86_64', 'arm64'], Layer: ['x86_64'] });
+  });
+
+  test('a parameter without a value or Default is an error that says how to give one', () => {
+    expect(() => plan({ Parameters: parameters, Resources: { Fn: fn({ Architectures: [{ Ref: 'Unset' }] }) } }))
+      .toThrow(/resource Fn \(AWS::Serverless::Function\): its Architectures is !Ref Unset, which is not a parameter with a value or Default; .*possum's --parameter-overrides/);
+    expect(() => plan({ Parameters: parameters, Resources: { Fn: fn({ Architectures: [{ Ref: 'Arch' }] }) } }, { Arch: 'sparc' }))
+      .toThrow(/its architectures \["sparc"\] must be a list of x86_64 and\/or arm64/);
+  });
+});
+
+describe('planning a SAM template: container image functions', () => {
+  test('an image function without ImageUri is reported (with its Docker context); with one, or with Globals giving one, it is left alone', () => {
+    const template = {
+      Globals: { Function: { PackageType: 'Image' } },
+      Resources: {
+        Built: { Type: 'AWS::Serverless::Function', Properties: {}, Metadata: { Dockerfile: 'Dockerfile', DockerContext: './img' } },
+        Pushed: { Type: 'AWS::Serverless::Function', Properties: { ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1' } },
+      },
+    };
+    const images = plan(template).filter(a => a.kind === 'image');
+    expect(images.map(a => a.logicalId)).toEqual(['Built']);
+    expect(images[0].kind === 'image' && images[0].problem).toMatch(/^it is a container image function \(PackageType: Image\) with no ImageUri, whose image sam build would build \(Metadata\.DockerContext \.\/img\)\./);
+  });
+});
