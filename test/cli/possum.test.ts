@@ -149,6 +149,8 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toContain(`possum: warning: template.yaml: Api: the bundle of ${src} includes a file that looks like a secret: ` +
       'config.py (holds a URL with a password).');
+    // What a possum user can do about it, not only the construct's option.
+    expect(r.stderr).toContain('for a SAM template, by moving them out of the code\'s folder');
     // Api and Worker share the folder and the bundle: one warning.
     expect(r.stderr.match(/\[possum-cdk:secretIncluded\]/g)).toHaveLength(1);
     const api = parseTemplate(r.stdout, 'stdout').value.Resources.Api.Properties.CodeUri as string;

@@ -96,6 +96,8 @@ describe.each(PATHS)('%s: errors name the real cause', (_label, tool, bundling, 
     const f = failure(manifest('greetnig', '1.0'), { ...bundling, indexUrl: local.index.url() });
     expectNamed(f);
     expect(f.message).toMatch(/there is no package greetnig(==1\.0)? on http:\/\/127\.0\.0\.1:\d+\/simple/);
+    // Where to add an index, for the construct and for the possum CLI.
+    expect(f.message).toContain('(bundling.indexUrl or extraIndexUrls; possum\'s --index-url or --extra-index-url; PIP_INDEX_URL or pip.conf)');
   });
 
   test('a version that does not exist', () => {

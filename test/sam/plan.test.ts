@@ -57,3 +57,30 @@ describe('planning a SAM template: container image functions', () => {
     expect(images[0].kind === 'image' && images[0].problem).toMatch(/^it is a container image function \(PackageType: Image\) with no ImageUri, whose image sam build would build \(Metadata\.DockerContext \.\/img\)\./);
   });
 });
+
+describe('planning a SAM template: every problem at once', () => {
+  test('each resource that cannot be packaged is named in one error, and a value from Globals says so', () => {
+    const template = {
+      Globals: { Function: { Runtime: 'python3.8' } },
+      Resources: {
+        A: fn({ Runtime: undefined }),
+        B: fn({ Runtime: undefined }),
+        C: fn({ Runtime: 'python3.8' }),
+        Fine: fn({ Runtime: 'python3.12' }),
+        Gone: fn({ Runtime: 'python3.12', CodeUri: 'gone/' }),
+      },
+    };
+    let message = '';
+    try {
+      plan(template);
+    } catch (e: any) {
+      message = e.message;
+    }
+    const lines = message.split('\n');
+    expect(lines.map(l => /resource (\w+) /.exec(l)?.[1])).toEqual(['A', 'B', 'C', 'Gone']);
+    expect(lines[0]).toMatch(/: resource A \(AWS::Serverless::Function\): its Runtime is python3\.8, which AWS Lambda has deprecated .* \(Runtime comes from the template's Globals\.Function\)$/);
+    // C sets its own Runtime: that is where to fix it.
+    expect(lines[2]).not.toContain('Globals');
+    expect(lines[3]).toMatch(/resource Gone \(AWS::Serverless::Function\): CodeUri gone\/ does not exist/);
+  });
+});

@@ -651,7 +651,8 @@ export function installFailureMessage(c: Classified, spec: DependencySpec, targe
         '("aws codeartifact login --tool pip" writes a new one).';
     case 'no-such-package':
       return `${label}: there is no package${what} on ${index}, yet ${manifest} requires it. ` +
-        'Check the spelling of its name, or add the index that serves it (bundling.indexUrl or extraIndexUrls, PIP_INDEX_URL or pip.conf).';
+        'Check the spelling of its name, or add the index that serves it (bundling.indexUrl or extraIndexUrls; possum\'s --index-url or ' +
+        '--extra-index-url; PIP_INDEX_URL or pip.conf).';
     case 'no-such-version':
       return `${label}:${what} does not exist on ${index}, yet ${manifest} requires it. Require a version that the index has.`;
     case 'no-wheel':

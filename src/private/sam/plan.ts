@@ -97,121 +97,137 @@ export function knownParameters(template: any, given: Readonly<Record<string, st
 export function planSamPackaging(template: any, templateFile: string, parameters: KnownParameters = {}): Artifact[] {
   const dir = path.dirname(path.resolve(templateFile));
   const planned: Artifact[] = [];
+  // Every resource that cannot be packaged is named in one error, not one per run.
+  const problems: string[] = [];
   for (const [logicalId, resource] of Object.entries<any>(template.Resources ?? {})) {
     if (typeof resource !== 'object' || resource === null) continue;
-    const fail = (why: string): never => {
-      throw new Error(`${templateFile}: resource ${logicalId} (${resource?.Type}): ${why}`);
+    // A function's property may come from the template's Globals, which is where to fix it.
+    let fromGlobals = (_property: string) => false;
+    const failOn = (property?: string) => (why: string): never => {
+      const where = property && fromGlobals(property) ? ` (${property} comes from the template's Globals.Function)` : '';
+      throw new PlanProblem(`${templateFile}: resource ${logicalId} (${resource?.Type}): ${why}${where}`);
     };
-    const known = (value: unknown, property: string) => resolveKnown(value, parameters, property, fail);
-    const props: Record<string, any> = resource.Properties ?? {};
-    const at = (...p: string[]): TemplatePath => ['Resources', logicalId, 'Properties', ...p];
-    /**
-     * A function of either type, from its (Globals-merged) properties: a .zip is uploaded as
-     * it is; a folder is a Python function to build.
-     */
-    const planFunction = (fn: Record<string, any>, property: 'CodeUri' | 'Code', location: unknown, zipStyle: 'serverless-code' | 'lambda-code') => {
-      const folder = localPath(location, property, dir, fail, 'code');
-      if (!folder) return;
-      if (isZipFile(folder)) {
-        planned.push({ kind: 'file', logicalId, file: folder, style: zipStyle, path: at(property) });
-        return;
-      }
-      functionBuildMethod(known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod'), fail);
-      planned.push({
-        kind: 'code',
-        logicalId,
-        type: resource.Type,
-        folder,
-        build: 'python',
-        runtime: pythonRuntime(known(fn.Runtime, 'Runtime'), fail),
-        architectures: architectures(knownList(fn.Architectures, 'Architectures', known), fail),
-        handler: handlerOf(known(fn.Handler, 'Handler'), fail),
-        layerRefs: layerRefs(fn.Layers),
-        ephemeralMb: sizeOf(fn.EphemeralStorage),
-        path: at(property),
-      });
-    };
-    switch (resource.Type) {
-      case 'AWS::Serverless::Function': {
-        const merged = resolvedProperties(template, logicalId);
-        if (merged.PackageType === 'Image') {
-          if (merged.ImageUri === undefined) planned.push({ kind: 'image', logicalId, problem: imageProblem(resource.Metadata), path: at('ImageUri') });
-          break;
-        }
-        if (merged.InlineCode !== undefined) break;
-        // `sam package` zips the template's own folder for a function without a CodeUri.
-        if (isRemoteIntrinsic(merged.CodeUri)) break;
-        planFunction(merged, 'CodeUri', merged.CodeUri === undefined ? '.' : known(merged.CodeUri, 'CodeUri'), 'serverless-code');
-        break;
-      }
-      case 'AWS::Serverless::LayerVersion':
-      case 'AWS::Lambda::LayerVersion': {
-        const property = resource.Type === 'AWS::Serverless::LayerVersion' ? 'ContentUri' : 'Content';
-        const content = props[property];
-        if (isRemoteIntrinsic(content) || (content !== null && typeof content === 'object' && !isIntrinsic(content))) break; // S3
-        const folder = localPath(known(content, property), property, dir, fail, 'code');
-        if (!folder) break;
+    const fail = failOn();
+    const known = (value: unknown, property: string) => resolveKnown(value, parameters, property, failOn(property));
+    try {
+      const props: Record<string, any> = resource.Properties ?? {};
+      const at = (...p: string[]): TemplatePath => ['Resources', logicalId, 'Properties', ...p];
+      /**
+       * A function of either type, from its (Globals-merged) properties: a .zip is uploaded as
+       * it is; a folder is a Python function to build.
+       */
+      const planFunction = (fn: Record<string, any>, property: 'CodeUri' | 'Code', location: unknown, zipStyle: 'serverless-code' | 'lambda-code') => {
+        const folder = localPath(location, property, dir, failOn(property), 'code');
+        if (!folder) return;
         if (isZipFile(folder)) {
-          planned.push({ kind: 'file', logicalId, file: folder, style: property === 'ContentUri' ? 'serverless-code' : 'lambda-code', path: at(property) });
-          break;
+          planned.push({ kind: 'file', logicalId, file: folder, style: zipStyle, path: at(property) });
+          return;
         }
-        // sam build reads BuildMethod on both layer types: python3.x puts dependencies and the folder's files under python/.
-        const buildMethod = known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod');
-        if (buildMethod !== undefined && (typeof buildMethod !== 'string' || !/^python3\.\d+$/.test(buildMethod))) {
-          fail(`Metadata.BuildMethod is ${JSON.stringify(buildMethod)}; possum-cdk builds python3.x layers (dependencies and the folder's ` +
-            'files under python/) and layers without a BuildMethod (the folder zipped as it is). Build this one with sam build, or point ' +
-            `${property} at S3.`);
-        }
-        // SAM puts a python3.x layer's own files under python/: a folder that already has python/ ends up in python/python/.
-        const nestedPython = buildMethod && fs.existsSync(path.join(folder, 'python')) && fs.statSync(path.join(folder, 'python')).isDirectory();
+        functionBuildMethod(known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod'), fail);
         planned.push({
           kind: 'code',
           logicalId,
           type: resource.Type,
-          warnings: nestedPython ? [`${property} ${folder} has a python/ folder, and with Metadata.BuildMethod ${buildMethod} its files go under ` +
-            'python/ as they are (as sam build does), so that folder lands at python/python/ where Lambda does not look. Point ' +
-            `${property} at the python/ folder itself, or move its contents up.`] : undefined,
           folder,
-          build: buildMethod ? 'python' : 'plain',
-          runtime: buildMethod ? pythonRuntime(buildMethod, fail) : undefined,
-          architectures: [layerArchitecture(resource.Metadata?.BuildArchitecture, props.CompatibleArchitectures, known, fail)],
-          layerRefs: [],
+          build: 'python',
+          runtime: pythonRuntime(known(fn.Runtime, 'Runtime'), failOn('Runtime')),
+          architectures: architectures(knownList(fn.Architectures, 'Architectures', known), failOn('Architectures')),
+          handler: handlerOf(known(fn.Handler, 'Handler'), failOn('Handler')),
+          layerRefs: layerRefs(fn.Layers),
+          ephemeralMb: sizeOf(fn.EphemeralStorage),
           path: at(property),
         });
-        break;
+      };
+      switch (resource.Type) {
+        case 'AWS::Serverless::Function': {
+          const merged = resolvedProperties(template, logicalId);
+          fromGlobals = property => props[property] === undefined && merged[property] !== undefined;
+          if (merged.PackageType === 'Image') {
+            if (merged.ImageUri === undefined) planned.push({ kind: 'image', logicalId, problem: imageProblem(resource.Metadata), path: at('ImageUri') });
+            break;
+          }
+          if (merged.InlineCode !== undefined) break;
+          // `sam package` zips the template's own folder for a function without a CodeUri.
+          if (isRemoteIntrinsic(merged.CodeUri)) break;
+          planFunction(merged, 'CodeUri', merged.CodeUri === undefined ? '.' : known(merged.CodeUri, 'CodeUri'), 'serverless-code');
+          break;
+        }
+        case 'AWS::Serverless::LayerVersion':
+        case 'AWS::Lambda::LayerVersion': {
+          const property = resource.Type === 'AWS::Serverless::LayerVersion' ? 'ContentUri' : 'Content';
+          const content = props[property];
+          if (isRemoteIntrinsic(content) || (content !== null && typeof content === 'object' && !isIntrinsic(content))) break; // S3
+          const folder = localPath(known(content, property), property, dir, fail, 'code');
+          if (!folder) break;
+          if (isZipFile(folder)) {
+            planned.push({ kind: 'file', logicalId, file: folder, style: property === 'ContentUri' ? 'serverless-code' : 'lambda-code', path: at(property) });
+            break;
+          }
+          // sam build reads BuildMethod on both layer types: python3.x puts dependencies and the folder's files under python/.
+          const buildMethod = known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod');
+          if (buildMethod !== undefined && (typeof buildMethod !== 'string' || !/^python3\.\d+$/.test(buildMethod))) {
+            fail(`Metadata.BuildMethod is ${JSON.stringify(buildMethod)}; possum-cdk builds python3.x layers (dependencies and the folder's ` +
+            'files under python/) and layers without a BuildMethod (the folder zipped as it is). Build this one with sam build, or point ' +
+            `${property} at S3.`);
+          }
+          // SAM puts a python3.x layer's own files under python/: a folder that already has python/ ends up in python/python/.
+          const nestedPython = buildMethod && fs.existsSync(path.join(folder, 'python')) && fs.statSync(path.join(folder, 'python')).isDirectory();
+          planned.push({
+            kind: 'code',
+            logicalId,
+            type: resource.Type,
+            warnings: nestedPython ? [`${property} ${folder} has a python/ folder, and with Metadata.BuildMethod ${buildMethod} its files go under ` +
+            'python/ as they are (as sam build does), so that folder lands at python/python/ where Lambda does not look. Point ' +
+            `${property} at the python/ folder itself, or move its contents up.`] : undefined,
+            folder,
+            build: buildMethod ? 'python' : 'plain',
+            runtime: buildMethod ? pythonRuntime(buildMethod, fail) : undefined,
+            architectures: [layerArchitecture(resource.Metadata?.BuildArchitecture, props.CompatibleArchitectures, known, fail)],
+            layerRefs: [],
+            path: at(property),
+          });
+          break;
+        }
+        case 'AWS::Lambda::Function': {
+          if (typeof props.Code !== 'string' && !isIntrinsic(props.Code)) break; // S3Bucket/S3Key, ZipFile or ImageUri
+          planFunction(props, 'Code', known(props.Code, 'Code'), 'lambda-code');
+          break;
+        }
+        case 'AWS::Serverless::Api':
+        case 'AWS::Serverless::HttpApi':
+        case 'AWS::Serverless::StateMachine': {
+          if (typeof props.DefinitionUri !== 'string') break;
+          const file = localPath(props.DefinitionUri, 'DefinitionUri', dir, fail, 'file');
+          if (!file) break;
+          planned.push({ kind: 'file', logicalId, file, style: resource.Type === 'AWS::Serverless::StateMachine' ? 'bucket-key' : 'uri', path: at('DefinitionUri') });
+          break;
+        }
+        case 'AWS::Serverless::Application': {
+          if (typeof props.Location !== 'string') break; // {ApplicationId, SemanticVersion}: from the Serverless Application Repository
+          if (/^https?:\/\//.test(props.Location)) break;
+          const file = localPath(props.Location, 'Location', dir, fail, 'file');
+          if (file) planned.push({ kind: 'template', logicalId, file, path: at('Location') });
+          break;
+        }
+        case 'AWS::CloudFormation::Stack': {
+          if (typeof props.TemplateURL !== 'string' || /^https?:\/\//.test(props.TemplateURL)) break;
+          const file = localPath(props.TemplateURL, 'TemplateURL', dir, fail, 'file');
+          if (file) planned.push({ kind: 'template', logicalId, file, path: at('TemplateURL') });
+          break;
+        }
       }
-      case 'AWS::Lambda::Function': {
-        if (typeof props.Code !== 'string' && !isIntrinsic(props.Code)) break; // S3Bucket/S3Key, ZipFile or ImageUri
-        planFunction(props, 'Code', known(props.Code, 'Code'), 'lambda-code');
-        break;
-      }
-      case 'AWS::Serverless::Api':
-      case 'AWS::Serverless::HttpApi':
-      case 'AWS::Serverless::StateMachine': {
-        if (typeof props.DefinitionUri !== 'string') break;
-        const file = localPath(props.DefinitionUri, 'DefinitionUri', dir, fail, 'file');
-        if (!file) break;
-        planned.push({ kind: 'file', logicalId, file, style: resource.Type === 'AWS::Serverless::StateMachine' ? 'bucket-key' : 'uri', path: at('DefinitionUri') });
-        break;
-      }
-      case 'AWS::Serverless::Application': {
-        if (typeof props.Location !== 'string') break; // {ApplicationId, SemanticVersion}: from the Serverless Application Repository
-        if (/^https?:\/\//.test(props.Location)) break;
-        const file = localPath(props.Location, 'Location', dir, fail, 'file');
-        if (file) planned.push({ kind: 'template', logicalId, file, path: at('Location') });
-        break;
-      }
-      case 'AWS::CloudFormation::Stack': {
-        if (typeof props.TemplateURL !== 'string' || /^https?:\/\//.test(props.TemplateURL)) break;
-        const file = localPath(props.TemplateURL, 'TemplateURL', dir, fail, 'file');
-        if (file) planned.push({ kind: 'template', logicalId, file, path: at('TemplateURL') });
-        break;
-      }
+    } catch (e) {
+      if (!(e instanceof PlanProblem)) throw e;
+      problems.push(e.message);
     }
   }
+  if (problems.length > 0) throw new Error(problems.join('\n'));
   planned.push(...includes(template, dir, templateFile));
   return withArchitectureWarnings(planned);
 }
+
+/** What makes one resource impossible to package (collected, then reported together). */
+class PlanProblem extends Error {}
 
 /** A function whose layer in this template was built for another architecture gets a warning: its native code would not load. */
 function withArchitectureWarnings(planned: Artifact[]): Artifact[] {
