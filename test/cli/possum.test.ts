@@ -170,13 +170,18 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
         '  Raw:', '    Type: AWS::Lambda::Function', '    Properties:', '      Code: ../prebuilt/fn.zip', '      Runtime: python3.12', '      Handler: a.b',
         '      Role: arn:aws:iam::123456789012:role/x',
         '  Up:', '    Type: AWS::Serverless::Function', '    Properties:', '      CodeUri: ../src/', '      Runtime: python3.12', '      Handler: app.handler',
+        // Another language's function: zipped as it is, as sam package does (its node_modules too).
+        '  Node:', '    Type: AWS::Serverless::Function', '    Properties:', '      CodeUri: ../node/', '      Runtime: nodejs20.x', '      Handler: index.handler',
       ].join('\n') + '\n',
+      'node/index.js': 'exports.handler = async () => require("dep").value;\n',
+      'node/node_modules/dep/index.js': 'exports.value = 1;\n',
+      'node/.env': 'TOKEN=not-for-lambda\n',
       'prebuilt/fn.zip': 'bytes uploaded as they are',
       'src/app.py': 'def handler(e, c):\n    return 1\n',
       'bad/template.yaml': 'Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n' +
         '      CodeUri: ../src/\n      Runtime: python3.12\n      Handler: app.handler\n  Child:\n    Type: AWS::Serverless::Application\n' +
         '    Properties:\n      Location: child.yaml\n',
-      'bad/child.yaml': 'Resources:\n  Deep:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../src/\n      Runtime: nodejs20.x\n' +
+      'bad/child.yaml': 'Resources:\n  Deep:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../src/\n      Runtime: nodejs-20\n' +
         '      Handler: app.handler\n',
     });
     const r = possum(['deploy-bucket/shapes', '-t', path.join(root, 'app', 'template.yaml'), '--endpoint-url', endpoint]);
@@ -188,10 +193,17 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     const got = await s3.send(new GetObjectCommand({ Bucket: 'deploy-bucket', Key: `shapes/${digest}.zip` }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).toString()).toBe('bytes uploaded as they are');
     expect(out.Resources.Up.Properties.CodeUri).toMatch(/^s3:\/\/deploy-bucket\/shapes\/[0-9a-f]{64}\.zip$/);
+    expect(r.stderr).toContain('possum: warning: template.yaml: Node: its Runtime is nodejs20.x, and possum-cdk builds Python only, so CodeUri ' +
+      `${path.join(root, 'node')} is zipped as it is, as sam package does`);
+    const nodeZip = path.join(tempDir('possum-node'), 'node.zip');
+    const nodeObject = await s3.send(new GetObjectCommand({ Bucket: 'deploy-bucket', Key: out.Resources.Node.Properties.CodeUri.replace('s3://deploy-bucket/', '') }));
+    fs.writeFileSync(nodeZip, Buffer.from(await nodeObject.Body!.transformToByteArray()));
+    expect(inspectZip(nodeZip).entries.map(e => e.name).sort()).toEqual(['index.js', 'node_modules/dep/index.js']);
 
     const bad = possum(['deploy-bucket/preflight', '-t', path.join(root, 'bad', 'template.yaml'), '--endpoint-url', endpoint]);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain(`${path.join(root, 'bad', 'child.yaml')}: resource Deep (AWS::Serverless::Function): its code is a local folder but its Runtime is nodejs20.x`);
+    expect(bad.stderr).toContain(`${path.join(root, 'bad', 'child.yaml')}: resource Deep (AWS::Serverless::Function): its code is a local folder but its ` +
+      'Runtime is nodejs-20, which is not a Lambda runtime possum-cdk knows');
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'deploy-bucket', Prefix: 'preflight/' }));
     expect(listed.Contents ?? []).toEqual([]);
 

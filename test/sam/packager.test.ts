@@ -168,9 +168,9 @@ describe('SamTemplatePackager', () => {
   });
 
   test.each([
-    ['a local CodeUri with a non-Python runtime', { 'node/index.js': 'x' },
-      'Resources:\n  NodeFn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: node/\n      Runtime: nodejs20.x\n      Handler: index.handler\n',
-      /resource NodeFn \(AWS::Serverless::Function\): its code is a local folder but its Runtime is nodejs20\.x; possum-cdk packages Python functions only/],
+    ['a local CodeUri with a runtime Lambda does not have', { 'node/index.js': 'x' },
+      'Resources:\n  NodeFn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: node/\n      Runtime: node20\n      Handler: index.handler\n',
+      /resource NodeFn \(AWS::Serverless::Function\): its code is a local folder but its Runtime is node20, which is not a Lambda runtime possum-cdk knows/],
     ['a CodeUri outside the template folder that does not exist', {},
       'Resources:\n  Out:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../elsewhere/\n      Runtime: python3.12\n      Handler: a.b\n',
       /resource Out \(AWS::Serverless::Function\): CodeUri \.\.\/elsewhere\/ does not exist \(looked for .*\/elsewhere\)/],
@@ -282,6 +282,40 @@ describe('SamTemplatePackager', () => {
     const names = inspectZip(path.join(assembly.directory, `asset.${root}`)).entries.map(e => e.name);
     expect(names).toContain('root.py');
     expect(names).not.toContain('template.yaml');
+  });
+
+  test('another language\'s function, and a layer without a BuildMethod, are zipped as they are (node_modules kept, secrets left out), with a warning', () => {
+    const file = samApp('sam-mixed', [
+      'Transform: AWS::Serverless-2016-10-31',
+      'Resources:',
+      '  NodeFn:', '    Type: AWS::Serverless::Function', '    Properties:', '      CodeUri: node/', '      Runtime: nodejs20.x', '      Handler: index.handler',
+      '      Layers: [!Ref NodeLayer]',
+      '  NodeLayer:', '    Type: AWS::Serverless::LayerVersion', '    Properties:', '      ContentUri: nodelayer/', '      CompatibleRuntimes: [nodejs20.x]',
+      '  GoFn:', '    Type: AWS::Serverless::Function', '    Properties:', '      CodeUri: go/', '      Runtime: provided.al2023', '      Handler: bootstrap',
+    ].join('\n') + '\n', {
+      'node/index.js': 'exports.handler = async () => require("dep").value;\n',
+      'node/node_modules/dep/index.js': 'exports.value = 1;\n',
+      'node/tests/index.test.js': 'test("x", () => {});\n',
+      'node/.env': 'TOKEN=not-for-lambda\n',
+      'nodelayer/nodejs/node_modules/shared/index.js': 'exports.shared = 1;\n',
+      'go/bootstrap': 'not really a binary\n',
+    });
+    const app = new cdk.App({ outdir: tempDir('sam-mixed-out') });
+    const stack = new cdk.Stack(app, 'S');
+    const packager = new SamTemplatePackager(stack, 'App', { templateFile: file, bundling: { cacheDir: path.join(local.work, 'cache') } });
+    const assembly = app.synth();
+    expect(packager.packagedResources.sort()).toEqual(['GoFn', 'NodeFn', 'NodeLayer']);
+    const resources = Template.fromStack(stack).toJSON().Resources;
+    const names = (key: string) => inspectZip(path.join(assembly.directory, `asset.${key}`)).entries.map(e => e.name).sort();
+    expect(names(resources.NodeFn.Properties.CodeUri.Key)).toEqual(['index.js', 'node_modules/dep/index.js', 'tests/index.test.js']);
+    expect(names(resources.NodeLayer.Properties.ContentUri.Key)).toEqual(['nodejs/node_modules/shared/index.js']);
+    expect(names(resources.GoFn.Properties.CodeUri.Key)).toEqual(['bootstrap']);
+    expect(resources.NodeFn.Properties.Handler).toBe('index.handler');
+    const warnings = assembly.getStackByName('S').messages.filter(m => m.level === 'warning').map(m => String(m.entry.data));
+    expect(warnings).toEqual(expect.arrayContaining([
+      expect.stringMatching(/template\.yaml: NodeFn: its Runtime is nodejs20\.x, and possum-cdk builds Python only, so CodeUri .*node is zipped as it is, as sam package does/),
+      expect.stringMatching(/template\.yaml: GoFn: its Runtime is provided\.al2023, and possum-cdk builds Python only/),
+    ]));
   });
 
   test('a nested application\'s Location is a literal https URL in the stack\'s partition, as SAM requires', () => {

@@ -52,6 +52,8 @@ describe('planning a SAM template: container image functions', () => {
         Pushed: { Type: 'AWS::Serverless::Function', Properties: { ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1' } },
       },
     };
+    // An ImageUri alone (no PackageType, no code) is an image function to SAM too: nothing to package, nothing to refuse.
+    expect(plan({ Resources: { Alone: { Type: 'AWS::Serverless::Function', Properties: { ImageUri: 'repo/app:1' } } } })).toEqual([]);
     const images = plan(template).filter(a => a.kind === 'image');
     expect(images.map(a => a.logicalId)).toEqual(['Built']);
     expect(images[0].kind === 'image' && images[0].problem).toMatch(/^it is a container image function \(PackageType: Image\) with no ImageUri, whose image sam build would build \(Metadata\.DockerContext \.\/img\)\./);

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { BundleInput } from '../bundle-request';
 import { nestedEphemeralStorageMb } from '../ephemeral-storage';
 import { Artifact, CodeArtifact, TemplatePath } from './plan';
-import { PythonPipfileBundlingOptions } from '../../bundling-options';
+import { DefaultExcludes, PythonPipfileBundlingOptions } from '../../bundling-options';
 import { describeLargest, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from '../zip/engine';
 import { HANDLER_LOADER_HANDLER, REAL_HANDLER_ENV } from '../zip/nested-loader';
 
@@ -70,6 +70,12 @@ export function bundleInputFor(a: CodeArtifact, label: string, options: PythonPi
   // with every upload, which would make the bundle change with it.
   const inside = ownFiles.map(f => path.relative(a.folder, path.resolve(f))).filter(r => r && !r.startsWith('..') && !path.isAbsolute(r));
   const exclude = inside.length > 0 ? [...options.exclude ?? [], ...inside.map(r => `/${r.split(path.sep).join('/')}`)] : options.exclude;
+  // A folder zipped as it is keeps what a build leaves for it (node_modules, a Go binary, a
+  // jar): only secrets and version control stay out, not a Python function's build debris.
+  const asIs = a.build === 'plain' && options.useDefaultExcludes !== false;
+  const bundling = asIs
+    ? { ...options, useDefaultExcludes: false, exclude: [...AS_IS_EXCLUDES, ...exclude ?? []] }
+    : exclude === options.exclude ? options : { ...options, exclude };
   return {
     label,
     entry: a.folder,
@@ -77,7 +83,7 @@ export function bundleInputFor(a: CodeArtifact, label: string, options: PythonPi
     // A folder zipped as it is installs nothing: the runtime only names the bundle's target.
     runtime: a.runtime ?? 'python3.12',
     architectures: a.architectures,
-    options: exclude === options.exclude ? options : { ...options, exclude },
+    options: bundling,
     includeCode: true,
     installDependencies: a.build === 'python',
     codePrefix: layer && a.build === 'python' ? 'python' : '',
@@ -86,6 +92,9 @@ export function bundleInputFor(a: CodeArtifact, label: string, options: PythonPi
     limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES - knownLayers,
   };
 }
+
+/** What a folder zipped as it is leaves out. */
+const AS_IS_EXCLUDES = [...DefaultExcludes.SECRETS, '.git', '.hg', '.svn/', '.aws-sam/', 'cdk.out/', '.DS_Store', 'Thumbs.db'];
 
 /** The location edit of an artifact, with the location written as `render` says for its kind. */
 export function locationEdit(a: Artifact, object: S3Object, render: (kind: LocationKind, object: S3Object, a: Artifact) => unknown): Edit {

@@ -124,6 +124,27 @@ export function planSamPackaging(template: any, templateFile: string, parameters
           return;
         }
         functionBuildMethod(known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod'), fail);
+        const runtime = known(fn.Runtime, 'Runtime');
+        if (typeof runtime === 'string' && OTHER_RUNTIMES.test(runtime)) {
+          // What sam package does with a folder it was not asked to build: zip it as it is.
+          const handler = known(fn.Handler, 'Handler');
+          planned.push({
+            kind: 'code',
+            logicalId,
+            type: resource.Type,
+            folder,
+            build: 'plain',
+            architectures: architectures(knownList(fn.Architectures, 'Architectures', known), failOn('Architectures')),
+            handler: typeof handler === 'string' ? handler : '',
+            layerRefs: layerRefs(fn.Layers),
+            ephemeralMb: sizeOf(fn.EphemeralStorage),
+            path: at(property),
+            warnings: [`its Runtime is ${runtime}, and possum-cdk builds Python only, so ${property} ${folder} is zipped as it is, as sam package ` +
+              'does: nothing is installed or compiled (node_modules and the rest of the folder are kept; files that look like secrets are ' +
+              `left out). If it needs a build, build it first (sam build) and point ${property} at the result.`],
+          });
+          return;
+        }
         planned.push({
           kind: 'code',
           logicalId,
@@ -142,7 +163,10 @@ export function planSamPackaging(template: any, templateFile: string, parameters
         case 'AWS::Serverless::Function': {
           const merged = resolvedProperties(template, logicalId);
           fromGlobals = property => props[property] === undefined && merged[property] !== undefined;
-          if (merged.PackageType === 'Image') {
+          // SAM takes a function with an ImageUri and no code or PackageType as an image function.
+          const image = merged.PackageType === 'Image' ||
+            (merged.PackageType === undefined && merged.ImageUri !== undefined && merged.CodeUri === undefined && merged.InlineCode === undefined);
+          if (image) {
             if (merged.ImageUri === undefined) planned.push({ kind: 'image', logicalId, problem: imageProblem(resource.Metadata), path: at('ImageUri') });
             break;
           }
@@ -363,13 +387,16 @@ function layerArchitecture(buildArchitecture: unknown, compatible: unknown, know
   return Array.isArray(list) && list.length === 1 && list[0] === 'arm64' ? 'arm64' : 'x86_64';
 }
 
+/** Lambda's runtimes for other languages, whose local code is zipped as it is. */
+const OTHER_RUNTIMES = /^(nodejs\d+\.x|java\d+(\.al2)?|dotnet\d+|dotnetcore\d\.\d|ruby\d\.\d+|provided(\.al2(023)?)?|go1\.x)$/;
+
 function pythonRuntime(runtime: unknown, fail: (why: string) => never): string {
   if (typeof runtime !== 'string') {
     return fail(`its Runtime is ${runtime === undefined ? 'missing' : 'not a plain string'}; possum-cdk needs a python3.x runtime to package local code.`);
   }
   if (!/^python/i.test(runtime.trim())) {
-    return fail(`its code is a local folder but its Runtime is ${runtime}; possum-cdk packages Python functions only ` +
-      '(package this one with its own tool, or point its code at S3).');
+    return fail(`its code is a local folder but its Runtime is ${runtime}, which is not a Lambda runtime possum-cdk knows ` +
+      '(python3.x builds; nodejs, java, dotnet, ruby, provided and go1.x are zipped as they are). Check the runtime\'s name.');
   }
   // One rule for the construct and templates: the same runtimes accepted, in the same words.
   const problem = pythonRuntimeProblem(runtime);
