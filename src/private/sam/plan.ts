@@ -125,38 +125,26 @@ export function planSamPackaging(template: any, templateFile: string, parameters
         }
         functionBuildMethod(known(resource.Metadata?.BuildMethod, 'Metadata.BuildMethod'), fail);
         const runtime = known(fn.Runtime, 'Runtime');
-        if (typeof runtime === 'string' && OTHER_RUNTIMES.test(runtime)) {
-          // What sam package does with a folder it was not asked to build: zip it as it is.
-          const handler = known(fn.Handler, 'Handler');
-          planned.push({
-            kind: 'code',
-            logicalId,
-            type: resource.Type,
-            folder,
-            build: 'plain',
-            architectures: architectures(knownList(fn.Architectures, 'Architectures', known), failOn('Architectures')),
-            handler: typeof handler === 'string' ? handler : '',
-            layerRefs: layerRefs(fn.Layers),
-            ephemeralMb: sizeOf(fn.EphemeralStorage),
-            path: at(property),
-            warnings: [`its Runtime is ${runtime}, and possum-cdk builds Python only, so ${property} ${folder} is zipped as it is, as sam package ` +
-              'does: nothing is installed or compiled (node_modules and the rest of the folder are kept; files that look like secrets are ' +
-              `left out). If it needs a build, build it first (sam build) and point ${property} at the result.`],
-          });
-          return;
-        }
+        // Another language's folder is zipped as it is, which is what sam package does with a folder it was not asked to build.
+        const plain = typeof runtime === 'string' && OTHER_RUNTIMES.test(runtime);
+        const pythonRuntimeName = plain ? undefined : pythonRuntime(runtime, failOn('Runtime'));
+        const arch = architectures(knownList(fn.Architectures, 'Architectures', known), failOn('Architectures'));
+        const handler = known(fn.Handler, 'Handler');
         planned.push({
           kind: 'code',
           logicalId,
           type: resource.Type,
           folder,
-          build: 'python',
-          runtime: pythonRuntime(known(fn.Runtime, 'Runtime'), failOn('Runtime')),
-          architectures: architectures(knownList(fn.Architectures, 'Architectures', known), failOn('Architectures')),
-          handler: handlerOf(known(fn.Handler, 'Handler'), failOn('Handler')),
+          build: plain ? 'plain' : 'python',
+          runtime: pythonRuntimeName,
+          architectures: arch,
+          handler: plain ? (typeof handler === 'string' ? handler : '') : handlerOf(handler, failOn('Handler')),
           layerRefs: layerRefs(fn.Layers),
           ephemeralMb: sizeOf(fn.EphemeralStorage),
           path: at(property),
+          warnings: plain ? [`its Runtime is ${runtime}, and possum-cdk builds Python only, so ${property} ${folder} is zipped as it is, as ` +
+            'sam package does: nothing is installed or compiled (node_modules and the rest of the folder are kept; files that look like ' +
+            `secrets are left out). If it needs a build, build it first (sam build) and point ${property} at the result.`] : undefined,
         });
       };
       switch (resource.Type) {
