@@ -101,7 +101,8 @@ function synth(props: Omit<SamTemplatePackagerProps, 'bundling'> & { nestedThres
   const template = Template.fromStack(stack, { skipCyclicalDependenciesCheck: true });
   const resources = template.toJSON().Resources;
   const zip = (key: string) => inspectZip(path.join(assembly.directory, `asset.${key}`)).entries.map(e => e.name);
-  return { packager, template, resources, zip, json: template.toJSON() };
+  const warnings = assembly.getStackByName('S').messages.filter(m => m.level === 'warning').map(m => String(m.entry.data));
+  return { packager, template, resources, zip, warnings, json: template.toJSON() };
 }
 
 describe('SamTemplatePackager', () => {
@@ -268,18 +269,13 @@ describe('SamTemplatePackager', () => {
       '  ImageFn:', '    Type: AWS::Serverless::Function', '    Properties:', '      PackageType: Image',
       '    Metadata:', '      Dockerfile: Dockerfile', '      DockerContext: ./img',
     ].join('\n') + '\n', { 'root.py': 'def handler(e, c):\n    return 1\n', 'doubled/python/shared.py': 'S = 1\n' });
-    const app = new cdk.App({ outdir: tempDir('sam-warn-out') });
-    const stack = new cdk.Stack(app, 'S');
-    new SamTemplatePackager(stack, 'App', { templateFile: file, bundling: { indexUrl: local.index.url(), cacheDir: path.join(local.work, 'cache') } });
-    const assembly = app.synth();
-    const warnings = assembly.getStackByName('S').messages.filter(m => m.level === 'warning').map(m => String(m.entry.data));
+    const { resources, zip, warnings } = synth({ templateFile: file });
     expect(warnings).toEqual(expect.arrayContaining([
       expect.stringMatching(/template\.yaml: Root: its layer ArmDeps is built for arm64 but the function runs on x86_64: the layer's native code would not load/),
       expect.stringMatching(/template\.yaml: Doubled: ContentUri .*doubled has a python\/ folder, .* lands at python\/python\//),
       expect.stringMatching(/template\.yaml: resource ImageFn: it is a container image function \(PackageType: Image\) with no ImageUri, .*\(Metadata\.DockerContext \.\/img\)\. .* In this app: getFunction\('ImageFn'\)\.addPropertyOverride\('ImageUri', \.\.\.\)\./),
     ]));
-    const root = Template.fromStack(stack).toJSON().Resources.Root.Properties.CodeUri.Key;
-    const names = inspectZip(path.join(assembly.directory, `asset.${root}`)).entries.map(e => e.name);
+    const names = zip(resources.Root.Properties.CodeUri.Key);
     expect(names).toContain('root.py');
     expect(names).not.toContain('template.yaml');
   });
@@ -300,18 +296,13 @@ describe('SamTemplatePackager', () => {
       'nodelayer/nodejs/node_modules/shared/index.js': 'exports.shared = 1;\n',
       'go/bootstrap': 'not really a binary\n',
     });
-    const app = new cdk.App({ outdir: tempDir('sam-mixed-out') });
-    const stack = new cdk.Stack(app, 'S');
-    const packager = new SamTemplatePackager(stack, 'App', { templateFile: file, bundling: { cacheDir: path.join(local.work, 'cache') } });
-    const assembly = app.synth();
+    const { packager, resources, zip, warnings } = synth({ templateFile: file });
     expect(packager.packagedResources.sort()).toEqual(['GoFn', 'NodeFn', 'NodeLayer']);
-    const resources = Template.fromStack(stack).toJSON().Resources;
-    const names = (key: string) => inspectZip(path.join(assembly.directory, `asset.${key}`)).entries.map(e => e.name).sort();
+    const names = (key: string) => zip(key).sort();
     expect(names(resources.NodeFn.Properties.CodeUri.Key)).toEqual(['index.js', 'node_modules/dep/index.js', 'tests/index.test.js']);
     expect(names(resources.NodeLayer.Properties.ContentUri.Key)).toEqual(['nodejs/node_modules/shared/index.js']);
     expect(names(resources.GoFn.Properties.CodeUri.Key)).toEqual(['bootstrap']);
     expect(resources.NodeFn.Properties.Handler).toBe('index.handler');
-    const warnings = assembly.getStackByName('S').messages.filter(m => m.level === 'warning').map(m => String(m.entry.data));
     expect(warnings).toEqual(expect.arrayContaining([
       expect.stringMatching(/template\.yaml: NodeFn: its Runtime is nodejs20\.x, and possum-cdk builds Python only, so CodeUri .*node is zipped as it is, as sam package does/),
       expect.stringMatching(/template\.yaml: GoFn: its Runtime is provided\.al2023, and possum-cdk builds Python only/),

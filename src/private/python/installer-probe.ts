@@ -104,7 +104,7 @@ export function hostInterpreter(python: string, cwd: string): string {
   if (!found) return python;
   if (isElf(found)) return found;
   const env = process.env;
-  const key = JSON.stringify([found, nearestVersionFile(cwd), env.PYENV_VERSION, env.ASDF_PYTHON_VERSION, env.MISE_PYTHON_VERSION]);
+  const key = JSON.stringify([found, nearestFile(cwd, VERSION_FILES) ?? '', env.PYENV_VERSION, env.ASDF_PYTHON_VERSION, env.MISE_PYTHON_VERSION]);
   const known = interpreters.get(key);
   if (known) return known;
   const chosen = pyenvChoice(found, cwd, env);
@@ -142,7 +142,7 @@ export function pyenvChoice(shim: string, cwd: string, env: NodeJS.ProcessEnv): 
   if (env.PYENV_VERSION) {
     versions = env.PYENV_VERSION.split(':').filter(Boolean);
   } else {
-    const file = nearestFile(cwd, '.python-version') ?? path.join(root, 'version');
+    const file = nearestFile(cwd, ['.python-version']) ?? path.join(root, 'version');
     versions = versionFileWords(file);
   }
   if (!versions || versions.length !== 1) return undefined;
@@ -168,9 +168,10 @@ function versionFileWords(file: string): string[] | undefined {
   return text.split(/\r?\n|\r/).map(l => l.trim().split(/\s+/)[0]).filter(w => w && !w.startsWith('#'));
 }
 
-function nearestFile(dir: string, name: string): string | undefined {
+/** The first of `names` found in `dir` or the nearest folder above it that has one. */
+function nearestFile(dir: string, names: readonly string[]): string | undefined {
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, name))) return path.join(d, name);
+    for (const f of names) if (fs.existsSync(path.join(d, f))) return path.join(d, f);
     if (path.dirname(d) === d) return undefined;
   }
 }
@@ -188,9 +189,3 @@ function isElf(file: string): boolean {
   }
 }
 
-function nearestVersionFile(dir: string): string {
-  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    for (const f of VERSION_FILES) if (fs.existsSync(path.join(d, f))) return path.join(d, f);
-    if (path.dirname(d) === d) return '';
-  }
-}
