@@ -19,6 +19,7 @@ import { ZipReport } from './zip/engine';
 import { LoaderPlacement, loaderPaths } from './zip/nested-loader';
 import { ALWAYS_EXCLUDED } from './zip/path-rules';
 import { buildZipSync } from './zip/run-sync';
+import { DEFLATE_SCHEME } from './zip/zip-writer';
 
 /** Bumped when the layout or meaning of a bundle changes, so old cache entries are not reused. */
 const BUNDLE_FORMAT = 2;
@@ -175,6 +176,7 @@ function planBundleOf(request: BundleRequest): BundlePlan {
     excludeRuntimePackages: request.excludeRuntimePackages,
     engine: {
       level: request.level,
+      deflate: DEFLATE_SCHEME,
       loader: request.loader ?? null,
       nestThresholdBytes: request.nestThresholdBytes ?? null,
       limitBytes: request.limitBytes,
@@ -264,7 +266,7 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
     // A handler edit: the dependency tree is unchanged, so its entries are copied compressed from
     // the last zip built over it (same level, zlib and layout), and only the function's files are compressed.
     const treeKey = tree ? plan.dependencyKeys![0] : undefined;
-    const layout = { level: request.level, zlib: process.versions.zlib ?? '', dependencyPrefix: request.dependencyPrefix, codePrefix: request.codePrefix };
+    const layout = { level: request.level, zlib: process.versions.zlib ?? '', deflate: DEFLATE_SCHEME, dependencyPrefix: request.dependencyPrefix, codePrefix: request.codePrefix };
     const earlier = treeKey ? cache.zipReference(treeKey) : undefined;
     const reuse = earlier && tree && sameLayout(earlier.ref, layout)
       ? { zipFile: earlier.zipFile, innerZip: earlier.ref.innerZip, trees: [tree, ...bytecodeDirs.filter(d => d.startsWith(path.dirname(tree)))] }
@@ -401,7 +403,7 @@ function compileBytecode(plan: BundlePlan, python: BytecodePython, cache: BuildC
 }
 
 function sameLayout(a: ZipReference, b: Omit<ZipReference, 'sha256' | 'innerZip'>): boolean {
-  return a.level === b.level && a.zlib === b.zlib && a.dependencyPrefix === b.dependencyPrefix && a.codePrefix === b.codePrefix;
+  return a.level === b.level && a.zlib === b.zlib && a.deflate === b.deflate && a.dependencyPrefix === b.dependencyPrefix && a.codePrefix === b.codePrefix;
 }
 
 /**

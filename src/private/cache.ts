@@ -112,6 +112,8 @@ export interface ZipReference {
   /** What decides the compressed bytes besides the files: all must match for a copy. */
   readonly level: number;
   readonly zlib: string;
+  /** How large entries were cut for deflating (zip-writer's DEFLATE_SCHEME); absent before there was a choice. */
+  readonly deflate?: string;
   readonly dependencyPrefix: string;
   readonly codePrefix: string;
 }

@@ -68,6 +68,20 @@ describe('caching across synths (each synth its own process)', () => {
     expect(fresh.stderr).not.toContain('copied compressed');
     expect(fresh.assetKey).toBe(handlerChange.assetKey);
 
+    // A zip recorded by a version that deflated large files another way (no `deflate` in its
+    // reference) holds other bytes for them: it is not copied from, and the result is again
+    // the zip a fresh cache builds.
+    const refs = fs.readdirSync(path.join(cache, 'v2', 'deps')).map(d => path.join(cache, 'v2', 'deps', d, 'zip-ref.json')).filter(f => fs.existsSync(f));
+    expect(refs).toHaveLength(1);
+    const { deflate, ...older } = JSON.parse(fs.readFileSync(refs[0], 'utf8'));
+    expect(deflate).toMatch(/^chunks-/);
+    fs.writeFileSync(refs[0], JSON.stringify(older));
+    fs.appendFileSync(path.join(entry, 'index.py'), '# another handler-only change\n');
+    const afterUpgrade = synth(entry, outdir, cache);
+    expect(afterUpgrade.installed).toBe(false);
+    expect(afterUpgrade.stderr).not.toContain('copied compressed');
+    expect(afterUpgrade.assetKey).toBe(synth(entry, tempDir('cache-flow-fresh2-out'), path.join(tempDir('cache-flow-fresh2'), 'c')).assetKey);
+
     fs.writeFileSync(path.join(entry, 'requirements.txt'), 'greeting==2.0\n');
     const lockChange = synth(entry, outdir, cache);
     expect(lockChange.assetKey).not.toBe(handlerChange.assetKey);

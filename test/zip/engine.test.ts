@@ -1,6 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { dosDateTime } from '../../src/private/zip/entry-time';
 import { INNER_ZIP_NAME } from '../../src/private/zip/nested-loader';
 import { buildZipSync } from '../../src/private/zip/run-sync';
@@ -34,6 +35,9 @@ function makeTree(root: string, opts: { reverseOrder?: boolean; mtimeSeed?: numb
     fs.utimesSync(path.join(root, rel), t, t);
   }
 }
+
+/** The last bytes of a sync flush: an empty stored block's length and its complement. */
+const SYNC_MARK = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
 const EXPECTED_NAMES = [
   'Zeta.py',
@@ -177,6 +181,40 @@ describe('zip engine (real child process)', () => {
     unzipWithPython(path.join(dir, 'a.zip'), path.join(dir, 'x'));
     expect(fs.readFileSync(path.join(dir, 'x/a/text.txt')).equals(text)).toBe(true);
     expect(fs.readFileSync(path.join(dir, 'x/b/noise.bin')).equals(noise)).toBe(true);
+  });
+
+  test('a large file is deflated in 256 KiB pieces that join into one stream: read back by Python, the same in every build, as small as one pass', () => {
+    const dir = tempDir('chunked');
+    const piece = 256 * 1024;
+    // Shared-library-like bytes: repeats within and across the cuts, so the dictionary matters.
+    const unit = Buffer.concat([crypto.randomBytes(3000), Buffer.from('PyObject_GetAttrString\0'.repeat(40))]);
+    const library = (size: number) => Buffer.concat(Array.from({ length: Math.ceil(size / unit.length) }, () => unit)).subarray(0, size);
+    const files: Record<string, Buffer> = {
+      'exact.so': library(12 * piece), // ends exactly at a cut
+      'one-more.so': library(12 * piece + 1), // a last piece of one byte
+      'odd.so': library(9 * piece + 12_345),
+    };
+    writeTree(path.join(dir, 'src'), files);
+    const a = buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'a.zip') });
+    const b = buildZipSync({ sources: [{ dir: path.join(dir, 'src') }], output: path.join(dir, 'b.zip') });
+    expect(b.sha256).toBe(a.sha256);
+    expect(run(PYTHON, ['-m', 'zipfile', '-t', a.output]).status).toBe(0);
+    unzipWithPython(a.output, path.join(dir, 'x'));
+    const zip = fs.readFileSync(a.output);
+    for (const e of inspectZip(a.output).entries) {
+      expect(fs.readFileSync(path.join(dir, 'x', e.name)).equals(files[e.name])).toBe(true);
+      expect(e.method).toBe(8);
+      const start = e.localHeaderOffset + 30 + Buffer.byteLength(e.name);
+      const data = zip.subarray(start, start + e.compressedSize);
+      // One pass over the whole file, for comparison: the pieces cost almost nothing.
+      const onePass = zlib.deflateRawSync(files[e.name], { level: 6 });
+      expect((data.length - onePass.length) / onePass.length).toBeLessThan(0.005);
+      expect(zlib.inflateRawSync(data).equals(files[e.name])).toBe(true);
+      // Every piece but the last ends with a sync flush's empty stored block.
+      let flushes = 0;
+      for (let at = data.indexOf(SYNC_MARK); at >= 0; at = data.indexOf(SYNC_MARK, at + 1)) flushes++;
+      expect(flushes).toBeGreaterThanOrEqual(Math.ceil(files[e.name].length / piece) - 1);
+    }
   });
 
   test('reuse: a zip that copies the dependency tree\'s compressed entries from an earlier zip is byte-identical to one built from scratch', () => {
