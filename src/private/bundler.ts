@@ -403,7 +403,8 @@ function compileBytecode(plan: BundlePlan, python: BytecodePython, cache: BuildC
 }
 
 function sameLayout(a: ZipReference, b: Omit<ZipReference, 'sha256' | 'innerZip'>): boolean {
-  return a.level === b.level && a.zlib === b.zlib && a.deflate === b.deflate && a.dependencyPrefix === b.dependencyPrefix && a.codePrefix === b.codePrefix;
+  return a.level === b.level && a.zlib === b.zlib && a.deflate === b.deflate
+    && a.dependencyPrefix === b.dependencyPrefix && a.codePrefix === b.codePrefix;
 }
 
 /**
