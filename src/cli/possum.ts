@@ -16,7 +16,7 @@ import { parseOrExit, runCli, UsageError } from './cli-runner';
 import { writeFileAtomic } from '../private/atomic-file';
 import { BundlePool } from '../private/bundle-pool';
 import { bundleRequest } from '../private/bundle-request';
-import { BundlePlan, BundleRequest, buildBundle, cachedReport, installerForHost, planBundle } from '../private/bundler';
+import { BundlePlan, BundleRequest, buildBundle, cachedReport, installerForHost, planBundle, prepareUv } from '../private/bundler';
 import { sha256File } from '../private/cache';
 import { artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from '../private/sam/packaging';
 import { CodeArtifact, ImageArtifact, knownParameters, planSamPackaging, planTemplateTree } from '../private/sam/plan';
@@ -328,8 +328,12 @@ async function buildAll(code: CodeArtifact[], templateFile: string, options: Pyt
         jobs.set(plan.bundleKey, job);
       }
       const cachedReports = new Map([...jobs.keys()].map(key => [key, cachedReport(jobs.get(key)!.plan)]));
-      // Workers for the bundles to build start loading now, while this process finds the interpreter.
-      pool.prestart(Math.min(CONCURRENCY, [...cachedReports.values()].filter(r => !r).length));
+      // Workers for the bundles to build start loading now, while this process finds the
+      // interpreter and has uv learn it once for all of them.
+      const toBuild = [...jobs.values()].filter(j => !cachedReports.get(j.plan.bundleKey));
+      pool.prestart(Math.min(CONCURRENCY, toBuild.length));
+      const installing = toBuild.filter(j => j.plan.dependencyKeys);
+      if (installing.length > 1) await prepareUv(installing[0].plan);
       const results = await inParallel([...jobs.entries()], CONCURRENCY, async ([key, job]) => {
         const zip = path.join(scratch, `${key}.zip`);
         // A bundle already in the cache needs no child process, and its zip is copied out

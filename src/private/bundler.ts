@@ -8,11 +8,11 @@ import { BytecodePython, bytecodePython, cachedPath, CompileJob, compileModules 
 import { redactUrl } from './python/credentials';
 import { DependencySpec, hasDependencies, ManifestWarning } from './python/dependency-spec';
 import { IndexConfig, machineHost, pipIndexConfig, uvIndexConfig } from './python/index-config';
-import { effectiveIndexes, IndexSettings, indexIdentity, InstallerSettings, installDependencies, pipEnvironment } from './python/installer';
+import { effectiveIndexes, IndexSettings, indexIdentity, InstallerSettings, installDependencies, pipEnvironment, uvEnvironment } from './python/installer';
 import { hostInterpreter, probeInstaller } from './python/installer-probe';
 import { readDependencies } from './python/manifest';
 import { PythonTarget } from './python/target';
-import { UV_VERSION, uvExecutable } from './python/uv-tool';
+import { learnInterpreter, UV_VERSION, uvExecutable } from './python/uv-tool';
 import { describeRemote, fetchBundle, publishBundle, RemoteCache } from './remote/remote-cache';
 import { collectFiles, SourceTree } from './zip/collect';
 import { ZipReport } from './zip/engine';
@@ -465,6 +465,24 @@ export function installerForHost(plan: BundlePlan): InstallerSettings {
   const request = plan.request;
   const cwd = plan.dependencies.manifestFile ? path.dirname(plan.dependencies.manifestFile) : request.entry;
   return { ...request.installer, python: hostInterpreter(request.installer.python, cwd) };
+}
+
+/**
+ * Before several bundles install at once with uv: finds uv (installing it if need be) and
+ * has it learn the host interpreter, so their uv runs do not each start the interpreter
+ * to ask. Nothing to do for pip or for bundles without dependencies; never fails.
+ */
+export async function prepareUv(plan: BundlePlan): Promise<void> {
+  if (!plan.dependencyKeys || plan.request.installer.tool !== 'uv' || !plan.indexes) return;
+  let uv: string;
+  let python: string;
+  try {
+    python = installerForHost(plan).python;
+    uv = uvExecutable(plan.request.cacheRoot, python, pipEnvironment(plan.indexes));
+  } catch {
+    return; // each bundle meets the same error and reports it under its own name
+  }
+  await learnInterpreter(uv, python, uvEnvironment(plan.indexes));
 }
 
 function install(plan: BundlePlan, target: PythonTarget, key: string, cache: BuildCache): string {

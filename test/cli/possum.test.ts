@@ -321,6 +321,41 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(await entries('uv-check/uv/')).toEqual(fromPip);
   });
 
+  test('bundles installing at once with a cold uv cache start the interpreter once for uv to learn it, not once each', () => {
+    const dir = path.join(tempDir('possum-learn'), 'app');
+    const functions = ['One', 'Two', 'Three'];
+    writeTree(dir, {
+      'template.yaml': [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Globals:', '  Function:', '    Runtime: python3.12', '    Handler: app.handler',
+        'Resources:',
+        ...functions.flatMap(f => [`  ${f}:`, '    Type: AWS::Serverless::Function', '    Properties:', `      CodeUri: ${f.toLowerCase()}/`]),
+      ].join('\n') + '\n',
+      ...Object.fromEntries(functions.flatMap((f, i) => [
+        [`${f.toLowerCase()}/app.py`, `def handler(e, c):\n    return ${i}\n`],
+        [`${f.toLowerCase()}/requirements.txt`, ['greeting==1.0', 'withdeps==1.0', 'greeting==2.0'][i] + '\n'],
+      ])),
+    });
+    // A python3 that notes each start (a venv's sitecustomize), ahead of the others on PATH.
+    const venv = path.join(tempDir('possum-learn-venv'), 'venv');
+    expect(run('python3', ['-m', 'venv', '--without-pip', venv]).status).toBe(0);
+    const log = path.join(venv, 'starts.log');
+    const site = run(path.join(venv, 'bin', 'python3'), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']).stdout.trim();
+    writeTree(site, { 'sitecustomize.py': `import sys\nwith open(${JSON.stringify(log)}, 'a') as f:\n    f.write(' '.join(sys.orig_argv[1:4]) + '\\n')\n` });
+    const bin = path.join(venv, 'bin');
+    const r = possum(['deploy-bucket/learn', '-t', path.join(dir, 'template.yaml'), '--endpoint-url', endpoint], {
+      POSSUM_CACHE_DIR: path.join(work, 'learn-cache'),
+      UV_CACHE_DIR: path.join(work, 'learn-uv-cache'),
+      PATH: `${bin}:${process.env.PATH}`,
+      PYENV_VERSION: '',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('with uv');
+    // uv asks an interpreter about itself with `python -I -B -c <script>`.
+    const asked = fs.readFileSync(log, 'utf8').split('\n').filter(l => l.startsWith('-I -B -c'));
+    expect(asked).toHaveLength(1);
+  });
+
   test('a function that fails stops the run: what is under way finishes first, and the error is the last word', () => {
     const dir = path.join(tempDir('possum-failing'), 'app');
     const fn = (name: string, requirement: string) => ({ [`${name}/app.py`]: 'def h(e, c):\n    return 1\n', [`${name}/requirements.txt`]: `${requirement}\n` });

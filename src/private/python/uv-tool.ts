@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { BuildCache } from '../cache';
@@ -94,6 +94,20 @@ export function uvExecutable(cacheRoot: string, python: string, pipEnv: NodeJS.P
   if (!ready()) throw new Error(`uv ${UV_VERSION} was installed into ${home} but ${binary} does not run; remove ${home} and try again.`);
   found.set(memoKey, binary);
   return binary;
+}
+
+/**
+ * Has uv look at the interpreter once, ahead of several uv runs that start together. uv
+ * keeps what it learns about an interpreter in its cache, but runs that start before it is
+ * there each start the interpreter to ask (about a tenth of a second of CPU apiece). A
+ * failure is left for the real run to report.
+ */
+export function learnInterpreter(uv: string, python: string, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise(resolve => {
+    const child = spawn(uv, ['python', 'find', '--no-config', python], { env, stdio: 'ignore' });
+    child.on('error', () => resolve());
+    child.on('close', () => resolve());
+  });
 }
 
 function uvVersionOf(binary: string): string | undefined {
