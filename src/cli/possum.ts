@@ -16,8 +16,9 @@ import { parseOrExit, runCli, UsageError } from './cli-runner';
 import { writeFileAtomic } from '../private/atomic-file';
 import { BundlePool } from '../private/bundle-pool';
 import { bundleRequest } from '../private/bundle-request';
-import { BundlePlan, BundleRequest, buildBundle, cachedReport, installerForHost, planBundle, prepareUv } from '../private/bundler';
+import { BundlePlan, BundleRequest, cachedReport, deliverBundle, installerForHost, planBundle, prepareUv } from '../private/bundler';
 import { sha256File } from '../private/cache';
+import { nameProgress, progress } from '../private/progress';
 import { artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from '../private/sam/packaging';
 import { CodeArtifact, ImageArtifact, knownParameters, planSamPackaging, planTemplateTree } from '../private/sam/plan';
 import { readTemplate } from '../private/sam/template';
@@ -206,9 +207,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const given = Object.entries(args.parameters);
     if (given.length > 0) {
       // The output changes code locations only: deploy-time values stay the deployer's to give.
-      process.stderr.write(`possum: note: the values given with --parameter-overrides (${given.map(([k, v]) => `${k}=${v}`).join(' ')}) chose what was ` +
+      progress(`note: the values given with --parameter-overrides (${given.map(([k, v]) => `${k}=${v}`).join(' ')}) chose what was ` +
         'packaged, but are not written into the template; give the same values when you deploy (sam deploy --parameter-overrides, or ' +
-        'aws cloudformation deploy --parameter-overrides).\n');
+        'aws cloudformation deploy --parameter-overrides).');
     }
     await uploader.done();
     if (args.output) {
@@ -216,14 +217,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else {
       process.stdout.write(text);
     }
-    process.stderr.write(`possum: ${uploader.count} object(s): ${uploader.uploaded} uploaded, ${uploader.count - uploader.uploaded} already in s3://${args.bucket}/${args.prefix}\n`);
+    progress(`${uploader.count} object(s): ${uploader.uploaded} uploaded, ${uploader.count - uploader.uploaded} already in s3://${args.bucket}/${args.prefix}`);
     return 0;
   } catch (e: any) {
     // Uploads already under way finish first, so the error is the last word (and the scratch
     // folder they read from stays until they are done).
     await uploader?.settle();
-    process.stderr.write(`possum: error: ${e?.message ?? e}\n`);
-    if (args.output) process.stderr.write(`possum: nothing was written to ${args.output}\n`);
+    progress(`error: ${e?.message ?? e}`);
+    if (args.output) progress(`nothing was written to ${args.output}`);
     return 1;
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
@@ -251,8 +252,8 @@ class TemplatePackager {
       const given = this.inProgress.size === 1 ? this.parameters : {};
       const artifacts = planSamPackaging(parsed.value, templateFile, knownParameters(parsed.value, given));
       const code = codeInBuildOrder(artifacts);
-      process.stderr.write(`possum: ${code.length} function(s) and layer(s) with local code in ${templateFile}\n`);
-      for (const a of code) for (const w of a.warnings ?? []) process.stderr.write(`possum: warning: ${artifactLabel(path.basename(templateFile), a)}: ${w}\n`);
+      progress(`${code.length} function(s) and layer(s) with local code in ${templateFile}`);
+      for (const a of code) for (const w of a.warnings ?? []) progress(`warning: ${artifactLabel(path.basename(templateFile), a)}: ${w}`);
       // Each bundle is uploaded as soon as it is built, while the others still build.
       const upload = (b: Built) => this.uploader.put(`${b.report.sha256}.zip`, b.zip);
       const built = await buildAll(code, templateFile, this.options, this.scratch, [templateFile, ...this.output ? [this.output] : []], upload);
@@ -266,7 +267,7 @@ class TemplatePackager {
         const wiring = nestedWiring(a, report, artifactLabel(name, a));
         if (wiring) {
           edits.push(...wiring.edits);
-          if (wiring.warning) process.stderr.write(`possum: warning: ${artifactLabel(name, a)}: ${wiring.warning}\n`);
+          if (wiring.warning) progress(`warning: ${artifactLabel(name, a)}: ${wiring.warning}`);
         }
       }
       for (const a of artifacts) {
@@ -322,7 +323,7 @@ async function buildAll(code: CodeArtifact[], templateFile: string, options: Pyt
         const request = bundleRequest(bundleInputFor(a, artifactLabel(name, a), options, layerBytes, ownFiles));
         const plan = planBundle(request);
         // Once per bundle: functions that share a folder share its warnings.
-        if (!jobs.has(plan.bundleKey)) for (const w of plan.warnings) process.stderr.write(`possum: warning: ${request.label}: ${w.message} [${w.id}]\n`);
+        if (!jobs.has(plan.bundleKey)) for (const w of plan.warnings) progress(`warning: ${request.label}: ${w.message} [${w.id}]`);
         const job = jobs.get(plan.bundleKey) ?? { request, plan, artifacts: [] };
         job.artifacts.push(a);
         jobs.set(plan.bundleKey, job);
@@ -340,9 +341,9 @@ async function buildAll(code: CodeArtifact[], templateFile: string, options: Pyt
         // (and checked against its hash) only if it has to be uploaded.
         const cached = cachedReports.get(key);
         if (cached) {
-          process.stderr.write(`possum: ${job.request.label}: bundle unchanged, in the cache\n`);
+          progress(`${job.request.label}: bundle unchanged, in the cache`);
           let copied: string | undefined;
-          const done: Built = { report: cached, zip: () => copied ??= buildBundle(job.plan, zip).output };
+          const done: Built = { report: cached, zip: () => copied ??= deliverBundle(job.plan, cached.sha256, zip).output };
           started(onBuilt(done));
           return { job, built: done };
         }
@@ -438,7 +439,7 @@ class Uploader {
       if (!this.force) {
         try {
           await this.s3().send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-          process.stderr.write(`possum: ${where} is already there, not uploaded again\n`);
+          progress(`${where} is already there, not uploaded again`);
           return;
         } catch (e: any) {
           if (e?.$metadata?.httpStatusCode !== 404 && e?.name !== 'NotFound') throw e;
@@ -449,7 +450,7 @@ class Uploader {
         Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ContentType: contentType(key),
       }));
       this.uploaded++;
-      process.stderr.write(`possum: uploaded ${where} (${body.length} bytes)\n`);
+      progress(`uploaded ${where} (${body.length} bytes)`);
     } catch (e: any) {
       const detail = e?.message || e?.name || String(e);
       throw new Error(`uploading to ${where} failed: ${detail}${e?.code ? ` (${e.code})` : ''}. Check the bucket, credentials and endpoint.`);
@@ -463,4 +464,7 @@ function contentType(key: string): string {
   return 'application/octet-stream';
 }
 
-if (require.main === module) runCli('possum', main);
+if (require.main === module) {
+  nameProgress('possum');
+  runCli('possum', main);
+}

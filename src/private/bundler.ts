@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BuildCache, CACHE_FORMAT, cacheStorageError, sha256File, treeDigest, ZipReference } from './cache';
 import { codeExcludes as codeExcludesOf, inspectCode } from './code-audit';
+import { progress } from './progress';
 import { BytecodePython, bytecodePython, cachedPath, CompileJob, compileModules } from './python/bytecode';
 import { redactUrl } from './python/credentials';
 import { DependencySpec, hasDependencies, ManifestWarning } from './python/dependency-spec';
@@ -240,7 +241,7 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
   const hit = cache.lookup<ZipReport>(plan.bundleKey);
   if (hit) {
     for (const key of plan.dependencyKeys ?? []) cache.touchDependencyTree(key);
-    process.stderr.write(`possum-cdk: ${label}: bundle unchanged, reused from the cache\n`);
+    progress(`${label}: bundle unchanged, reused from the cache`);
     return { zipFile: cache.zipPath(hit.sha256), report: { ...hit.report, sha256: hit.sha256 }, built: false };
   }
   const warnings: string[] = [];
@@ -301,7 +302,7 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
       cache.recordZipReference(treeKey, { sha256: committed.sha256, innerZip, ...layout });
     }
     const copied = reusedEntries ? `; ${reusedEntries} entries copied compressed from the previous zip of these dependencies` : '';
-    process.stderr.write(`possum-cdk: ${label}: bundled ${report.files} files, ${report.unzippedBytes} bytes unzipped${report.nested ? ' (nested zip)' : ''}${copied}\n`);
+    progress(`${label}: bundled ${report.files} files, ${report.unzippedBytes} bytes unzipped${report.nested ? ' (nested zip)' : ''}${copied}`);
     // A remote cache that failed once in this process is not asked again (each try could wait on a dead host).
     const remote = plan.request.remoteCache && !REMOTE_WARNED.has(describeRemote(plan.request.remoteCache)) ? plan.request.remoteCache : undefined;
     if (remote) {
@@ -309,7 +310,7 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
       const replace = warnings.some(w => w.includes('damaged or altered'));
       const published = publishBundle(remote, plan.bundleKey, committed.zipFile, committed.sha256, committed.report, replace);
       if (!published.ok) remoteWarning(warnings, remote, `could not publish ${label}'s bundle (${published.reason})`);
-      else process.stderr.write(`possum-cdk: ${label}: published to the remote cache ${describeRemote(remote)}\n`);
+      else progress(`${label}: published to the remote cache ${describeRemote(remote)}`);
     }
     return { zipFile: committed.zipFile, report: committed.report, built: true };
   });
@@ -331,12 +332,12 @@ function fetchRemote(cache: BuildCache, plan: BundlePlan, remote: RemoteCache, w
     if (got.kind === 'corrupt') {
       const message = `the remote cache ${describeRemote(remote)} holds a damaged or altered bundle for ${label} (${got.reason}); it was ignored and the bundle is built here.`;
       warnings.push(message);
-      process.stderr.write(`possum-cdk: warning: ${message}\n`);
+      progress(`warning: ${message}`);
     }
     return undefined;
   }
   const committed = cache.commitBundle(plan.bundleKey, tmpZip, { ...got.report, output: '' }, got.sha256);
-  process.stderr.write(`possum-cdk: ${label}: bundle fetched from the remote cache ${describeRemote(remote)}\n`);
+  progress(`${label}: bundle fetched from the remote cache ${describeRemote(remote)}`);
   return { zipFile: committed.zipFile, report: { ...committed.report, sha256: committed.sha256 }, built: false };
 }
 
@@ -350,7 +351,7 @@ function remoteWarning(warnings: string[], remote: RemoteCache, what: string) {
   const message = `the remote cache ${where} ${what}; bundles are built and kept locally. Check the bucket, its region and endpoint, ` +
     'and the credentials (s3:GetObject, s3:PutObject).';
   warnings.push(message);
-  process.stderr.write(`possum-cdk: warning: ${message}\n`);
+  progress(`warning: ${message}`);
 }
 
 /**
@@ -367,8 +368,8 @@ function compileBytecode(plan: BundlePlan, python: BytecodePython, cache: BuildC
   const dirs: string[] = [];
   const report = (skipped: string[]) => {
     if (skipped.length > 0) {
-      process.stderr.write(`possum-cdk: ${request.label}: ${skipped.length} module(s) Python ${python.cacheTag} cannot compile ship as source only ` +
-        `(${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', ...' : ''})\n`);
+      progress(`${request.label}: ${skipped.length} module(s) Python ${python.cacheTag} cannot compile ship as source only ` +
+        `(${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', ...' : ''})`);
     }
   };
   for (const source of sources) {
@@ -381,7 +382,7 @@ function compileBytecode(plan: BundlePlan, python: BytecodePython, cache: BuildC
           if (fs.existsSync(target)) return;
           const work = cache.scratch();
           try {
-            process.stderr.write(`possum-cdk: ${request.label}: compiling the dependencies' modules with Python ${python.cacheTag}\n`);
+            progress(`${request.label}: compiling the dependencies' modules with Python ${python.cacheTag}`);
             report(compileModules(python, jobsFor(source, path.join(work, 'pyc'))));
             fs.mkdirSync(path.join(work, 'pyc'), { recursive: true });
             fs.mkdirSync(path.dirname(target), { recursive: true });

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { writeFileAtomic } from './atomic-file';
+import { progress } from './progress';
 
 /**
  * The user-level build cache, shared by every app and surviving `cdk.out` deletions.
@@ -312,7 +313,7 @@ export class BuildCache {
           'if no other synth is running, delete that file.');
       }
       if (!announced) {
-        process.stderr.write(`possum-cdk: waiting for ${waitingFor} (${lockFile})\n`);
+        progress(`waiting for ${waitingFor} (${lockFile})`);
         announced = true;
       }
       sleepSync(100);

@@ -73,6 +73,9 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(first.stderr).toContain('possum: 2 object(s): 2 uploaded, 0 already in s3://deploy-bucket/apps/demo/');
     // The bundled AWS SDK's notice about Node.js versions is not the user's to act on.
     expect(first.stderr).not.toContain('NodeVersionSupportWarning');
+    // Every line is possum's, its bundle workers' included (the library's own lines say possum-cdk).
+    expect(first.stderr.trim().split('\n').filter(l => !l.startsWith('possum: '))).toEqual([]);
+    expect(first.stderr).toMatch(/^possum: template\.yaml: Api: bundled \d+ files/m);
     const out = parseTemplate(first.stdout, 'stdout').value;
     const api = out.Resources.Api.Properties.CodeUri;
     const layer = out.Resources.Deps.Properties.ContentUri;
@@ -125,6 +128,8 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     // nothing is installed, and each object's bytes hash to its content-addressed name.
     const elsewhere = possum(['deploy-bucket/apps/copy', '-t', template, '--endpoint-url', endpoint]);
     expect(elsewhere.status).toBe(0);
+    // Each cached bundle is announced once (the layer, and the folder Api and Worker share).
+    expect(elsewhere.stderr.match(/bundle unchanged/g)).toHaveLength(2);
     expect(elsewhere.stderr).toContain('bundle unchanged, in the cache');
     expect(elsewhere.stderr).not.toContain('installing');
     expect(elsewhere.stderr).toContain('2 uploaded');

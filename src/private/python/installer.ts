@@ -11,6 +11,7 @@ import { packagesWithoutWheels, ResolveCommand, resolveCommand, runResolve } fro
 import { buildWheel, isPurePythonWheel, pipRequirement, SourceBuildPolicy } from './source-builds';
 import { PythonTarget } from './target';
 import { uvExecutable } from './uv-tool';
+import { progress } from '../progress';
 
 /** How dependencies are installed: the construct's options. Plain data (it crosses processes). */
 export interface InstallerSettings {
@@ -258,9 +259,9 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
     const changed = steps.flatMap(st => st.requirements.split('\n')).map(pinOf).filter(isPin)
       .filter(([name, version]) => first.has(name) && first.get(name) !== version).map(([name, version]) => `${name} ${first.get(name)} -> ${version}`);
     if (changed.length === 0) throw e;
-    process.stderr.write(`possum-cdk: ${label}: warning: ${changed.join(', ')}: the newest version has no wheel for ${target.runtime} on ` +
+    progress(`${label}: warning: ${changed.join(', ')}: the newest version has no wheel for ${target.runtime} on ` +
       `${target.architecture} and its source cannot be built here, so the newest version with a wheel is installed. Pin it in ` +
-      `${spec.manifestFile ?? 'the manifest'} to choose.\n`);
+      `${spec.manifestFile ?? 'the manifest'} to choose.`);
     fs.rmSync(targetDir, { recursive: true, force: true });
     fs.mkdirSync(targetDir, { recursive: true });
     installPinned(steps);
@@ -288,7 +289,7 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
         let step = settings.sourceBuilds === 'ALL' || original.hashed ? original : prebuildReferences(original, spec, target, ctx, buildCtx, builtWheels);
         if (step.requirements.trim() === '') return;
         const stepDir = i === 0 ? targetDir : path.join(work, `step-${i}`);
-        process.stderr.write(`possum-cdk: ${label}: installing ${describeStep(step)} for ${target.runtime} ${target.architecture} with ${settings.tool}\n`);
+        progress(`${label}: installing ${describeStep(step)} for ${target.runtime} ${target.architecture} with ${settings.tool}`);
         for (;;) {
           const failed = install(step, stepDir);
           if (!failed) break;
@@ -301,8 +302,8 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
             const gapDir = path.join(work, `gap-${index}`);
             const pipFailed = install({ requirements: `${gapPin}\n`, hashed: step.hashed }, gapDir, 'pip');
             if (!pipFailed) {
-              process.stderr.write(`possum-cdk: ${label}: ${shownPin(gapPin)} has no wheel uv can select for ${target.runtime} ` +
-                `(uv's platforms skip from manylinux_2_17 to 2_28); installed with pip, which takes its manylinux wheel for glibc ${target.glibc}\n`);
+              progress(`${label}: ${shownPin(gapPin)} has no wheel uv can select for ${target.runtime} ` +
+                `(uv's platforms skip from manylinux_2_17 to 2_28); installed with pip, which takes its manylinux wheel for glibc ${target.glibc}`);
               gapDirs.push(gapDir);
               step = { ...step, requirements: step.requirements.split('\n').filter(l => l !== gapPin).join('\n') };
               if (step.requirements.trim() === '') break;
@@ -329,7 +330,7 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
       });
       if (builtWheels.length > 0) {
         const stepDir = path.join(work, 'built');
-        process.stderr.write(`possum-cdk: ${label}: installing ${builtWheels.length} wheel(s) built from source for ${target.runtime} ${target.architecture}\n`);
+        progress(`${label}: installing ${builtWheels.length} wheel(s) built from source for ${target.runtime} ${target.architecture}`);
         const failed = install({ requirements: builtWheels.join('\n') + '\n', hashed: false }, stepDir);
         if (failed) throw new Error(explain(diagnose(failed, settings.tool, target, ctx, uv, secrets), failed, settings.tool, spec, target, ctx, 'installing'));
         mergeTree(stepDir, targetDir);
@@ -367,7 +368,7 @@ export function pinnedSteps(spec: DependencySpec, target: PythonTarget, ctx: Ins
   }
   const secrets = secretsOfContext(spec, ctx);
   const uv = () => uvExecutable(ctx.cacheRoot, settings.python, pipEnvironment(indexes));
-  process.stderr.write(`possum-cdk: ${label}: resolving ${path.basename(spec.manifestFile ?? 'dependencies')} for ${target.runtime} ${target.architecture} with uv\n`);
+  progress(`${label}: resolving ${path.basename(spec.manifestFile ?? 'dependencies')} for ${target.runtime} ${target.architecture} with uv`);
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'possum-resolve-'));
   try {
     let constraintsFile: string | undefined;
@@ -486,7 +487,7 @@ class NoSourceError extends Error {
 function buildPure(requirement: string, spec: DependencySpec, target: PythonTarget, ctx: InstallContext,
   buildCtx: Parameters<typeof buildWheel>[1], why: string): string {
   const shown = shownPin(requirement);
-  process.stderr.write(`possum-cdk: ${ctx.label}: building ${shown} from source on this machine (it ${why})\n`);
+  progress(`${ctx.label}: building ${shown} from source on this machine (it ${why})`);
   let built: { wheel: string; output: string };
   try {
     built = buildWheel(requirement, buildCtx);

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BuildCache } from '../cache';
 import { onPath } from '../on-path';
+import { progress } from '../progress';
 
 /**
  * The uv that possum-cdk resolves dependency sets with (and installs with, for
@@ -69,7 +70,7 @@ export function uvExecutable(cacheRoot: string, python: string, pipEnv: NodeJS.P
   if (!ready()) {
     cache.withLock(`uv-${UV_VERSION}`, () => {
       if (ready()) return;
-      process.stderr.write(`possum-cdk: installing uv ${UV_VERSION} (it resolves dependencies for the Lambda target) into ${home}\n`);
+      progress(`installing uv ${UV_VERSION} (it resolves dependencies for the Lambda target) into ${home}`);
       const scratch = cache.scratch();
       try {
         const requirements = path.join(scratch, 'uv-requirements.txt');

@@ -8,6 +8,7 @@ import { ALWAYS_EXCLUDED } from './path-rules';
 import { METHOD_STORE } from './zip-format';
 import { readZipIndex } from './zip-index';
 import { ZipInput, writeZip } from './zip-writer';
+import { progressPrefix } from '../progress';
 
 /**
  * Lambda refuses a package (function code plus all its layers) whose unzipped size is
@@ -258,7 +259,7 @@ function progressReporter(total: number): (written: number, total: number) => vo
       printed = true;
       // Straight to the file descriptor: in a worker thread, process.stderr would wait for a
       // main thread that is blocked until the zip is done (run-sync.ts).
-      fs.writeSync(2, `possum-cdk: zipped ${written}/${total} files\n`);
+      fs.writeSync(2, `${progressPrefix()}zipped ${written}/${total} files\n`);
     }
   };
 }

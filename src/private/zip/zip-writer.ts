@@ -11,7 +11,8 @@ import {
  * Every byte is chosen here rather than by a library default: no extra fields, no
  * data descriptors, no archive comment, UTF-8 names, Unix modes 0644/0755, one
  * timestamp. Deflate runs in libuv's thread pool for several files at once (bounded
- * by count and bytes in flight), while entries are written strictly in order.
+ * by count and bytes in flight), and for several pieces of one large file at once,
+ * while entries are written strictly in order.
  */
 
 export interface ZipInput {
@@ -57,7 +58,7 @@ const VERSION_ZIP64 = 45;
 const MAX_U32 = 0xffffffff;
 const MAX_U16 = 0xffff;
 
-/** Files above this size are deflated as a stream instead of in one buffer. */
+/** Files above this size are read and deflated in pieces (deflateInChunks) instead of in one buffer. */
 const STREAM_THRESHOLD = 2 * 1024 * 1024;
 /** Files up to this size are compressed on the main thread (see prepareInMemory). */
 const INLINE_THRESHOLD = 64 * 1024;
@@ -214,7 +215,7 @@ function prepareInMemory(input: ZipInput, level: number): PreparedEntry | Promis
  * the buffer is read whole so the check sees its real size.
  */
 const smallBuffer = Buffer.allocUnsafe(INLINE_THRESHOLD + 1);
-/** The read buffer of streamed entries (one at a time: entries are written in order). */
+/** The read buffer of stored large entries and copied raw entries (one at a time: entries are written in order). */
 const streamBuffer = Buffer.allocUnsafe(256 * 1024);
 function readSmall(input: ZipInput): Buffer {
   const fd = fs.openSync(input.sourcePath, 'r');

@@ -1,0 +1,22 @@
+/**
+ * Progress lines and soft warnings go to stderr: `cdk synth` and `possum` print a template
+ * on stdout. Each line starts with the name of what the user ran, `possum-cdk` for the
+ * library and `possum` for the CLI, which names itself once for all its processes: the
+ * name travels in the environment to its bundle workers and their zip threads.
+ */
+const NAME_VARIABLE = 'POSSUM_PROGRESS_NAME';
+
+/** Names the lines of this process and of the processes and threads it starts from now on. */
+export function nameProgress(name: string): void {
+  process.env[NAME_VARIABLE] = name;
+}
+
+/** What each line starts with. */
+export function progressPrefix(): string {
+  return `${process.env[NAME_VARIABLE] || 'possum-cdk'}: `;
+}
+
+/** Writes one line to stderr. */
+export function progress(line: string): void {
+  process.stderr.write(`${progressPrefix()}${line}\n`);
+}
