@@ -86,3 +86,46 @@ describe('planning a SAM template: every problem at once', () => {
     expect(lines[3]).toMatch(/resource Gone \(AWS::Serverless::Function\): CodeUri gone\/ does not exist/);
   });
 });
+
+describe('planning a SAM template: a Handler whose module is not in the folder', () => {
+  /** Plans functions over a folder holding these files; returns each function's warnings. */
+  function warningsOf(files: Record<string, string>, resources: Record<string, unknown>, globals?: Record<string, unknown>) {
+    const dir = tempDir('sam-handler');
+    for (const [rel, content] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, 'src', rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'src', rel), content);
+    }
+    const template = { Globals: globals ? { Function: globals } : undefined, Resources: resources };
+    const planned = planSamPackaging(template, path.join(dir, 'template.yaml'), knownParameters(template, {}));
+    return Object.fromEntries(planned.map(a => [a.logicalId, a.kind === 'code' ? a.warnings ?? [] : []]));
+  }
+  const at = (handler: string | undefined, more: Record<string, unknown> = {}) => ({
+    Type: 'AWS::Serverless::Function',
+    Properties: { CodeUri: 'src/', Runtime: 'python3.12', ...handler ? { Handler: handler } : {}, ...more },
+  });
+
+  test('a module file, a package, a subfolder module (dots or slashes) or a compiled module is found: no warning', () => {
+    const warnings = warningsOf({
+      'app.py': '', 'pkg/__init__.py': '', 'pkg/api.py': '', 'handlers/orders.py': '', 'fast.cpython-312-x86_64-linux-gnu.so': '',
+    }, {
+      File: at('app.lambda_handler'),
+      Package: at('pkg.handler'),
+      Dotted: at('pkg.api.handler'),
+      Slashed: at('handlers/orders.handler'),
+      Compiled: at('fast.handler'),
+    });
+    expect(warnings).toEqual({ File: [], Package: [], Dotted: [], Slashed: [], Compiled: [] });
+  });
+
+  test('a module that is not there is a warning naming the Handler, the folder and the fix, unless the function has layers', () => {
+    const warnings = warningsOf({ 'app.py': '' }, {
+      Wrong: at('src.app.handler'),
+      Layered: at('shared.handler', { Layers: ['arn:aws:lambda:us-east-1:123456789012:layer:shared:3'] }),
+      FromGlobals: at(undefined),
+    }, { Handler: 'main.handler' });
+    expect(warnings.Wrong).toHaveLength(1);
+    expect(warnings.Wrong[0]).toMatch(/its Handler src\.app\.handler names the module src\.app, but CodeUri \S+\/src has no src\/app\.py or src\/app\/, and the function has no Layers: Lambda would fail with "Unable to import module 'src\.app'"\. Give Handler as the module's path under CodeUri/);
+    expect(warnings.Layered).toEqual([]);
+    expect(warnings.FromGlobals[0]).toMatch(/its Handler main\.handler \(from the template's Globals\.Function\) names the module main/);
+  });
+});

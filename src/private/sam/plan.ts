@@ -144,7 +144,8 @@ export function planSamPackaging(template: any, templateFile: string, parameters
           path: at(property),
           warnings: plain ? [`its Runtime is ${runtime}, and possum-cdk builds Python only, so ${property} ${folder} is zipped as it is, as ` +
             'sam package does: nothing is installed or compiled (node_modules and the rest of the folder are kept; files that look like ' +
-            `secrets are left out). If it needs a build, build it first (sam build) and point ${property} at the result.`] : undefined,
+            `secrets are left out). If it needs a build, build it first (sam build) and point ${property} at the result.`]
+            : missingHandlerModule(folder, handler as string, fn.Layers, property, fromGlobals('Handler')),
         });
       };
       switch (resource.Type) {
@@ -414,6 +415,30 @@ function handlerOf(handler: unknown, fail: (why: string) => never): string {
     return fail(`its Handler ${JSON.stringify(handler)} must be a plain module.function string.`);
   }
   return handler;
+}
+
+/**
+ * A warning when a Python function's Handler names a module its folder does not hold and it
+ * has no layers to bring it: Lambda would fail every invocation with "Unable to import
+ * module". A module from the function's own dependencies is possible, so this warns and
+ * does not fail. Lambda's Python runtime reads `/` in the module part as `.`.
+ */
+function missingHandlerModule(folder: string, handler: string, layers: unknown, property: string, fromGlobals: boolean): string[] | undefined {
+  if (Array.isArray(layers) ? layers.length > 0 : layers !== undefined) return undefined;
+  const module = handler.slice(0, handler.lastIndexOf('.')).replace(/\//g, '.');
+  const parts = module.split('.');
+  if (parts.some(p => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p))) return undefined; // not a module path Python could import anyway
+  const base = path.join(folder, ...parts);
+  const last = parts[parts.length - 1];
+  const parent = path.dirname(base);
+  const found = fs.existsSync(`${base}.py`) || (fs.existsSync(base) && fs.statSync(base).isDirectory()) ||
+    (fs.existsSync(parent) && fs.statSync(parent).isDirectory() && fs.readdirSync(parent).some(n => n.startsWith(`${last}.`) && /\.(so|pyd|pyc)$/.test(n)));
+  if (found) return undefined;
+  const rel = parts.join('/');
+  return [`its Handler ${handler}${fromGlobals ? " (from the template's Globals.Function)" : ''} names the module ${module}, but ${property} ` +
+    `${folder} has no ${rel}.py or ${rel}/, and the function has no Layers: Lambda would fail with "Unable to import module '${module}'". ` +
+    `Give Handler as the module's path under ${property} (e.g. app.lambda_handler for ${property}/app.py), or point ${property} at the ` +
+    'folder that holds it. (If one of its dependencies provides that module, all is well.)'];
 }
 
 function layerRefs(layers: unknown): string[] {
