@@ -26,7 +26,7 @@ import { editTemplateText } from '../private/sam/text-edits';
 import { ZipReport } from '../private/zip/engine';
 
 const USAGE = `usage: possum S3_BUCKET[/PREFIX] [-t TEMPLATE] [-o OUTPUT] [-p PROFILE] [-c] [--installer pip|uv] [--endpoint-url URL] [--region REGION]
-                     [--parameter-overrides KEY=VALUE ...] [--strict-lock]
+                     [--parameter-overrides KEY=VALUE ...] [--strict-lock] [--exclude PATTERN ...]
 
 Packages every Python function and layer of an AWS SAM template whose code is a local
 folder (no Docker: manylinux wheels for the function's runtime and architecture), uploads
@@ -49,6 +49,8 @@ Zips are content-addressed: an unchanged function is neither rebuilt nor uploade
                          are not built, bundles built here are published there
   --strict-lock          a lock file out of date with its project (Pipfile.lock, uv.lock, poetry.lock) is an
                          error rather than a warning
+  --exclude PATTERN      leave matching files of every function's and layer's folder out of its zip (repeatable;
+                         .gitignore-like: *, **, a trailing / for folders, a leading / anchors at the folder, ! keeps)
   --endpoint-url URL     an S3-compatible endpoint
   --region REGION        AWS region (default: the profile's or environment's)
   -h, --help             show this help
@@ -72,19 +74,20 @@ interface Args {
   readonly parameters: Record<string, string>;
   readonly strictLock: boolean;
   readonly remoteCache?: string;
+  readonly exclude: string[];
 }
 
 function parseArgs(argv: readonly string[]): Args | 'help' {
   const positional: string[] = [];
   const values: Record<string, string> = {};
-  const repeated: Record<string, string[]> = { '--extra-index-url': [], '--find-links': [], '--parameter-overrides': [] };
+  const repeated: Record<string, string[]> = { '--extra-index-url': [], '--find-links': [], '--parameter-overrides': [], '--exclude': [] };
   let clean = false;
   let strictLock = false;
   const aliases: Record<string, string> = {
     '-t': '--template', '--template-file': '--template', '-o': '--output', '--output-template-file': '--output', '-p': '--profile',
   };
   const valued = ['--template', '--output', '--profile', '--endpoint-url', '--region', '--index-url', '--extra-index-url', '--find-links', '--installer',
-    '--parameter-overrides', '--remote-cache'];
+    '--parameter-overrides', '--remote-cache', '--exclude'];
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
     if (raw === '-h' || raw === '--help') return 'help';
@@ -144,6 +147,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
     parameters,
     strictLock,
     remoteCache: values['--remote-cache'],
+    exclude: repeated['--exclude'],
   };
 }
 
@@ -167,6 +171,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       findLinks: args.findLinks,
       installer: args.installer,
       strictLock: args.strictLock,
+      exclude: args.exclude.length > 0 ? args.exclude : undefined,
       // -c rebuilds everything: nothing is taken from the remote cache either.
       remoteCache: args.clean ? '' : args.remoteCache,
     };

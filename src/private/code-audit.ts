@@ -84,8 +84,8 @@ export function inspectCode(entry: string, excludes: readonly string[], user: re
       message: `the bundle of ${entry} includes ${suspicious.length === 1 ? 'a file that looks' : `${suspicious.length} files that look`} like ` +
         `${suspicious.length === 1 ? 'a secret' : 'secrets'}: ${named(suspicious)}. Everything in the bundle reaches the build cache, ` +
         'the cloud assembly (cdk.out) or the upload bucket, and anyone who can read the function\'s code. Keep secrets in AWS Secrets ' +
-        'Manager or SSM Parameter Store, or leave these files out: with the construct\'s `exclude`, or, for a SAM template, by moving them ' +
-        'out of the code\'s folder (a placeholder that only looks like a secret can stay).',
+        'Manager or SSM Parameter Store, or leave these files out: with the `exclude` bundling option (possum: --exclude PATTERN), or by ' +
+        'moving them out of the code\'s folder (a placeholder that only looks like a secret can stay).',
     });
   }
   if (certificates.length) {

@@ -155,7 +155,7 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(r.stderr).toContain(`possum: warning: template.yaml: Api: the bundle of ${src} includes a file that looks like a secret: ` +
       'config.py (holds a URL with a password).');
     // What a possum user can do about it, not only the construct's option.
-    expect(r.stderr).toContain('for a SAM template, by moving them out of the code\'s folder');
+    expect(r.stderr).toContain('with the `exclude` bundling option (possum: --exclude PATTERN), or by moving them out of the code\'s folder');
     // Api and Worker share the folder and the bundle: one warning.
     expect(r.stderr.match(/\[possum-cdk:secretIncluded\]/g)).toHaveLength(1);
     const api = parseTemplate(r.stdout, 'stdout').value.Resources.Api.Properties.CodeUri as string;
@@ -163,6 +163,16 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     const zip = path.join(tempDir('possum-secrets'), 'api.zip');
     fs.writeFileSync(zip, await got.Body!.transformToByteArray());
     expect(inspectZip(zip).entries.map(e => e.name).filter(n => !n.startsWith('greeting'))).toEqual(['app.py', 'config.py']);
+
+    // --exclude leaves it out of every folder's zip (repeatable, .gitignore-like), and the warning goes with it.
+    const excluded = possum(['deploy-bucket/secrets', '-t', template, '--endpoint-url', endpoint, '--exclude', 'config.py', '--exclude=/nothing/']);
+    expect(excluded.status).toBe(0);
+    expect(excluded.stderr).not.toContain('secretIncluded');
+    const without = parseTemplate(excluded.stdout, 'stdout').value.Resources.Api.Properties.CodeUri as string;
+    expect(without).not.toBe(api);
+    const got2 = await s3.send(new GetObjectCommand({ Bucket: 'deploy-bucket', Key: without.replace('s3://deploy-bucket/', '') }));
+    fs.writeFileSync(zip, await got2.Body!.transformToByteArray());
+    expect(inspectZip(zip).entries.map(e => e.name).filter(n => !n.startsWith('greeting'))).toEqual(['app.py']);
   });
 
   test('a .zip is uploaded as it is, code above the template folder is packaged, and a bad nested template (or an image function without ImageUri) fails before any upload', async () => {

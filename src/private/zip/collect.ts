@@ -112,7 +112,7 @@ class TreeWalker {
           (badName.startsWith('holds')
             ? 'Zip tools and our nested-bundle loader read a backslash as a folder separator, so the file could unpack somewhere else or not at all. '
             : 'A zip entry name must be UTF-8 for Lambda to unpack it under the same name. ') +
-          'Rename the file, or leave it out (the construct\'s `exclude`; for a SAM template, move it out of the code\'s folder).');
+          'Rename the file, or leave it out (the `exclude` bundling option; possum: --exclude PATTERN).');
       }
       const lst = fs.lstatSync(abs);
       let realPath = abs;
