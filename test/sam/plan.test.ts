@@ -128,4 +128,24 @@ describe('planning a SAM template: a Handler whose module is not in the folder',
     expect(warnings.Layered).toEqual([]);
     expect(warnings.FromGlobals[0]).toMatch(/its Handler main\.handler \(from the template's Globals\.Function\) names the module main/);
   });
+
+  test('a handler from a dependency the folder\'s manifest names (a tracing wrapper) is no warning; a typo beside a manifest still is', () => {
+    const warnings = warningsOf({ 'app.py': '', 'requirements.txt': 'requests==2.32.3\nDatadog-Lambda==6.0.0  # wraps app.lambda_handler\n' }, {
+      Wrapped: at('datadog_lambda.handler.handler'), Typo: at('ap.lambda_handler'), Requests: at('requests.api.get'),
+    });
+    expect(warnings.Wrapped).toEqual([]);
+    expect(warnings.Requests).toEqual([]);
+    expect(warnings.Typo[0]).toMatch(/its Handler ap\.lambda_handler names the module ap, but CodeUri \S+ has no ap\.py or ap\//);
+
+    // A src-layout project: its own name is not a dependency (the project is not installed, only what it depends on).
+    const project = warningsOf({
+      'pyproject.toml': '[project]\nname = "orders-svc"\nversion = "1.0"\ndependencies = ["aws-lambda-powertools>=3"]\n', 'src/orders_svc/handler.py': '',
+    }, { Orders: at('orders_svc.handler.main'), Powertools: at('aws_lambda_powertools.logging.handler') });
+    expect(project.Orders[0]).toMatch(/its Handler orders_svc\.handler\.main names the module orders_svc\.handler/);
+    expect(project.Powertools).toEqual([]);
+    // With a uv.lock the src-layout project is installed itself (as uv sync does), so its package is there.
+    const locked = warningsOf({ 'pyproject.toml': '[project]\nname = "orders-svc"\n', 'uv.lock': 'version = 1\n', 'src/orders_svc/handler.py': '' },
+      { Orders: at('orders_svc.handler.main') });
+    expect(locked.Orders).toEqual([]);
+  });
 });

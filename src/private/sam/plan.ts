@@ -428,17 +428,44 @@ function missingHandlerModule(folder: string, handler: string, layers: unknown, 
   const module = handler.slice(0, handler.lastIndexOf('.')).replace(/\//g, '.');
   const parts = module.split('.');
   if (parts.some(p => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p))) return undefined; // not a module path Python could import anyway
-  const base = path.join(folder, ...parts);
   const last = parts[parts.length - 1];
-  const parent = path.dirname(base);
-  const found = fs.existsSync(`${base}.py`) || (fs.existsSync(base) && fs.statSync(base).isDirectory()) ||
-    (fs.existsSync(parent) && fs.statSync(parent).isDirectory() && fs.readdirSync(parent).some(n => n.startsWith(`${last}.`) && /\.(so|pyd|pyc)$/.test(n)));
-  if (found) return undefined;
+  const holds = (root: string) => {
+    const base = path.join(root, ...parts);
+    const parent = path.dirname(base);
+    return fs.existsSync(`${base}.py`) || (fs.existsSync(base) && fs.statSync(base).isDirectory()) ||
+      (fs.existsSync(parent) && fs.statSync(parent).isDirectory() && fs.readdirSync(parent).some(n => n.startsWith(`${last}.`) && /\.(so|pyd|pyc)$/.test(n)));
+  };
+  // A uv.lock project in src layout is installed itself, so its package under src/ is in the bundle.
+  const installedSrc = fs.existsSync(path.join(folder, 'uv.lock')) && holds(path.join(folder, 'src'));
+  if (holds(folder) || installedSrc || namedByManifest(folder, parts[0])) return undefined;
   const rel = parts.join('/');
   return [`its Handler ${handler}${fromGlobals ? " (from the template's Globals.Function)" : ''} names the module ${module}, but ${property} ` +
     `${folder} has no ${rel}.py or ${rel}/, and the function has no Layers: Lambda would fail with "Unable to import module '${module}'". ` +
     `Give Handler as the module's path under ${property} (e.g. app.lambda_handler for ${property}/app.py), or point ${property} at the ` +
     'folder that holds it. (If one of its dependencies provides that module, all is well.)'];
+}
+
+/**
+ * Whether the folder's requirements.txt, Pipfile or pyproject.toml asks for a project
+ * spelled like the module (`datadog-lambda` for `datadog_lambda`): a handler from an
+ * installed dependency, such as a tracing wrapper, is then likely and worth no warning.
+ * Names compare as pip compares them (case, `-`, `_` and `.` alike). The project's own
+ * `name =` does not count: without a uv.lock possum-cdk installs a project's dependencies,
+ * not the project (missingHandlerModule looks at src/ itself when there is one). Lock files
+ * are not read: they also list the project itself, and a direct dependency is in its
+ * manifest anyway. A module whose
+ * project is named otherwise (`dateutil` from python-dateutil) still gets the warning,
+ * which says so.
+ */
+function namedByManifest(folder: string, module: string): boolean {
+  const normal = (text: string) => text.toLowerCase().replace(/[-_.]+/g, '_');
+  const word = new RegExp(`(^|[^a-z0-9_])${normal(module)}([^a-z0-9_]|$)`, 'm');
+  return ['requirements.txt', 'Pipfile', 'pyproject.toml'].some(name => {
+    const file = path.join(folder, name);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return false;
+    const text = fs.readFileSync(file, 'utf8').split('\n').filter(l => !/^\s*name\s*=/.test(l)).join('\n');
+    return word.test(normal(text));
+  });
 }
 
 function layerRefs(layers: unknown): string[] {
