@@ -184,7 +184,7 @@ export function planSamPackaging(template: any, templateFile: string, parameters
             `${property} at S3.`);
           }
           // SAM puts a python3.x layer's own files under python/: a folder that already has python/ ends up in python/python/.
-          const nestedPython = buildMethod && fs.existsSync(path.join(folder, 'python')) && fs.statSync(path.join(folder, 'python')).isDirectory();
+          const nestedPython = buildMethod && isDirectory(path.join(folder, 'python'));
           planned.push({
             kind: 'code',
             logicalId,
@@ -432,8 +432,8 @@ function missingHandlerModule(folder: string, handler: string, layers: unknown, 
   const holds = (root: string) => {
     const base = path.join(root, ...parts);
     const parent = path.dirname(base);
-    return fs.existsSync(`${base}.py`) || (fs.existsSync(base) && fs.statSync(base).isDirectory()) ||
-      (fs.existsSync(parent) && fs.statSync(parent).isDirectory() && fs.readdirSync(parent).some(n => n.startsWith(`${last}.`) && /\.(so|pyd|pyc)$/.test(n)));
+    return fs.existsSync(`${base}.py`) || isDirectory(base) ||
+      (isDirectory(parent) && fs.readdirSync(parent).some(n => n.startsWith(`${last}.`) && /\.(so|pyd|pyc)$/.test(n)));
   };
   // A uv.lock project in src layout is installed itself, so its package under src/ is in the bundle.
   const installedSrc = fs.existsSync(path.join(folder, 'uv.lock')) && holds(path.join(folder, 'src'));
@@ -453,9 +453,8 @@ function missingHandlerModule(folder: string, handler: string, layers: unknown, 
  * `name =` does not count: without a uv.lock possum-cdk installs a project's dependencies,
  * not the project (missingHandlerModule looks at src/ itself when there is one). Lock files
  * are not read: they also list the project itself, and a direct dependency is in its
- * manifest anyway. A module whose
- * project is named otherwise (`dateutil` from python-dateutil) still gets the warning,
- * which says so.
+ * manifest anyway. A module whose project is named otherwise (`dateutil` from
+ * python-dateutil) still gets the warning, which says so.
  */
 function namedByManifest(folder: string, module: string): boolean {
   const normal = (text: string) => text.toLowerCase().replace(/[-_.]+/g, '_');
@@ -466,6 +465,10 @@ function namedByManifest(folder: string, module: string): boolean {
     const text = fs.readFileSync(file, 'utf8').split('\n').filter(l => !/^\s*name\s*=/.test(l)).join('\n');
     return word.test(normal(text));
   });
+}
+
+function isDirectory(p: string): boolean {
+  return fs.existsSync(p) && fs.statSync(p).isDirectory();
 }
 
 function layerRefs(layers: unknown): string[] {
