@@ -7,6 +7,7 @@ import { PythonPipfileBundlingOptions } from './bundling-options';
 import { PythonPipfileBundling } from './private/asset-code';
 import { ephemeralStorageMb, reportSize } from './private/bundle-wiring';
 import { forCaller } from './private/caller-errors';
+import { handlerModuleOf } from './private/handler-module';
 import { layerUnzippedBytes } from './private/layer-sizes';
 import { LAMBDA_UNZIPPED_LIMIT_BYTES } from './private/zip/engine';
 import { HANDLER_LOADER_HANDLER, REAL_HANDLER_ENV } from './private/zip/nested-loader';
@@ -117,6 +118,7 @@ export class PythonPipfileFunction extends lambda.Function {
         includeCode: true,
         dependencyPrefix: '',
         loader: { kind: 'handler' },
+        handlerModule: handlerModuleOf(handler),
         limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES - layerBytes,
       });
 

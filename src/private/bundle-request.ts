@@ -24,6 +24,8 @@ export interface BundleInput {
   readonly codePrefix?: string;
   readonly dependencyPrefix: string;
   readonly loader?: LoaderPlacement;
+  /** A function's handler module (`src.app`), checked against the excludes; none for layers. */
+  readonly handlerModule?: string;
   /** Unzipped bytes this bundle may use (Lambda's limit less known layers). */
   readonly limitBytes: number;
 }
@@ -64,6 +66,7 @@ export function bundleRequest(input: BundleInput): BundleRequest {
     includeCode: input.includeCode,
     installDependencies: input.installDependencies ?? true,
     codePrefix: input.codePrefix ?? '',
+    handlerModule: input.handlerModule,
     codeExcludes: o.useDefaultExcludes === false ? [] : DefaultExcludes.FUNCTION_FILES,
     userExcludes: userExcludes(o.exclude, label),
     dependencyPrefix: input.dependencyPrefix,

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BuildCache, CACHE_FORMAT, cacheStorageError, sha256File, treeDigest, ZipReference } from './cache';
 import { codeExcludes as codeExcludesOf, inspectCode } from './code-audit';
+import { exclusionOf, findModule } from './handler-module';
 import { progress } from './progress';
 import { BytecodePython, bytecodePython, cachedPath, CompileJob, compileModules } from './python/bytecode';
 import { redactUrl } from './python/credentials';
@@ -53,6 +54,8 @@ export interface BundleRequest {
   readonly installDependencies: boolean;
   /** Where the entry's own files go in the zip. */
   readonly codePrefix: string;
+  /** A function's handler module (`src.app`): a warning if the excludes leave it out. */
+  readonly handlerModule?: string;
   /** The default excludes of the entry's own files (none when the user turned them off). */
   readonly codeExcludes: string[];
   /** The user's exclude patterns, applied after the defaults and the manifests. */
@@ -192,8 +195,26 @@ function planBundleOf(request: BundleRequest): BundlePlan {
     bundleKey,
     codeExcludes,
     bytecodePython: pyc,
-    warnings: [...dependencies.warnings, ...code?.warnings ?? []],
+    warnings: [...dependencies.warnings, ...code?.warnings ?? [], ...request.includeCode ? excludedHandler(request, codeExcludes) : []],
   };
+}
+
+/**
+ * A warning when the handler's module is in the function's folder but an exclude pattern
+ * (the user's or a default, such as `/tests/`) leaves it out of the bundle: every
+ * invocation would fail with "Unable to import module".
+ */
+function excludedHandler(request: BundleRequest, excludes: readonly string[]): ManifestWarning[] {
+  const module = request.handlerModule;
+  const found = module ? findModule(request.entry, module) : undefined;
+  const exclusion = found && exclusionOf(found, excludes);
+  if (!module || !found || !exclusion) return [];
+  return [{
+    id: 'possum-cdk:handlerExcluded',
+    message: `the handler module ${module} is ${path.join(request.entry, found.rel)}, but the exclude pattern '${exclusion.pattern}' ` +
+      `leaves ${exclusion.path === found.rel ? 'it' : exclusion.path} out of the bundle: Lambda would fail every invocation with ` +
+      `"Unable to import module '${module}'". Remove the pattern, or keep it with '!${exclusion.path}' after it (bundling.exclude; possum: --exclude).`,
+  }];
 }
 
 /**

@@ -173,6 +173,14 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     const got2 = await s3.send(new GetObjectCommand({ Bucket: 'deploy-bucket', Key: without.replace('s3://deploy-bucket/', '') }));
     fs.writeFileSync(zip, await got2.Body!.transformToByteArray());
     expect(inspectZip(zip).entries.map(e => e.name).filter(n => !n.startsWith('greeting'))).toEqual(['app.py']);
+
+    // An --exclude that drops the Handler's module is a warning naming the resource, the file and the pattern.
+    const noHandler = possum(['deploy-bucket/secrets', '-t', template, '--endpoint-url', endpoint, '--exclude', '*.py']);
+    expect(noHandler.status).toBe(0);
+    expect(noHandler.stderr).toContain(`possum: warning: template.yaml: Api: the handler module app is ${path.join(src, 'app.py')}, but the ` +
+      'exclude pattern \'*.py\' leaves it out of the bundle: Lambda would fail every invocation with "Unable to import module \'app\'". ' +
+      'Remove the pattern, or keep it with \'!app.py\' after it (bundling.exclude; possum: --exclude).');
+    expect(noHandler.stderr.match(/\[possum-cdk:handlerExcluded\]/g)).toHaveLength(1);
   });
 
   test('a .zip is uploaded as it is, code above the template folder is packaged, and a bad nested template (or an image function without ImageUri) fails before any upload', async () => {

@@ -390,6 +390,30 @@ describe('bundle contents', () => {
     expect(text).not.toContain('config.py'); // placeholders and AWS's documented example key are not secrets
   });
 
+  test('a handler module that an exclude pattern leaves out is named in a warning with the pattern that keeps it', () => {
+    const warningOf = (s: Synth) => Annotations.fromStack(s.stack).findWarning('*', Match.stringLikeRegexp('possum-cdk:handlerExcluded'))
+      .map(w => String(w.entry.data));
+    // The user's own pattern on the file.
+    const own = functionDir('handler-excluded', { 'requirements.txt': 'greeting==1.0\n' });
+    const dropped = synthFunction({ entry: own, bundling: { exclude: ['*.py'] } });
+    expect(zipNames(dropped.zip)).not.toContain('index.py');
+    const [text] = warningOf(dropped);
+    expect(text).toContain(`the handler module index is ${path.join(own, 'index.py')}, but the exclude pattern '*.py' leaves it out of the ` +
+      'bundle: Lambda would fail every invocation with "Unable to import module \'index\'". Remove the pattern, or keep it with ' +
+      '\'!index.py\' after it');
+    // A default on the folder above it: the function's tests are left out by default.
+    const inTests = functionDir('handler-in-tests', { 'requirements.txt': 'greeting==1.0\n', 'tests/smoke.py': 'def handler(e, c):\n    return 1\n' });
+    const defaulted = synthFunction({ entry: inTests, index: 'tests/smoke.py' });
+    expect(zipNames(defaulted.zip)).not.toContain('tests/smoke.py');
+    expect(warningOf(defaulted)[0]).toContain('the handler module tests.smoke is ' +
+      `${path.join(inTests, 'tests', 'smoke.py')}, but the exclude pattern '/tests/' leaves tests/ out of the bundle`);
+    // Kept as the warning says: in the zip, and no warning.
+    const kept = synthFunction({ entry: inTests, index: 'tests/smoke.py', bundling: { exclude: ['!tests/'] } });
+    expect(zipNames(kept.zip)).toContain('tests/smoke.py');
+    expect(warningOf(kept)).toEqual([]);
+    expect(warningOf(synthFunction({ entry: own }))).toEqual([]);
+  });
+
   test('a kept secret is still named; a certificate bundle left out by *.pem is pointed out with the pattern that keeps it', () => {
     const dir = functionDir('keep-cert', {
       'requirements.txt': 'greeting==1.0\n',

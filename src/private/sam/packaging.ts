@@ -1,9 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { DefaultExcludes, PythonPipfileBundlingOptions } from '../../bundling-options';
 import { BundleInput } from '../bundle-request';
 import { nestedEphemeralStorageMb } from '../ephemeral-storage';
+import { handlerModuleOf } from '../handler-module';
 import { Artifact, CodeArtifact, TemplatePath } from './plan';
-import { DefaultExcludes, PythonPipfileBundlingOptions } from '../../bundling-options';
 import { describeLargest, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from '../zip/engine';
 import { HANDLER_LOADER_HANDLER, REAL_HANDLER_ENV } from '../zip/nested-loader';
 
@@ -89,6 +90,7 @@ export function bundleInputFor(a: CodeArtifact, label: string, options: PythonPi
     codePrefix: layer && a.build === 'python' ? 'python' : '',
     dependencyPrefix: layer ? 'python' : '',
     loader: layer || a.build === 'plain' ? undefined : { kind: 'handler' },
+    handlerModule: layer || a.build === 'plain' || !a.handler ? undefined : handlerModuleOf(a.handler),
     limitBytes: LAMBDA_UNZIPPED_LIMIT_BYTES - knownLayers,
   };
 }

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isIntrinsic, resolvedProperties } from './globals';
+import { findModule, handlerModuleOf, isDirectory } from '../handler-module';
 import { pythonRuntimeProblem } from '../python/target';
 
 /**
@@ -425,19 +426,12 @@ function handlerOf(handler: unknown, fail: (why: string) => never): string {
  */
 function missingHandlerModule(folder: string, handler: string, layers: unknown, property: string, fromGlobals: boolean): string[] | undefined {
   if (Array.isArray(layers) ? layers.length > 0 : layers !== undefined) return undefined;
-  const module = handler.slice(0, handler.lastIndexOf('.')).replace(/\//g, '.');
+  const module = handlerModuleOf(handler);
+  if (!module) return undefined; // not a module path Python could import anyway
   const parts = module.split('.');
-  if (parts.some(p => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p))) return undefined; // not a module path Python could import anyway
-  const last = parts[parts.length - 1];
-  const holds = (root: string) => {
-    const base = path.join(root, ...parts);
-    const parent = path.dirname(base);
-    return fs.existsSync(`${base}.py`) || isDirectory(base) ||
-      (isDirectory(parent) && fs.readdirSync(parent).some(n => n.startsWith(`${last}.`) && /\.(so|pyd|pyc)$/.test(n)));
-  };
   // A uv.lock project in src layout is installed itself, so its package under src/ is in the bundle.
-  const installedSrc = fs.existsSync(path.join(folder, 'uv.lock')) && holds(path.join(folder, 'src'));
-  if (holds(folder) || installedSrc || namedByManifest(folder, parts[0])) return undefined;
+  const installedSrc = fs.existsSync(path.join(folder, 'uv.lock')) && findModule(path.join(folder, 'src'), module) !== undefined;
+  if (findModule(folder, module) || installedSrc || namedByManifest(folder, parts[0])) return undefined;
   const rel = parts.join('/');
   return [`its Handler ${handler}${fromGlobals ? " (from the template's Globals.Function)" : ''} names the module ${module}, but ${property} ` +
     `${folder} has no ${rel}.py or ${rel}/, and the function has no Layers: Lambda would fail with "Unable to import module '${module}'". ` +
@@ -465,10 +459,6 @@ function namedByManifest(folder: string, module: string): boolean {
     const text = fs.readFileSync(file, 'utf8').split('\n').filter(l => !/^\s*name\s*=/.test(l)).join('\n');
     return word.test(normal(text));
   });
-}
-
-function isDirectory(p: string): boolean {
-  return fs.existsSync(p) && fs.statSync(p).isDirectory();
 }
 
 function layerRefs(layers: unknown): string[] {
