@@ -1,4 +1,5 @@
-/** What the command-line tools share: usage errors, help, exit codes. */
+/** What the command-line tools share: usage errors, help, exit codes, the stderr prefix. */
+import { nameProgress } from '../private/progress';
 
 /** A mistake in how a command was called: exit code 2 and the usage. */
 export class UsageError extends Error {}
@@ -23,8 +24,12 @@ export function parseOrExit<T>(name: string, usage: string, parse: () => T | 'he
   return parsed;
 }
 
-/** Runs a tool's main when its file is executed: its exit code, or 1 for an unexpected error. */
+/**
+ * Runs a tool's main when its file is executed: its exit code, or 1 for an unexpected error.
+ * Every stderr line of the run, the engine's included, starts with the tool's name.
+ */
 export function runCli(name: string, main: (argv: readonly string[]) => Promise<number>) {
+  nameProgress(name);
   main(process.argv.slice(2)).then(code => { process.exitCode = code; }, e => {
     process.stderr.write(`${name}: internal error: ${e?.stack ?? e}\n`);
     process.exitCode = 1;

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseOrExit, runCli, UsageError } from './cli-runner';
 import { writeFileAtomic } from '../private/atomic-file';
+import { progress } from '../private/progress';
 import { importNameOf, readProjectName } from '../private/pyproject';
 import { describeLargest, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from '../private/zip/engine';
 import { buildZipSync } from '../private/zip/run-sync';
@@ -145,7 +146,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const projectName = readProjectName(args.project);
     const sitePackages = findSitePackages(args.venv);
     const output = args.output ?? path.join(args.outputDir!, `${projectName.replace(/-/g, '_')}.zip`);
-    process.stderr.write(`package-python-function: zipping ${sitePackages} into ${output}\n`);
+    progress(`zipping ${sitePackages} into ${output}`);
     // In the engine's worker process, as bundling runs it: its memory settings keep the
     // peak below 100 MB on a 400 MB venv (bench/README.md).
     const { maxRssBytes: _rss, ...report } = buildZipSync({
@@ -158,10 +159,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       progress: true,
     });
     if (args.report) writeReport(args.report, report);
-    process.stderr.write(summary(report));
+    summary(report).forEach(progress);
     return 0;
   } catch (e: any) {
-    process.stderr.write(`package-python-function: error: ${e?.message ?? e}\n`);
+    progress(`error: ${e?.message ?? e}`);
     return 1;
   }
 }
@@ -171,10 +172,12 @@ function writeReport(file: string, report: ZipReport) {
   writeFileAtomic(file, JSON.stringify(report, undefined, 2) + '\n');
 }
 
-function summary(r: ZipReport): string {
-  return `package-python-function: wrote ${r.output} (${r.files} files, ${r.unzippedBytes} bytes unzipped, ` +
-    `${r.zippedBytes} bytes zipped${r.nested ? ', nested' : ''}; sha256 ${r.sha256})\n` +
-    `package-python-function: largest: ${describeLargest(r.largest)}\n`;
+function summary(r: ZipReport): string[] {
+  return [
+    `wrote ${r.output} (${r.files} files, ${r.unzippedBytes} bytes unzipped, ` +
+      `${r.zippedBytes} bytes zipped${r.nested ? ', nested' : ''}; sha256 ${r.sha256})`,
+    `largest: ${describeLargest(r.largest)}`,
+  ];
 }
 
 if (require.main === module) runCli('package-python-function', main);

@@ -18,7 +18,7 @@ import { BundlePool } from '../private/bundle-pool';
 import { bundleRequest } from '../private/bundle-request';
 import { BundlePlan, BundleRequest, cachedReport, deliverBundle, installerForHost, planBundle, prepareUv } from '../private/bundler';
 import { sha256File } from '../private/cache';
-import { nameProgress, progress } from '../private/progress';
+import { progress } from '../private/progress';
 import { artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from '../private/sam/packaging';
 import { CodeArtifact, ImageArtifact, knownParameters, planSamPackaging, planTemplateTree } from '../private/sam/plan';
 import { readTemplate } from '../private/sam/template';
@@ -469,7 +469,4 @@ function contentType(key: string): string {
   return 'application/octet-stream';
 }
 
-if (require.main === module) {
-  nameProgress('possum');
-  runCli('possum', main);
-}
+if (require.main === module) runCli('possum', main);
