@@ -22,7 +22,7 @@ export function handlerModuleOf(handler: string): string | undefined {
 
 /** Where the module is under `root`, with `/` separators. */
 export interface ModuleFile {
-  /** `src/app.py`, the package folder `src/app`, or a compiled `src/app.cpython-311-x86_64-linux-gnu.so`. */
+  /** `src/app.py`, a package's `src/app/__init__.py`, a namespace folder `src/app`, or a compiled `src/app.cpython-311-x86_64-linux-gnu.so`. */
   readonly rel: string;
   readonly isDirectory: boolean;
 }
@@ -33,7 +33,9 @@ export function findModule(root: string, module: string): ModuleFile | undefined
   const base = path.join(root, ...parts);
   const rel = parts.join('/');
   if (isFile(`${base}.py`)) return { rel: `${rel}.py`, isDirectory: false };
-  if (isDirectory(base)) return { rel, isDirectory: true };
+  // A package's handler is in its __init__.py, which a pattern such as `*.py` can leave out
+  // while the folder stays; a folder without one is a namespace package.
+  if (isDirectory(base)) return isFile(path.join(base, '__init__.py')) ? { rel: `${rel}/__init__.py`, isDirectory: false } : { rel, isDirectory: true };
   const parent = path.dirname(base);
   const last = parts[parts.length - 1];
   if (!isDirectory(parent)) return undefined;
