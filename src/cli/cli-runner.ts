@@ -1,5 +1,5 @@
 /** What the command-line tools share: usage errors, help, exit codes, the stderr prefix. */
-import { nameProgress } from '../private/progress';
+import { nameProgress, progress } from '../private/progress';
 
 /** A mistake in how a command was called: exit code 2 and the usage. */
 export class UsageError extends Error {}
@@ -31,7 +31,7 @@ export function parseOrExit<T>(name: string, usage: string, parse: () => T | 'he
 export function runCli(name: string, main: (argv: readonly string[]) => Promise<number>) {
   nameProgress(name);
   main(process.argv.slice(2)).then(code => { process.exitCode = code; }, e => {
-    process.stderr.write(`${name}: internal error: ${e?.stack ?? e}\n`);
+    progress(`internal error: ${e?.stack ?? e}`);
     process.exitCode = 1;
   });
 }

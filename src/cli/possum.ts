@@ -321,14 +321,20 @@ async function buildAll(code: CodeArtifact[], templateFile: string, options: Pyt
   const layerBytes = new Map<string, number>();
   const name = path.basename(templateFile);
   const pool = new BundlePool();
+  const warned = new Set<string>();
   try {
     for (const group of [code.filter(isLayer), code.filter(a => !isLayer(a))]) {
       const jobs = new Map<string, { request: BundleRequest; plan: BundlePlan; artifacts: CodeArtifact[] }>();
       for (const a of group) {
         const request = bundleRequest(bundleInputFor(a, artifactLabel(name, a), options, layerBytes, ownFiles));
         const plan = planBundle(request);
-        // Once per bundle: functions that share a folder share its warnings.
-        if (!jobs.has(plan.bundleKey)) for (const w of plan.warnings) progress(`warning: ${request.label}: ${w.message} [${w.id}]`);
+        // Functions that share a folder share its warnings, said once; what differs between
+        // them (a handler an exclude pattern drops) is said for each.
+        for (const w of plan.warnings) {
+          if (warned.has(`${w.id}\0${w.message}`)) continue;
+          warned.add(`${w.id}\0${w.message}`);
+          progress(`warning: ${request.label}: ${w.message} [${w.id}]`);
+        }
         const job = jobs.get(plan.bundleKey) ?? { request, plan, artifacts: [] };
         job.artifacts.push(a);
         jobs.set(plan.bundleKey, job);

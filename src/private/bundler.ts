@@ -209,11 +209,19 @@ function excludedHandler(request: BundleRequest, excludes: readonly string[]): M
   const found = module ? findModule(request.entry, module) : undefined;
   const exclusion = found && exclusionOf(found, excludes);
   if (!module || !found || !exclusion) return [];
+  // Whose pattern it is decides the advice: the user's can go; a default or the engine's is
+  // overridden with a `!` pattern after it.
+  const pattern = `'${exclusion.pattern}'`;
+  const whose = request.userExcludes.includes(exclusion.pattern) ? `the exclude pattern ${pattern}`
+    : ALWAYS_EXCLUDED.includes(exclusion.pattern) ? `the pattern ${pattern}, which possum-cdk applies to every bundle,`
+      : `the default exclude pattern ${pattern} (DefaultExcludes.FUNCTION_FILES)`;
+  const keep = `'!${exclusion.path}'`;
   return [{
     id: 'possum-cdk:handlerExcluded',
-    message: `the handler module ${module} is ${path.join(request.entry, found.rel)}, but the exclude pattern '${exclusion.pattern}' ` +
-      `leaves ${exclusion.path === found.rel ? 'it' : exclusion.path} out of the bundle: Lambda would fail every invocation with ` +
-      `"Unable to import module '${module}'". Remove the pattern, or keep it with '!${exclusion.path}' after it (bundling.exclude; possum: --exclude).`,
+    message: `the handler module ${module} is ${path.join(request.entry, found.rel)}, but ${whose} leaves ` +
+      `${exclusion.path === found.rel ? 'it' : exclusion.path} out of the bundle: Lambda would fail every invocation with ` +
+      `"Unable to import module '${module}'". ${request.userExcludes.includes(exclusion.pattern) ? 'Remove the pattern, or keep' : 'Keep'} ` +
+      `it with the exclude pattern ${keep} (bundling.exclude; possum: --exclude ${keep}).`,
   }];
 }
 

@@ -10,14 +10,20 @@ import { ALWAYS_EXCLUDED, PathRules } from './zip/path-rules';
  */
 
 /**
- * The module a handler names (`src.app` for `src/app.handler` or `src.app.handler`), or
- * undefined when it is no module path Python could import.
+ * The module a handler names, as written (`src.app` for `src.app.handler`, `src/app` for
+ * `src/app.handler`, which is how Lambda names it in its errors), or undefined when it is no
+ * module path Python could import.
  */
 export function handlerModuleOf(handler: string): string | undefined {
   const dot = handler.lastIndexOf('.');
   if (dot <= 0) return undefined;
-  const module = handler.slice(0, dot).replace(/\//g, '.');
-  return module.split('.').every(p => /^[A-Za-z_][A-Za-z0-9_]*$/.test(p)) ? module : undefined;
+  const module = handler.slice(0, dot);
+  return modulePath(module).every(p => /^[A-Za-z_][A-Za-z0-9_]*$/.test(p)) ? module : undefined;
+}
+
+/** The names a module path is made of, whether written with dots or slashes. */
+export function modulePath(module: string): string[] {
+  return module.split(/[./]/);
 }
 
 /** Where the module is under `root`, with `/` separators. */
@@ -27,9 +33,9 @@ export interface ModuleFile {
   readonly isDirectory: boolean;
 }
 
-/** Finds a dotted module under `root` as Python would import it from there; undefined when absent. */
+/** Finds a module (dots or slashes) under `root` as Python would import it from there; undefined when absent. */
 export function findModule(root: string, module: string): ModuleFile | undefined {
-  const parts = module.split('.');
+  const parts = modulePath(module);
   const base = path.join(root, ...parts);
   const rel = parts.join('/');
   if (isFile(`${base}.py`)) return { rel: `${rel}.py`, isDirectory: false };

@@ -16,7 +16,8 @@ export function progressPrefix(): string {
   return `${process.env[NAME_VARIABLE] || 'possum-cdk'}: `;
 }
 
-/** Writes one line to stderr. */
-export function progress(line: string): void {
-  process.stderr.write(`${progressPrefix()}${line}\n`);
+/** Writes to stderr, each line (of a message that quotes an installer, say) with the prefix. */
+export function progress(text: string): void {
+  const prefix = progressPrefix();
+  process.stderr.write(text.split('\n').map(line => `${prefix}${line}`).join('\n') + '\n');
 }

@@ -179,8 +179,34 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(noHandler.status).toBe(0);
     expect(noHandler.stderr).toContain(`possum: warning: template.yaml: Api: the handler module app is ${path.join(src, 'app.py')}, but the ` +
       'exclude pattern \'*.py\' leaves it out of the bundle: Lambda would fail every invocation with "Unable to import module \'app\'". ' +
-      'Remove the pattern, or keep it with \'!app.py\' after it (bundling.exclude; possum: --exclude).');
+      'Remove the pattern, or keep it with the exclude pattern \'!app.py\' (bundling.exclude; possum: --exclude \'!app.py\').');
+    // Api and Worker name the same module: one warning.
     expect(noHandler.stderr.match(/\[possum-cdk:handlerExcluded\]/g)).toHaveLength(1);
+  });
+
+  test('functions that share a folder and its bundle each get their own handler warning', () => {
+    const dir = path.join(tempDir('possum-shared-handlers'), 'app');
+    writeTree(dir, {
+      'template.yaml': [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Globals:', '  Function:', '    Runtime: python3.12', '    CodeUri: ./',
+        'Resources:',
+        '  Api:', '    Type: AWS::Serverless::Function', '    Properties:', '      Handler: src/app.handler',
+        '  Smoke:', '    Type: AWS::Serverless::Function', '    Properties:', '      Handler: tests/smoke.handler',
+        '  Legacy:', '    Type: AWS::Serverless::Function', '    Properties:', '      Handler: test.legacy.handler',
+      ].join('\n') + '\n',
+      'src/app.py': 'def handler(e, c):\n    return 1\n',
+      'tests/smoke.py': 'def handler(e, c):\n    return 1\n',
+      'test/legacy.py': 'def handler(e, c):\n    return 1\n',
+    });
+    const r = possum(['deploy-bucket/shared', '-t', path.join(dir, 'template.yaml'), '--endpoint-url', endpoint]);
+    expect(r.status).toBe(0);
+    const warnings = r.stderr.split('\n').filter(l => l.includes('[possum-cdk:handlerExcluded]'));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('possum: warning: template.yaml: Smoke: the handler module tests/smoke is ' +
+      `${path.join(dir, 'tests', 'smoke.py')}, but the default exclude pattern '/tests/' (DefaultExcludes.FUNCTION_FILES) leaves tests/ out`);
+    expect(warnings[1]).toContain('possum: warning: template.yaml: Legacy: the handler module test.legacy is ' +
+      `${path.join(dir, 'test', 'legacy.py')}, but the default exclude pattern '/test/' (DefaultExcludes.FUNCTION_FILES) leaves test/ out`);
   });
 
   test('a .zip is uploaded as it is, code above the template folder is packaged, and a bad nested template (or an image function without ImageUri) fails before any upload', async () => {
@@ -401,7 +427,10 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(error).toBeGreaterThan(0);
     expect(lines[lines.length - 1]).toBe(`possum: nothing was written to ${output}`);
     // Nothing reported after the error but its own lines: uploads under way finished before it.
-    expect(lines.slice(error).filter(l => l.startsWith('possum') && !l.startsWith('possum: error') && !l.startsWith('possum: nothing'))).toEqual([]);
+    expect(lines.slice(error).filter(l => /^possum: (uploaded |\d+ object|template\.yaml: [A-F]: (resolving|installing|bundled) )/.test(l))).toEqual([]);
+    // Every line carries the prefix, the installer's words quoted in the error too.
+    expect(lines.filter(l => !l.startsWith('possum: '))).toEqual([]);
+    expect(lines.length - error).toBeGreaterThan(2);
     expect(fs.existsSync(output)).toBe(false);
   });
 

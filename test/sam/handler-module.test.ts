@@ -19,7 +19,8 @@ describe('handler modules and the excludes that leave them out', () => {
 
   test('a handler names a module Python could import, by dots or slashes', () => {
     expect(handlerModuleOf('app.handler')).toBe('app');
-    expect(handlerModuleOf('src/app.lambda_handler')).toBe('src.app');
+    // As written: Lambda names `src/app` in its errors.
+    expect(handlerModuleOf('src/app.lambda_handler')).toBe('src/app');
     expect(handlerModuleOf('pkg.api.routes.handler')).toBe('pkg.api.routes');
     expect(handlerModuleOf('handler')).toBeUndefined();
     expect(handlerModuleOf('my-app.handler')).toBeUndefined();
@@ -29,6 +30,7 @@ describe('handler modules and the excludes that leave them out', () => {
     expect(findModule(root, 'app')).toEqual({ rel: 'app.py', isDirectory: false });
     expect(findModule(root, 'pkg')).toEqual({ rel: 'pkg/__init__.py', isDirectory: false });
     expect(findModule(root, 'pkg.api.routes')).toEqual({ rel: 'pkg/api/routes.py', isDirectory: false });
+    expect(findModule(root, 'pkg/api/routes')).toEqual({ rel: 'pkg/api/routes.py', isDirectory: false });
     expect(findModule(root, 'ns')).toEqual({ rel: 'ns', isDirectory: true });
     expect(findModule(root, 'fast')).toEqual({ rel: 'fast.cpython-311-x86_64-linux-gnu.so', isDirectory: false });
     expect(findModule(root, 'missing')).toBeUndefined();

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isIntrinsic, resolvedProperties } from './globals';
-import { findModule, handlerModuleOf, isDirectory } from '../handler-module';
+import { findModule, handlerModuleOf, isDirectory, modulePath } from '../handler-module';
 import { pythonRuntimeProblem } from '../python/target';
 
 /**
@@ -428,7 +428,7 @@ function missingHandlerModule(folder: string, handler: string, layers: unknown, 
   if (Array.isArray(layers) ? layers.length > 0 : layers !== undefined) return undefined;
   const module = handlerModuleOf(handler);
   if (!module) return undefined; // not a module path Python could import anyway
-  const parts = module.split('.');
+  const parts = modulePath(module);
   // A uv.lock project in src layout is installed itself, so its package under src/ is in the bundle.
   const installedSrc = fs.existsSync(path.join(folder, 'uv.lock')) && findModule(path.join(folder, 'src'), module) !== undefined;
   if (findModule(folder, module) || installedSrc || namedByManifest(folder, parts[0])) return undefined;
