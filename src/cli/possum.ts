@@ -331,8 +331,9 @@ async function buildAll(code: CodeArtifact[], templateFile: string, options: Pyt
         // Functions that share a folder share its warnings, said once; what differs between
         // them (a handler an exclude pattern drops) is said for each.
         for (const w of plan.warnings) {
-          if (warned.has(`${w.id}\0${w.message}`)) continue;
-          warned.add(`${w.id}\0${w.message}`);
+          const said = `${w.id}\0${w.message}`;
+          if (warned.has(said)) continue;
+          warned.add(said);
           progress(`warning: ${request.label}: ${w.message} [${w.id}]`);
         }
         const job = jobs.get(plan.bundleKey) ?? { request, plan, artifacts: [] };

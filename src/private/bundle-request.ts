@@ -24,7 +24,7 @@ export interface BundleInput {
   readonly codePrefix?: string;
   readonly dependencyPrefix: string;
   readonly loader?: LoaderPlacement;
-  /** A function's handler module (`src.app`), checked against the excludes; none for layers. */
+  /** A function's handler module as its handler writes it (`src.app`, `src/app`), checked against the excludes; none for layers. */
   readonly handlerModule?: string;
   /** Unzipped bytes this bundle may use (Lambda's limit less known layers). */
   readonly limitBytes: number;

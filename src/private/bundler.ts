@@ -54,7 +54,7 @@ export interface BundleRequest {
   readonly installDependencies: boolean;
   /** Where the entry's own files go in the zip. */
   readonly codePrefix: string;
-  /** A function's handler module (`src.app`): a warning if the excludes leave it out. */
+  /** A function's handler module as its handler writes it (`src.app`, `src/app`): a warning if the excludes leave it out. */
   readonly handlerModule?: string;
   /** The default excludes of the entry's own files (none when the user turned them off). */
   readonly codeExcludes: string[];
@@ -211,8 +211,9 @@ function excludedHandler(request: BundleRequest, excludes: readonly string[]): M
   if (!module || !found || !exclusion) return [];
   // Whose pattern it is decides the advice: the user's can go; a default or the engine's is
   // overridden with a `!` pattern after it.
+  const users = request.userExcludes.includes(exclusion.pattern);
   const pattern = `'${exclusion.pattern}'`;
-  const whose = request.userExcludes.includes(exclusion.pattern) ? `the exclude pattern ${pattern}`
+  const whose = users ? `the exclude pattern ${pattern}`
     : ALWAYS_EXCLUDED.includes(exclusion.pattern) ? `the pattern ${pattern}, which possum-cdk applies to every bundle,`
       : `the default exclude pattern ${pattern} (DefaultExcludes.FUNCTION_FILES)`;
   const keep = `'!${exclusion.path}'`;
@@ -220,7 +221,7 @@ function excludedHandler(request: BundleRequest, excludes: readonly string[]): M
     id: 'possum-cdk:handlerExcluded',
     message: `the handler module ${module} is ${path.join(request.entry, found.rel)}, but ${whose} leaves ` +
       `${exclusion.path === found.rel ? 'it' : exclusion.path} out of the bundle: Lambda would fail every invocation with ` +
-      `"Unable to import module '${module}'". ${request.userExcludes.includes(exclusion.pattern) ? 'Remove the pattern, or keep' : 'Keep'} ` +
+      `"Unable to import module '${module}'". ${users ? 'Remove the pattern, or keep' : 'Keep'} ` +
       `it with the exclude pattern ${keep} (bundling.exclude; possum: --exclude ${keep}).`,
   }];
 }

@@ -76,6 +76,6 @@ export function isDirectory(p: string): boolean {
   return fs.existsSync(p) && fs.statSync(p).isDirectory();
 }
 
-function isFile(p: string): boolean {
+export function isFile(p: string): boolean {
   return fs.existsSync(p) && fs.statSync(p).isFile();
 }

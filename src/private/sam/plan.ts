@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isIntrinsic, resolvedProperties } from './globals';
-import { findModule, handlerModuleOf, isDirectory, modulePath } from '../handler-module';
+import { findModule, handlerModuleOf, isDirectory, isFile, modulePath } from '../handler-module';
 import { pythonRuntimeProblem } from '../python/target';
 
 /**
@@ -455,7 +455,7 @@ function namedByManifest(folder: string, module: string): boolean {
   const word = new RegExp(`(^|[^a-z0-9_])${normal(module)}([^a-z0-9_]|$)`, 'm');
   return ['requirements.txt', 'Pipfile', 'pyproject.toml'].some(name => {
     const file = path.join(folder, name);
-    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return false;
+    if (!isFile(file)) return false;
     const text = fs.readFileSync(file, 'utf8').split('\n').filter(l => !/^\s*name\s*=/.test(l)).join('\n');
     return word.test(normal(text));
   });
