@@ -344,7 +344,7 @@ async function buildAll(code: CodeArtifact[], templateFile: string, options: Pyt
       // Workers for the bundles to build start loading now, while this process finds the
       // interpreter and has uv learn it once for all of them.
       const toBuild = [...jobs.values()].filter(j => !cachedReports.get(j.plan.bundleKey));
-      pool.prestart(Math.min(CONCURRENCY, toBuild.length));
+      pool.prestart(Math.min(CONCURRENCY, toBuild.length), toBuild.some(j => j.request.remoteCache !== undefined));
       const installing = toBuild.filter(j => j.plan.dependencyKeys);
       if (installing.length > 1) await prepareUv(installing[0].plan);
       const results = await inParallel([...jobs.entries()], CONCURRENCY, async ([key, job]) => {

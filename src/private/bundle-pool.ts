@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import type { BundleJob, BundleJobResult } from './bundle-worker';
 import { compiledScript } from './compiled-script';
+import { nodeChildEnvironment } from './node-child';
 import type { ZipReport } from './zip/engine';
 
 /**
@@ -12,19 +13,24 @@ export class BundlePool {
   private readonly idle: BundleWorker[] = [];
   private readonly all: BundleWorker[] = [];
 
-  /** Starts `count` workers ahead of their first jobs. */
-  public prestart(count: number) {
+  /**
+   * Starts `count` workers ahead of their first jobs.
+   * @param tls whether their jobs use the remote cache (see BundleWorker)
+   */
+  public prestart(count: number, tls: boolean) {
     while (this.all.length < count) {
-      const worker = new BundleWorker();
+      const worker = new BundleWorker(tls);
       this.all.push(worker);
       this.idle.push(worker);
     }
   }
 
   public run(job: BundleJob): Promise<ZipReport> {
-    let worker = this.idle.pop();
+    const tls = job.request.remoteCache !== undefined;
+    const at = this.idle.findIndex(w => w.tls || !tls);
+    let worker = at >= 0 ? this.idle.splice(at, 1)[0] : undefined;
     if (!worker) {
-      worker = new BundleWorker();
+      worker = new BundleWorker(tls);
       this.all.push(worker);
     }
     const chosen = worker;
@@ -46,8 +52,15 @@ class BundleWorker {
   private pending = '';
   private current?: { label: string; resolve: (r: ZipReport) => void; reject: (e: Error) => void };
 
-  constructor() {
-    this.child = spawn(process.execPath, [compiledScript(__dirname, 'bundle-worker.js', 'The bundle worker')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /**
+   * @param tls whether the worker talks to S3 itself (the remote cache); otherwise it starts
+   *            without the user's extra CA certificates to parse (see node-child.ts)
+   */
+  constructor(public readonly tls: boolean) {
+    this.child = spawn(process.execPath, [compiledScript(__dirname, 'bundle-worker.js', 'The bundle worker')], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: nodeChildEnvironment(process.env, tls),
+    });
     this.child.stdout!.on('data', d => this.read(String(d)));
     this.child.on('error', e => this.fail(e));
     this.child.on('close', code => this.fail(new Error(`the bundler exited with code ${code} without a result.`)));

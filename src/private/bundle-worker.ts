@@ -6,6 +6,7 @@
  */
 import { BundleRequest, buildBundle, planBundle } from './bundler';
 import { answerJsonJobs } from './json-job';
+import { restoreHeldEnvironment } from './node-child';
 import { ZipReport } from './zip/engine';
 import { zipInThisProcess } from './zip/run-sync';
 
@@ -20,6 +21,9 @@ export interface BundleJobResult {
   readonly report?: ZipReport;
   readonly error?: string;
 }
+
+// What this worker starts (uv, pip, the index probe) gets the user's environment.
+restoreHeldEnvironment();
 
 // This process is a worker already: it zips in a thread of its own, not in yet another process.
 zipInThisProcess();

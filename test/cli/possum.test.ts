@@ -340,6 +340,34 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(b.stdout.replace(/fleet-b/g, 'fleet-a')).toBe(a.stdout);
   });
 
+  test('bundle workers start without NODE_EXTRA_CA_CERTS (no certificates to parse) and give it back to uv; with --remote-cache they keep it', () => {
+    const dir = tempDir('possum-ca');
+    const ca = path.join(dir, 'corporate-ca.pem');
+    fs.copyFileSync(process.env.NODE_EXTRA_CA_CERTS ?? '/etc/ssl/certs/ca-certificates.crt', ca);
+    // A uv that notes, for each pip command, what it was given and what its parent (the
+    // bundle worker) was started with, then runs the real uv.
+    const log = path.join(dir, 'uv.log');
+    const uv = path.join(dir, 'uv');
+    fs.writeFileSync(uv, [
+      '#!/bin/bash',
+      'if [ "$1" = pip ]; then',
+      '  worker=$(tr \'\\0\' \'\\n\' < /proc/$PPID/environ | grep -c \'^NODE_EXTRA_CA_CERTS=\')',
+      `  echo "uv=\${NODE_EXTRA_CA_CERTS-unset} worker=$worker" >> ${JSON.stringify(log)}`,
+      'fi',
+      `exec ${JSON.stringify(process.env.POSSUM_UV)} "$@"`,
+    ].join('\n') + '\n', { mode: 0o755 });
+    const template = samApp();
+    const seen = (args: string[], env: NodeJS.ProcessEnv) => {
+      fs.rmSync(log, { force: true });
+      const r = possum(['deploy-bucket/ca', '-t', template, '--endpoint-url', endpoint, ...args],
+        { NODE_EXTRA_CA_CERTS: ca, POSSUM_UV: uv, POSSUM_CACHE_DIR: path.join(tempDir('possum-ca-cache'), 'c'), ...env });
+      expect(r.status).toBe(0);
+      return [...new Set(fs.readFileSync(log, 'utf8').trim().split('\n'))];
+    };
+    expect(seen([], {})).toEqual([`uv=${ca} worker=0`]);
+    expect(seen(['--remote-cache', 's3://deploy-bucket/ca-cache'], { AWS_ENDPOINT_URL_S3: endpoint })).toEqual([`uv=${ca} worker=1`]);
+  });
+
   test('uv, the default installer, gives the same files as --installer pip', async () => {
     const template = samApp();
     const withPip = possum(['deploy-bucket/uv-check/pip', '-t', template, '--endpoint-url', endpoint, '--installer', 'pip'], {
