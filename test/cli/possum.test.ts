@@ -368,6 +368,38 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(seen(['--remote-cache', 's3://deploy-bucket/ca-cache'], { AWS_ENDPOINT_URL_S3: endpoint })).toEqual([`uv=${ca} worker=1`]);
   });
 
+  test('--remote-cache over https signed by a private authority (NODE_EXTRA_CA_CERTS): published and fetched; without the authority, a warning and a local build', async () => {
+    const dir = tempDir('possum-tls');
+    const cert = path.join(dir, 'server.pem');
+    const key = path.join(dir, 'server.key');
+    const made = run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    expect(made.status).toBe(0);
+    const tls = await MotoS3.start('private-cache', { cert, key });
+    try {
+      const template = samApp();
+      const runner = (name: string, ca: string | undefined) => possum(
+        [`deploy-bucket/tls-${name}`, '-t', template, '--endpoint-url', endpoint, '--remote-cache', 's3://private-cache/builds'],
+        { AWS_ENDPOINT_URL_S3: tls.endpoint, NODE_EXTRA_CA_CERTS: ca, POSSUM_CACHE_DIR: path.join(tempDir(`tls-${name}`), 'c') });
+      const a = runner('a', cert);
+      expect(a.status).toBe(0);
+      expect(a.stderr).toContain('published to the remote cache s3://private-cache/builds/');
+      expect(a.stderr).not.toContain('warning');
+      const b = runner('b', cert);
+      expect(b.status).toBe(0);
+      expect(b.stderr).toContain('bundle fetched from the remote cache s3://private-cache/builds/');
+      expect(b.stderr).not.toContain('installing');
+      // The authority is what made the server trusted: without it the cache is unusable, and said so.
+      const c = runner('c', undefined);
+      expect(c.status).toBe(0);
+      expect(c.stderr).toMatch(/warning: .*the remote cache s3:\/\/private-cache\/builds\/ could not be read \(.*certificate/);
+      expect(c.stderr).toContain('installing');
+      expect(c.stdout.replace(/tls-c/g, 'tls-a')).toBe(a.stdout);
+    } finally {
+      tls.stop();
+    }
+  });
+
   test('uv, the default installer, gives the same files as --installer pip', async () => {
     const template = samApp();
     const withPip = possum(['deploy-bucket/uv-check/pip', '-t', template, '--endpoint-url', endpoint, '--installer', 'pip'], {

@@ -1,4 +1,6 @@
 import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as https from 'https';
 import * as net from 'net';
 import * as path from 'path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -18,11 +20,22 @@ export class MotoS3 {
   /** Credentials moto accepts, for child processes. */
   public static readonly ENV = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };
 
-  public static async start(bucket: string): Promise<MotoS3> {
+  /**
+   * @param tls a certificate and key for 127.0.0.1: the server speaks https with them (the
+   *            returned client trusts the certificate; other processes need it named)
+   */
+  public static async start(bucket: string, tls?: { readonly cert: string; readonly key: string }): Promise<MotoS3> {
     const port = await freePort();
-    const endpoint = `http://127.0.0.1:${port}`;
-    const server = spawn(path.join(__dirname, '..', '..', '.tools', 'bin', 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    const server = spawn(path.join(__dirname, '..', '..', '.tools', 'bin', 'moto_server'),
+      ['-H', '127.0.0.1', '-p', String(port), ...tls ? ['-c', tls.cert, '-k', tls.key] : []], { stdio: 'ignore' });
+    const client = new S3Client({
+      endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      requestHandler: tls ? { httpsAgent: new https.Agent({ ca: fs.readFileSync(tls.cert) }) } : undefined,
+    });
     for (let i = 0; ; i++) {
       try {
         await client.send(new CreateBucketCommand({ Bucket: bucket }));
