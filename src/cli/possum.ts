@@ -14,6 +14,7 @@ import { PythonPipfileBundlingOptions } from '../bundling-options';
 import { Installer } from '../installer';
 import { parseOrExit, runCli, UsageError } from './cli-runner';
 import { writeFileAtomic } from '../private/atomic-file';
+import { s3Connection } from '../private/aws-config';
 import { BundlePool } from '../private/bundle-pool';
 import { bundleRequest } from '../private/bundle-request';
 import { BundlePlan, BundleRequest, cachedReport, deliverBundle, installerForHost, planBundle, prepareUv } from '../private/bundler';
@@ -175,7 +176,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       // -c rebuilds everything: nothing is taken from the remote cache either.
       remoteCache: args.clean ? '' : args.remoteCache,
     };
-    const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    // Region and CA bundle as the AWS CLI finds them (the SDK alone would miss AWS_DEFAULT_REGION and
+    // AWS_CA_BUNDLE); an unreadable bundle is said now, before anything is built.
+    const connection = s3Connection(args.region);
+    const region = connection.region;
     // The SDK loads only when something is to be checked or sent. possum ships its own copy of
     // the SDK, so the SDK's notice that its future releases need a newer Node.js concerns
     // possum's releases, not the user: it is not printed on every run (unless asked for).
@@ -183,7 +187,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     let client: S3Client | undefined;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const s3 = () => client ??= new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({
-      region,
+      ...connection,
       endpoint: args.endpointUrl,
       forcePathStyle: args.endpointUrl !== undefined,
       maxAttempts: 3,

@@ -58,6 +58,17 @@ function samApp(): string {
   return path.join(dir, 'template.yaml');
 }
 
+/** A self-signed certificate for 127.0.0.1, made by openssl: a private authority of its own. */
+function privateCertificate(): { cert: string; key: string } {
+  const dir = tempDir('possum-tls');
+  const cert = path.join(dir, 'server.pem');
+  const key = path.join(dir, 'server.key');
+  const made = run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  expect(made.status).toBe(0);
+  return { cert, key };
+}
+
 function possum(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
   return run(process.execPath, [POSSUM, ...args, '--index-url', index.url()], {
     env: { ...process.env, ...CREDENTIALS, POSSUM_CACHE_DIR: path.join(work, 'cache'), ...extraEnv },
@@ -369,12 +380,7 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
   });
 
   test('--remote-cache over https signed by a private authority (NODE_EXTRA_CA_CERTS): published and fetched; without the authority, a warning and a local build', async () => {
-    const dir = tempDir('possum-tls');
-    const cert = path.join(dir, 'server.pem');
-    const key = path.join(dir, 'server.key');
-    const made = run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
-    expect(made.status).toBe(0);
+    const { cert, key } = privateCertificate();
     const tls = await MotoS3.start('private-cache', { cert, key });
     try {
       const template = samApp();
@@ -395,6 +401,64 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
       expect(c.stderr).toMatch(/warning: .*the remote cache s3:\/\/private-cache\/builds\/ could not be read \(.*certificate/);
       expect(c.stderr).toContain('installing');
       expect(c.stdout.replace(/tls-c/g, 'tls-a')).toBe(a.stdout);
+    } finally {
+      tls.stop();
+    }
+  });
+
+  test('region and CA bundle as the AWS CLI finds them: AWS_CA_BUNDLE, or the profile\'s ca_bundle and region (-p); an unreadable bundle is an error naming it', async () => {
+    const { cert, key } = privateCertificate();
+    const tls = await MotoS3.start('corp-bucket', { cert, key });
+    try {
+      const root = tempDir('possum-corp');
+      writeTree(root, {
+        'app/template.yaml': [
+          'Transform: AWS::Serverless-2016-10-31',
+          'Resources:',
+          '  Api:', '    Type: AWS::Serverless::Function', '    Properties:', '      CodeUri: fn/', '      Runtime: python3.12', '      Handler: app.handler',
+          '  Child:', '    Type: AWS::Serverless::Application', '    Properties:', '      Location: child.yaml',
+        ].join('\n') + '\n',
+        'app/fn/app.py': 'import greeting\n\ndef handler(e, c):\n    return greeting.greet("corp")\n',
+        'app/fn/requirements.txt': 'greeting==1.0\n',
+        'app/child.yaml': 'Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n',
+        'aws/config': `[profile corp]\nregion = eu-west-2\nca_bundle = ${cert}\n`,
+        'aws/credentials': '[corp]\naws_access_key_id = testing\naws_secret_access_key = testing\n',
+      });
+      const template = path.join(root, 'app', 'template.yaml');
+      // No NODE_EXTRA_CA_CERTS and no region variables: only the AWS CLI's settings name them.
+      const cli = {
+        NODE_EXTRA_CA_CERTS: undefined,
+        AWS_CA_BUNDLE: undefined,
+        AWS_REGION: undefined,
+        AWS_DEFAULT_REGION: undefined,
+        AWS_CONFIG_FILE: path.join(root, 'aws', 'config'),
+        AWS_SHARED_CREDENTIALS_FILE: path.join(root, 'aws', 'credentials'),
+      };
+      const cache = ['--remote-cache', 's3://corp-bucket/builds'];
+      const a = possum(['corp-bucket/a', '-t', template, '--endpoint-url', tls.endpoint, ...cache],
+        { ...cli, AWS_CA_BUNDLE: cert, AWS_ENDPOINT_URL_S3: tls.endpoint, POSSUM_CACHE_DIR: path.join(tempDir('corp-a'), 'c') });
+      expect({ status: a.status, stderr: a.stderr.split('\n').filter(l => /warning|error/.test(l)) }).toEqual({ status: 0, stderr: [] });
+      expect(a.stderr).toContain('published to the remote cache s3://corp-bucket/builds/');
+      expect(a.stderr).toContain('2 object(s): 2 uploaded');
+      // The profile's CA bundle and region; the endpoint from the SDK's own AWS_ENDPOINT_URL_S3,
+      // so the nested template's URL is the region's S3 URL.
+      const b = possum(['corp-bucket/b', '-t', template, '-p', 'corp', ...cache],
+        { ...cli, AWS_ENDPOINT_URL_S3: tls.endpoint, POSSUM_CACHE_DIR: path.join(tempDir('corp-b'), 'c') });
+      expect({ status: b.status, stderr: b.status === 0 ? '' : b.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(b.stderr).toContain('bundle fetched from the remote cache s3://corp-bucket/builds/');
+      expect(b.stderr).not.toContain('warning');
+      const out = parseTemplate(b.stdout, 'stdout').value;
+      expect(out.Resources.Child.Properties.Location).toMatch(/^https:\/\/s3\.eu-west-2\.amazonaws\.com\/corp-bucket\/b\/[0-9a-f]{64}\.template$/);
+      expect(out.Resources.Api.Properties.CodeUri).toMatch(/^s3:\/\/corp-bucket\/b\/[0-9a-f]{64}\.zip$/);
+      // A bundle that cannot be read: the error names the setting and the file; nothing is written.
+      const output = path.join(root, 'out.yaml');
+      const missing = path.join(root, 'no-such-bundle.pem');
+      const c = possum(['corp-bucket/c', '-t', template, '--endpoint-url', tls.endpoint, '-o', output],
+        { ...cli, AWS_CA_BUNDLE: missing, POSSUM_CACHE_DIR: path.join(tempDir('corp-c'), 'c') });
+      expect(c.status).toBe(1);
+      expect(c.stderr).toContain(`possum: error: AWS_CA_BUNDLE names the CA bundle ${missing}, which cannot be read (ENOENT)`);
+      expect(c.stderr).not.toContain('installing'); // said before anything is built
+      expect(fs.existsSync(output)).toBe(false);
     } finally {
       tls.stop();
     }

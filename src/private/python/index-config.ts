@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { parseIni } from '../ini';
 import { parseToml } from '../toml';
 
 /**
@@ -205,35 +206,6 @@ export function uvIndexConfig(host: ConfigHost, projectDir: string): IndexConfig
     }
   }
   return { indexUrl, extraIndexUrls: extra ?? [], findLinks: findLinks ?? [], noIndex: noIndex ?? false, pipNetwork: {}, sources };
-}
-
-/**
- * Python's configparser, as pip reads pip.conf: `[section]` headers, `key = value` or
- * `key: value`, indented continuation lines, `#`/`;` comment lines. Keys are lower-cased.
- */
-export function parseIni(text: string): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
-  let section: Record<string, string> | undefined;
-  let lastKey: string | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    if (/^\s*([#;].*)?$/.test(raw)) continue;
-    if (/^\s/.test(raw) && section && lastKey !== undefined) {
-      section[lastKey] = `${section[lastKey]}\n${raw.trim()}`;
-      continue;
-    }
-    const header = /^\[([^\]]+)\]/.exec(raw);
-    if (header) {
-      section = out[header[1].trim()] ??= {};
-      lastKey = undefined;
-      continue;
-    }
-    const kv = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(raw);
-    if (kv && section) {
-      lastKey = kv[1].trim().toLowerCase();
-      section[lastKey] = kv[2].trim();
-    }
-  }
-  return out;
 }
 
 function splitList(value: string | undefined): string[] {

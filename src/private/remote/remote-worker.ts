@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { s3Connection } from '../aws-config';
 import { serveSync } from '../sync-thread';
 
 serveSync(request => handle(request).catch((e: any) => ({ ok: false, error: `${e?.name ?? 'Error'}: ${e?.message ?? e}` })));
@@ -14,7 +15,8 @@ async function handle(request: any): Promise<object> {
   // Read per request: the process's environment is shared with this thread and may change.
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const s3 = new S3Client({
-    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    // Region and CA bundle as the AWS CLI finds them (AWS_DEFAULT_REGION, the profile's, AWS_CA_BUNDLE).
+    ...s3Connection(),
     endpoint,
     forcePathStyle: endpoint !== undefined,
     // Degrade fast when the bucket is unreachable: one retry, short connection timeout.
