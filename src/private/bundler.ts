@@ -235,7 +235,16 @@ function withPipIndexes(uv: IndexConfig, pip: () => IndexConfig): IndexConfig {
   if (uv.indexUrl || uv.extraIndexUrls.length > 0 || uv.findLinks.length > 0 || uv.noIndex) return uv;
   const p = pip();
   if (!p.indexUrl && p.extraIndexUrls.length === 0 && p.findLinks.length === 0 && !p.noIndex) return uv;
-  return { ...uv, indexUrl: p.indexUrl, extraIndexUrls: p.extraIndexUrls, findLinks: p.findLinks, noIndex: p.noIndex, sources: p.sources };
+  // pip's certificate, proxy and timeouts come with pip's index (uvEnvironment passes them on).
+  return {
+    ...uv,
+    indexUrl: p.indexUrl,
+    extraIndexUrls: p.extraIndexUrls,
+    findLinks: p.findLinks,
+    noIndex: p.noIndex,
+    sources: p.sources,
+    pipNetwork: p.pipNetwork,
+  };
 }
 
 /** A bundle in the cache: its zip (named by its sha256) and report. */

@@ -6,7 +6,7 @@ import { nestedWiring } from '../../src/private/sam/packaging';
 import { planSamPackaging } from '../../src/private/sam/plan';
 import { parseTemplate } from '../../src/private/sam/template';
 import { editTemplateText } from '../../src/private/sam/text-edits';
-import { REPO_ROOT, run, tempDir, writeTree } from '../helpers/run';
+import { privateAuthority, REPO_ROOT, run, tempDir, writeTree } from '../helpers/run';
 import { freePort, MotoS3 } from '../helpers/s3';
 import { buildWheelhouse, LocalIndex, lockHashes, Wheelhouse } from '../helpers/wheelhouse';
 import { inspectZip } from '../helpers/zip-inspect';
@@ -56,17 +56,6 @@ function samApp(): string {
     'layer/requirements.txt': 'withdeps==1.0\n',
   });
   return path.join(dir, 'template.yaml');
-}
-
-/** A self-signed certificate for 127.0.0.1, made by openssl: a private authority of its own. */
-function privateCertificate(): { cert: string; key: string } {
-  const dir = tempDir('possum-tls');
-  const cert = path.join(dir, 'server.pem');
-  const key = path.join(dir, 'server.key');
-  const made = run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
-  expect(made.status).toBe(0);
-  return { cert, key };
 }
 
 function possum(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
@@ -380,8 +369,8 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
   });
 
   test('--remote-cache over https signed by a private authority (NODE_EXTRA_CA_CERTS): published and fetched; without the authority, a warning and a local build', async () => {
-    const { cert, key } = privateCertificate();
-    const tls = await MotoS3.start('private-cache', { cert, key });
+    const { ca: cert, ...server } = privateAuthority();
+    const tls = await MotoS3.start('private-cache', server);
     try {
       const template = samApp();
       const runner = (name: string, ca: string | undefined) => possum(
@@ -407,8 +396,8 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
   });
 
   test('region and CA bundle as the AWS CLI finds them: AWS_CA_BUNDLE, or the profile\'s ca_bundle and region (-p); an unreadable bundle is an error naming it', async () => {
-    const { cert, key } = privateCertificate();
-    const tls = await MotoS3.start('corp-bucket', { cert, key });
+    const { ca: cert, ...server } = privateAuthority();
+    const tls = await MotoS3.start('corp-bucket', server);
     try {
       const root = tempDir('possum-corp');
       writeTree(root, {

@@ -77,6 +77,28 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   });
 }
 
+/**
+ * A private certificate authority and a server certificate for 127.0.0.1 signed by it, made
+ * by openssl: `ca` is what clients are told to trust; `cert` and `key` are the server's.
+ * (uv's TLS refuses a self-signed certificate that is its own authority, so there are two.)
+ */
+export function privateAuthority(): { ca: string; cert: string; key: string } {
+  const dir = tempDir('tls');
+  const file = (name: string) => path.join(dir, name);
+  const steps: string[][] = [
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2', '-subj', '/CN=possum test CA'],
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1'],
+    ['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'),
+      '-days', '2', '-extfile', file('server.ext')],
+  ];
+  fs.writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  for (const args of steps) {
+    const made = run('openssl', args);
+    if (made.status !== 0) throw new Error(`openssl ${args[0]} failed: ${made.stderr}`);
+  }
+  return { ca: file('ca.pem'), cert: file('server.pem'), key: file('server.key') };
+}
+
 /** Runs Python code; throws with its stderr when it fails. */
 export function python(code: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
   const r = run(PYTHON, ['-c', code], opts);

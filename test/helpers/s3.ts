@@ -21,10 +21,11 @@ export class MotoS3 {
   public static readonly ENV = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };
 
   /**
-   * @param tls a certificate and key for 127.0.0.1: the server speaks https with them (the
-   *            returned client trusts the certificate; other processes need it named)
+   * @param tls a certificate and key for 127.0.0.1 and the authority that signed it: the server
+   *            speaks https with them (the returned client trusts the authority; other
+   *            processes need it named)
    */
-  public static async start(bucket: string, tls?: { readonly cert: string; readonly key: string }): Promise<MotoS3> {
+  public static async start(bucket: string, tls?: { readonly cert: string; readonly key: string; readonly ca?: string }): Promise<MotoS3> {
     const port = await freePort();
     const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     const server = spawn(path.join(__dirname, '..', '..', '.tools', 'bin', 'moto_server'),
@@ -34,7 +35,7 @@ export class MotoS3 {
       forcePathStyle: true,
       region: 'us-east-1',
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-      requestHandler: tls ? { httpsAgent: new https.Agent({ ca: fs.readFileSync(tls.cert) }) } : undefined,
+      requestHandler: tls ? { httpsAgent: new https.Agent({ ca: fs.readFileSync(tls.ca ?? tls.cert) }) } : undefined,
     });
     for (let i = 0; ; i++) {
       try {

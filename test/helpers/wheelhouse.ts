@@ -111,9 +111,12 @@ export function lockHashes(house: Wheelhouse, project: string, version: string):
 
 /** A PEP 503 index over the wheelhouse on 127.0.0.1, optionally behind basic auth. */
 export class LocalIndex {
-  public static async start(house: Wheelhouse, auth?: { user: string; password: string }): Promise<LocalIndex> {
+  /** @param tls a certificate and key for 127.0.0.1: the index speaks https with them */
+  public static async start(house: Wheelhouse, auth?: { user: string; password: string },
+    tls?: { readonly cert: string; readonly key: string }): Promise<LocalIndex> {
     const args = [path.join(__dirname, '..', 'fixtures', 'index_server.py'), house.dir];
     if (auth) args.push('--user', auth.user, '--password', auth.password);
+    if (tls) args.push('--cert', tls.cert, '--key', tls.key);
     const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
@@ -123,14 +126,15 @@ export class LocalIndex {
       });
       child.on('exit', code => reject(new Error(`index server exited with ${code}`)));
     });
-    return new LocalIndex(child, port, path.join(path.dirname(house.dir), 'requests.log'));
+    return new LocalIndex(child, port, path.join(path.dirname(house.dir), 'requests.log'), tls ? 'https' : 'http');
   }
 
-  private constructor(private readonly child: ChildProcess, public readonly port: number, private readonly log: string) {}
+  private constructor(private readonly child: ChildProcess, public readonly port: number, private readonly log: string,
+    private readonly scheme: string) {}
 
   /** The index URL, with credentials when given. */
   public url(credentials?: string): string {
-    return `http://${credentials ? `${credentials}@` : ''}127.0.0.1:${this.port}/simple`;
+    return `${this.scheme}://${credentials ? `${credentials}@` : ''}127.0.0.1:${this.port}/simple`;
   }
 
   /** Request paths served so far. */

@@ -4,7 +4,7 @@ import * as cdk from 'aws-cdk-lib';
 import { Installer, PythonPipfileFunction, PythonPipfileBundlingOptions } from '../../src';
 import { parseIni } from '../../src/private/ini';
 import { ConfigHost, pipIndexConfig, uvIndexConfig } from '../../src/private/python/index-config';
-import { effectiveIndexes, InstallerSettings, pipEnvironment, uvEnvironment, withDnsRetry } from '../../src/private/python/installer';
+import { effectiveIndexes, InstallerSettings, pipEnvironment, trustBundle, uvEnvironment, withDnsRetry } from '../../src/private/python/installer';
 import { readDependencies } from '../../src/private/python/manifest';
 import { pythonTarget } from '../../src/private/python/target';
 import { tempDir, TOOLS_UV, writeTree } from '../helpers/run';
@@ -186,6 +186,51 @@ describe('the user\'s index settings reach the real installers (local index)', (
 function walk(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap(e => e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]);
 }
+
+describe("pip's network settings for uv", () => {
+  const base = { extraIndexUrls: [], findLinks: [], noIndex: false, indexOrigin: 'PIP_INDEX_URL' };
+
+  test("pip's cert is trusted along with SSL_CERT_FILE; proxy, trusted-host, timeout and retries fill in what is unset", () => {
+    const dir = tempDir('trust');
+    const corp = path.join(dir, 'corp.pem');
+    const system = path.join(dir, 'system.pem');
+    fs.writeFileSync(corp, 'CORP\n');
+    fs.writeFileSync(system, 'SYSTEM');
+    const saved = { ...process.env };
+    try {
+      process.env.SSL_CERT_FILE = system;
+      delete process.env.HTTPS_PROXY;
+      delete process.env.UV_HTTP_TIMEOUT;
+      process.env.FORCE_COLOR = '1';
+      const env = uvEnvironment({
+        ...base,
+        pipNetwork: {
+          PIP_CERT: corp,
+          PIP_PROXY: 'http://proxy:3128',
+          PIP_TRUSTED_HOST: 'pypi.corp',
+          PIP_DEFAULT_TIMEOUT: '60',
+          PIP_RETRIES: '2',
+        },
+      });
+      expect(fs.readFileSync(env.SSL_CERT_FILE!, 'utf8')).toBe('CORP\nSYSTEM\n');
+      expect(trustBundle([corp, system])).toBe(env.SSL_CERT_FILE); // named by content: the same file each time
+      expect([env.HTTPS_PROXY, env.HTTP_PROXY, env.UV_INSECURE_HOST, env.UV_HTTP_TIMEOUT, env.UV_HTTP_RETRIES])
+        .toEqual(['http://proxy:3128', 'http://proxy:3128', 'pypi.corp', '60', '2']);
+      // Installer output is quoted in messages: no colour, whatever the caller asked for.
+      expect([env.FORCE_COLOR, env.NO_COLOR]).toEqual([undefined, '1']);
+      // pip itself: requests would let CURL_CA_BUNDLE replace pip's cert.
+      process.env.CURL_CA_BUNDLE = system;
+      const pip = pipEnvironment({ ...base, pipNetwork: { PIP_CERT: corp } });
+      expect([pip.PIP_CERT, pip.CURL_CA_BUNDLE, pip.NO_COLOR]).toEqual([env.SSL_CERT_FILE, undefined, '1']);
+      // Without pip's settings, uv keeps the user's own.
+      expect(uvEnvironment({ ...base, pipNetwork: {} }).SSL_CERT_FILE).toBe(system);
+      expect(trustBundle([corp, path.join(dir, 'missing.pem')])).toBe(corp);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+});
 
 describe('DNS retry for the installers', () => {
   test('a lost DNS reply costs a second, not five, unless the user or resolv.conf says otherwise', () => {

@@ -171,4 +171,13 @@ describe('the tools\' own words', () => {
       .toEqual({ cause: 'no-such-version', requirement: 'requests==99.0.0' });
     expect(classifyUv('  cause: Because nosuch was not found in the package registry and you require nosuch')).toEqual({ cause: 'no-such-package', requirement: 'nosuch' });
   });
+
+  test('a certificate not trusted here is its own cause, not the network (uv\'s rustls, pip\'s ssl)', () => {
+    expect(classifyUv('error: Failed to fetch: `https://127.0.0.1:8443/simple/requests/`\n  Caused by: error sending request for url\n' +
+      '  Caused by: invalid peer certificate: UnknownIssuer').cause).toBe('tls');
+    expect(classifyPip("WARNING: Retrying (Retry(total=4)) after connection broken by 'SSLError(SSLCertVerificationError(1, '[SSL: " +
+      "CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)'))': /simple/x/\n" +
+      'ERROR: No matching distribution found for x==1.0')).toEqual({ cause: 'tls', requirement: 'x==1.0' });
+    expect(classifyUv('error: Failed to fetch\n  Caused by: tcp connect error: Connection refused (os error 111)').cause).toBe('network');
+  });
 });

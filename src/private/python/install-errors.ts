@@ -9,7 +9,7 @@
  */
 
 export type FailureCause =
-  | 'disk-full' | 'git' | 'network' | 'auth' | 'no-such-package' | 'no-such-version' | 'no-wheel' | 'requires-python' | 'hash-mismatch'
+  | 'disk-full' | 'git' | 'network' | 'tls' | 'auth' | 'no-such-package' | 'no-such-version' | 'no-wheel' | 'requires-python' | 'hash-mismatch'
   /** pip's "no matching distribution": one of the above, not yet told apart. */
   | 'not-found'
   | 'unknown';
@@ -21,6 +21,13 @@ export interface Classified {
   /** A Requires-Python specifier, for `requires-python`. */
   readonly requiresPython?: string;
 }
+
+/**
+ * A server certificate not trusted here (a private authority, a TLS-intercepting proxy), as
+ * uv (rustls, native-tls) and pip (Python's ssl) say it: told apart from other network
+ * errors, since a certificate setting fixes it.
+ */
+const UNTRUSTED_CERTIFICATE = /invalid peer certificate|UnknownIssuer|certificate verify failed|CERTIFICATE_VERIFY_FAILED|self[- ]signed certificate|unable to get local issuer certificate/i;
 
 /** ENOSPC and EDQUOT as Python (`[Errno 28]`) and Rust (`os error 28`) print them. */
 const DISK_FULL = /No space left on device|Disk quota exceeded|\[Errno (?:28|122)\]|os error (?:28|122)\b/i;
@@ -47,6 +54,7 @@ export function classifyUv(output: string): Classified {
   if (/lack of valid authentication credentials|\b401 Unauthorized|\b403 Forbidden|Missing credentials/i.test(text)) {
     return { cause: 'auth', requirement: /Because (\S+) was not found/.exec(text)?.[1] };
   }
+  if (UNTRUSTED_CERTIFICATE.test(text)) return { cause: 'tls' };
   if (/Failed to fetch|error sending request|tcp connect error|dns error|Connection refused|Request failed after|timed out|Network is unreachable/i.test(text)) {
     return { cause: 'network' };
   }
@@ -78,6 +86,7 @@ export function classifyPip(output: string): Classified {
   }
   if (/\b401 Client Error|\b403 Client Error|HTTP error 40[13]|401 Error, Credentials not correct/i.test(output)) return { cause: 'auth' };
   const requirement = /No matching distribution found for (\S+)/.exec(output)?.[1];
+  if (UNTRUSTED_CERTIFICATE.test(output)) return { cause: 'tls', requirement };
   if (/NewConnectionError|Failed to establish a new connection|Name or service not known|Temporary failure in name resolution|ConnectTimeoutError|Max retries exceeded|ProxyError|SSLError/i.test(output)) {
     return { cause: 'network', requirement };
   }

@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -11,6 +12,7 @@ import { packagesWithoutWheels, ResolveCommand, resolveCommand, runResolve } fro
 import { buildWheel, isPurePythonWheel, pipRequirement, SourceBuildPolicy } from './source-builds';
 import { PythonTarget } from './target';
 import { uvExecutable } from './uv-tool';
+import { writeFileAtomic } from '../atomic-file';
 import { progress } from '../progress';
 
 /** How dependencies are installed: the construct's options. Plain data (it crosses processes). */
@@ -113,6 +115,13 @@ export function pipEnvironment(indexes: IndexSettings): NodeJS.ProcessEnv {
     if (!k.startsWith('PIP_') || k === 'PIP_CACHE_DIR' || k === 'PIP_NO_CACHE_DIR') env[k] = v;
   }
   Object.assign(env, indexes.pipNetwork);
+  if (env.PIP_CERT) {
+    // requests lets REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE replace pip's `cert`; the user's
+    // SSL_CERT_FILE is trusted along with it, as for uv.
+    env.PIP_CERT = trustBundle([env.PIP_CERT, env.SSL_CERT_FILE]);
+    delete env.REQUESTS_CA_BUNDLE;
+    delete env.CURL_CA_BUNDLE;
+  }
   env.PIP_CONFIG_FILE = os.devNull;
   env.PIP_DISABLE_PIP_VERSION_CHECK = '1';
   env.PIP_NO_INPUT = '1';
@@ -120,7 +129,39 @@ export function pipEnvironment(indexes: IndexSettings): NodeJS.ProcessEnv {
   if (indexes.extraIndexUrls.length) env.PIP_EXTRA_INDEX_URL = indexes.extraIndexUrls.map(u => expandUrl(u)).join(' ');
   if (indexes.findLinks.length) env.PIP_FIND_LINKS = indexes.findLinks.join(' ');
   if (indexes.noIndex) env.PIP_NO_INDEX = '1';
-  return withDnsRetry(env);
+  return withDnsRetry(withoutColour(env));
+}
+
+/**
+ * One CA bundle file trusting every certificate the named bundles hold: the file itself when
+ * only one can be read (or none), else their concatenation, written once under the temporary
+ * folder and named by its content.
+ */
+export function trustBundle(files: ReadonlyArray<string | undefined>): string {
+  const named = [...new Set(files.filter((f): f is string => !!f))];
+  const readable = named.flatMap(f => {
+    try {
+      return [fs.readFileSync(f, 'utf8')];
+    } catch {
+      return [];
+    }
+  });
+  if (readable.length < 2) return named[0] ?? '';
+  const text = readable.map(t => t.endsWith('\n') ? t : `${t}\n`).join('');
+  const file = path.join(os.tmpdir(), `possum-cdk-ca-${crypto.createHash('sha256').update(text).digest('hex').slice(0, 32)}.pem`);
+  if (!fs.existsSync(file)) writeFileAtomic(file, text);
+  return file;
+}
+
+/**
+ * Plain text from the installers: their output is quoted in messages and logs, where colour
+ * codes are noise (a CDK app's environment may ask for colour, FORCE_COLOR).
+ */
+function withoutColour(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  delete env.FORCE_COLOR;
+  delete env.CLICOLOR_FORCE;
+  env.NO_COLOR = '1';
+  return env;
 }
 
 /**
@@ -159,9 +200,21 @@ export function uvEnvironment(indexes: IndexSettings): NodeJS.ProcessEnv {
   // uv looks for an interpreter of the target's version and would download one; the
   // target's version only decides markers and tags here, and builds use this machine's.
   env.UV_PYTHON_DOWNLOADS = 'never';
-  // pip's certificate setting, for uv answering a question on pip's behalf.
-  if (indexes.pipNetwork.PIP_CERT && !env.SSL_CERT_FILE) env.SSL_CERT_FILE = indexes.pipNetwork.PIP_CERT;
-  return withDnsRetry(env);
+  // pip's network settings go with pip's index: uv resolves for pip (Installer.pip()), and
+  // uses pip's configured index when its own configuration names none. pip's `cert` is
+  // trusted along with an SSL_CERT_FILE set for everything else; the others fill in what
+  // the user left unset.
+  const pip = indexes.pipNetwork;
+  if (pip.PIP_CERT) env.SSL_CERT_FILE = trustBundle([pip.PIP_CERT, env.SSL_CERT_FILE]);
+  if (pip.PIP_CLIENT_CERT) env.SSL_CLIENT_CERT ??= pip.PIP_CLIENT_CERT;
+  if (pip.PIP_TRUSTED_HOST) env.UV_INSECURE_HOST ??= pip.PIP_TRUSTED_HOST;
+  if (pip.PIP_PROXY) {
+    env.HTTPS_PROXY ??= pip.PIP_PROXY;
+    env.HTTP_PROXY ??= pip.PIP_PROXY;
+  }
+  if (pip.PIP_TIMEOUT ?? pip.PIP_DEFAULT_TIMEOUT) env.UV_HTTP_TIMEOUT ??= pip.PIP_TIMEOUT ?? pip.PIP_DEFAULT_TIMEOUT;
+  if (pip.PIP_RETRIES) env.UV_HTTP_RETRIES ??= pip.PIP_RETRIES;
+  return withDnsRetry(withoutColour(env));
 }
 
 /**
@@ -596,26 +649,40 @@ function diagnoseWithUv(requirement: string, target: PythonTarget, ctx: InstallC
  * Asks each index for the project's page (PEP 503) and says what the answers mean: a
  * 401/403 from any is `auth`; a refused connection from all is `network`; 404 from all is
  * `no-such-package`. Runs in a child process (this code is synchronous) with a short timeout.
+ * It trusts what the installers are told to trust (pip's cert, SSL_CERT_FILE) as well as
+ * Node.js's own certificates; a certificate it still does not trust, or a proxy it would
+ * have to go through, makes its answer mean nothing, and the installer's words stand.
  */
 function probeProjectPage(indexes: IndexSettings, requirement: string): 'auth' | 'network' | 'no-such-package' | undefined {
   if (indexes.noIndex) return undefined;
+  const env = process.env;
+  if (env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy || indexes.pipNetwork.PIP_PROXY) return undefined;
   const project = (/^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(requirement)?.[1] ?? '').toLowerCase().replace(/[-_.]+/g, '-');
   if (!project) return undefined;
   const urls = [indexes.indexUrl ?? 'https://pypi.org/simple', ...indexes.extraIndexUrls].map(u => expandUrl(u));
+  const authorities = [indexes.pipNetwork.PIP_CERT, env.SSL_CERT_FILE, env.NODE_EXTRA_CA_CERTS].filter((f): f is string => !!f);
   const script = `
+    const fs = require('fs');
+    const tls = require('tls');
     const urls = JSON.parse(process.env.POSSUM_PROBE_URLS);
-    Promise.all(urls.map(async raw => {
+    const ca = [...tls.rootCertificates];
+    for (const f of JSON.parse(process.env.POSSUM_PROBE_CA)) { try { ca.push(fs.readFileSync(f, 'utf8')); } catch {} }
+    const ask = raw => new Promise(resolve => {
       try {
         const u = new URL(raw.replace(/\\/?$/, '/') + process.env.POSSUM_PROBE_PROJECT + '/');
         const headers = {};
         if (u.username || u.password) headers.authorization = 'Basic ' + Buffer.from(decodeURIComponent(u.username) + ':' + decodeURIComponent(u.password)).toString('base64');
-        u.username = ''; u.password = '';
-        const r = await fetch(u, { headers, signal: AbortSignal.timeout(10000) });
-        return r.status;
-      } catch (e) { return 0; }
-    })).then(s => process.stdout.write(JSON.stringify(s)));`;
+        const secure = u.protocol === 'https:';
+        const req = require(secure ? 'https' : 'http').get({ hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers, timeout: 10000,
+          ...(secure ? { ca } : {}) }, res => { res.resume(); resolve(res.statusCode); });
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+        // -1: a certificate not trusted here says nothing about the project.
+        req.on('error', e => resolve(/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(String(e && e.code)) ? -1 : 0));
+      } catch (e) { resolve(0); }
+    });
+    Promise.all(urls.map(ask)).then(s => process.stdout.write(JSON.stringify(s)));`;
   const r = spawnSync(process.execPath, ['-e', script], {
-    env: { ...process.env, POSSUM_PROBE_URLS: JSON.stringify(urls), POSSUM_PROBE_PROJECT: project },
+    env: { ...process.env, POSSUM_PROBE_URLS: JSON.stringify(urls), POSSUM_PROBE_PROJECT: project, POSSUM_PROBE_CA: JSON.stringify(authorities) },
     encoding: 'utf8',
     timeout: 20_000,
   });
@@ -646,6 +713,11 @@ export function installFailureMessage(c: Classified, spec: DependencySpec, targe
     case 'network':
       return `${label}: could not reach the package index ${index} to install the dependencies of ${manifest}. ` +
         'Check the network connection, a proxy (HTTPS_PROXY) and the index URL.';
+    case 'tls':
+      return `${label}: the package index ${index} presented a TLS certificate that is not trusted here (a private certificate ` +
+        `authority, or a proxy that intercepts TLS) while ${doing} the dependencies of ${manifest}. Name the authority's CA bundle: ` +
+        'SSL_CERT_FILE for uv (or UV_NATIVE_TLS=1 to use the system\'s certificate store), PIP_CERT or pip.conf\'s cert for pip; ' +
+        'pip\'s setting reaches uv too when pip\'s configuration names the index.';
     case 'auth':
       return `${label}: the package index ${index} refused the credentials (HTTP 401/403) while installing the dependencies of ${manifest}. ` +
         `Fix or renew them where the index URL is set (${indexes.indexOrigin}); a CodeArtifact token expires after 12 hours ` +
