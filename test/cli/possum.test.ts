@@ -370,7 +370,7 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
 
   test('--remote-cache over https signed by a private authority (NODE_EXTRA_CA_CERTS): published and fetched; without the authority, a warning and a local build', async () => {
     const { ca: cert, ...server } = privateAuthority();
-    const tls = await MotoS3.start('private-cache', server);
+    const tls = await MotoS3.start('private-cache', { ...server, ca: cert });
     try {
       const template = samApp();
       const runner = (name: string, ca: string | undefined) => possum(
@@ -397,7 +397,7 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
 
   test('region and CA bundle as the AWS CLI finds them: AWS_CA_BUNDLE, or the profile\'s ca_bundle and region (-p); an unreadable bundle is an error naming it', async () => {
     const { ca: cert, ...server } = privateAuthority();
-    const tls = await MotoS3.start('corp-bucket', server);
+    const tls = await MotoS3.start('corp-bucket', { ...server, ca: cert });
     try {
       const root = tempDir('possum-corp');
       writeTree(root, {
