@@ -68,18 +68,19 @@ function possum(template: string, args: string[], env: NodeJS.ProcessEnv) {
 }
 
 describe('a private https index: pip\'s certificate setting reaches uv', () => {
+  const system = '/etc/ssl/certs/ca-certificates.crt';
   test.each([
-    ['uv (the default), PIP_INDEX_URL and PIP_CERT', [], {}],
-    ['uv, a pip.conf with index-url and cert', [], { PIP_CONFIG_FILE: 'pip.conf' }],
-    // SSL_CERT_FILE set for everything else (this machine's own setting): pip's cert still wins for pip's index.
-    ['pip, PIP_CERT, SSL_CERT_FILE naming the system bundle', ['--installer', 'pip'], { SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt' }],
-    ['uv, PIP_CERT, SSL_CERT_FILE naming the system bundle', [], { SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt' }],
-  ])('%s: installed from the index', (_name, args, extra) => {
+    ['uv (the default), PIP_INDEX_URL and PIP_CERT', 'variables', [], {}],
+    ['uv, a pip.conf with index-url and cert', 'pip.conf', [], {}],
+    // SSL_CERT_FILE set for everything else (this machine's own setting): pip's cert is trusted along with it.
+    ['pip, PIP_CERT, SSL_CERT_FILE naming the system bundle', 'variables', ['--installer', 'pip'], { SSL_CERT_FILE: system }],
+    ['uv, PIP_CERT, SSL_CERT_FILE naming the system bundle', 'variables', [], { SSL_CERT_FILE: system }],
+  ])('%s: installed from the index', (_name, how, args, extra) => {
     const template = app('withdeps==1.0');
     const conf = path.join(path.dirname(template), 'pip.conf');
     writeTree(path.dirname(conf), { 'pip.conf': `[global]\nindex-url = ${index.url()}\ncert = ${cert}\n` });
-    const env: NodeJS.ProcessEnv = (extra as any).PIP_CONFIG_FILE ? { PIP_CONFIG_FILE: conf } : { PIP_INDEX_URL: index.url(), PIP_CERT: cert };
-    const r = possum(template, args as string[], { ...env, ...extra, PIP_CONFIG_FILE: env.PIP_CONFIG_FILE });
+    const named = how === 'pip.conf' ? { PIP_CONFIG_FILE: conf } : { PIP_INDEX_URL: index.url(), PIP_CERT: cert };
+    const r = possum(template, args as string[], { ...named, ...extra });
     expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
     expect(r.stderr).toMatch(/installing 2 pinned requirements/);
     expect(parseTemplate(r.stdout, 'stdout').value.Resources.Fn.Properties.CodeUri).toMatch(/^s3:\/\/corp-deploy\/app\/[0-9a-f]{64}\.zip$/);
