@@ -14,7 +14,7 @@ import { PythonPipfileBundlingOptions } from '../bundling-options';
 import { Installer } from '../installer';
 import { parseOrExit, runCli, UsageError } from './cli-runner';
 import { writeFileAtomic } from '../private/atomic-file';
-import { s3Connection } from '../private/aws-config';
+import { proxyFailureText, s3Connection } from '../private/aws-config';
 import { BundlePool } from '../private/bundle-pool';
 import { bundleRequest } from '../private/bundle-request';
 import { BundlePlan, BundleRequest, cachedReport, deliverBundle, installerForHost, planBundle, prepareUv } from '../private/bundler';
@@ -468,8 +468,8 @@ class Uploader {
       this.uploaded++;
       progress(`uploaded ${where} (${body.length} bytes)`);
     } catch (e: any) {
-      const detail = e?.message || e?.name || String(e);
-      throw new Error(`uploading to ${where} failed: ${detail}${e?.code ? ` (${e.code})` : ''}. Check the bucket, credentials and endpoint.`);
+      const detail = proxyFailureText(e) ?? `${e?.message || e?.name || String(e)}${e?.code ? ` (${e.code})` : ''}`;
+      throw new Error(`uploading to ${where} failed: ${detail}. Check the bucket, credentials and endpoint.`);
     }
   }
 }

@@ -1,16 +1,18 @@
 /**
  * The S3 connection settings the AWS CLI (and so `sam package`) takes from the environment
  * and the shared config file, and the AWS SDK for JavaScript does not: AWS_DEFAULT_REGION,
- * and a CA bundle (AWS_CA_BUNDLE or the profile's `ca_bundle`, which a TLS-intercepting
- * corporate proxy needs). possum's uploads and the remote cache use these, so a machine set
+ * a CA bundle (AWS_CA_BUNDLE or the profile's `ca_bundle`, which a TLS-intercepting
+ * corporate proxy needs) and the proxy variables. possum's uploads and the remote cache use these, so a machine set
  * up for the AWS CLI works as it is.
  */
 import * as fs from 'fs';
+import * as http from 'http';
 import * as https from 'https';
 import * as os from 'os';
 import * as path from 'path';
 import * as tls from 'tls';
 import { parseIni } from './ini';
+import { describeProxy, proxyAgents, proxyFor } from './proxy';
 
 /** A setting and where it came from, for messages. */
 export interface AwsSetting {
@@ -18,10 +20,13 @@ export interface AwsSetting {
   readonly from: string;
 }
 
-/** What an S3 client is given: its region and, with a CA bundle, an agent that trusts it. */
+/**
+ * What an S3 client is given: its region and, with a CA bundle or a proxy, agents that trust
+ * the bundle and go through the proxy.
+ */
 export interface S3Connection {
   readonly region: string;
-  readonly requestHandler?: { readonly httpsAgent: https.Agent };
+  readonly requestHandler?: { readonly httpsAgent: https.Agent; readonly httpAgent?: http.Agent };
 }
 
 /**
@@ -60,16 +65,45 @@ export function awsCaBundle(env: NodeJS.ProcessEnv = process.env): AwsSetting | 
 }
 
 /**
- * An S3 client's region (us-east-1 when nothing names one) and, with a CA bundle, an agent
- * that trusts its certificates too. The AWS CLI trusts the bundle alone; this adds it to
- * what Node.js trusts anyway (its root certificates and NODE_EXTRA_CA_CERTS, which an
- * explicit `ca` would otherwise replace), so that a setup that worked before still does.
- * @throws Error naming the setting when its CA bundle cannot be read
+ * An S3 client's region (us-east-1 when nothing names one), and agents for its connections
+ * when the environment asks for more than the SDK's defaults:
+ * - A CA bundle: its certificates are trusted too. The AWS CLI trusts the bundle alone; this
+ *   adds it to what Node.js trusts anyway (its root certificates and NODE_EXTRA_CA_CERTS,
+ *   which an explicit `ca` would otherwise replace), so that a setup that worked before still does.
+ * - A proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY; see proxy.ts), which the AWS CLI uses and the
+ *   SDK does not.
+ * @throws Error naming the setting when its CA bundle cannot be read or its proxy is not a URL
  */
 export function s3Connection(given?: string, env: NodeJS.ProcessEnv = process.env): S3Connection {
   const region = awsRegion(given, env)?.value ?? 'us-east-1';
+  const trusted = trustedCertificates(env);
+  const proxied = proxyAgents(trusted, env);
+  if (!trusted && !proxied.httpsAgent && !proxied.httpAgent) return { region };
+  // The SDK's own agent keeps connections alive and allows 50 at once; so do these.
+  const httpsAgent = proxied.httpsAgent ?? new https.Agent({ ca: trusted, keepAlive: true, maxSockets: 50 });
+  return { region, requestHandler: proxied.httpAgent ? { httpsAgent, httpAgent: proxied.httpAgent } : { httpsAgent } };
+}
+
+/**
+ * An S3 request's failure in words when an http proxy refused it (an https one refuses the
+ * tunnel, which proxy.ts words): the SDK reads the proxy's answer as a malformed S3 error.
+ * Undefined for any other failure.
+ */
+export function proxyFailureText(e: any, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const status = e?.$metadata?.httpStatusCode;
+  const proxy = status === 407 || status === 502 || status === 503 || status === 504 ? proxyFor('http', env) : undefined;
+  if (!proxy) return undefined;
+  if (status === 407) {
+    return `${describeProxy(proxy)} refused the request: 407 Proxy Authentication Required. ` +
+      `Check the user and password in ${proxy.from} (http://user:password@host:port)`;
+  }
+  return `${describeProxy(proxy)} answered ${status}: it could not pass the request on`;
+}
+
+/** The CA bundle's certificates with Node.js's usual ones, or undefined when there is no bundle. */
+function trustedCertificates(env: NodeJS.ProcessEnv): string[] | undefined {
   const bundle = awsCaBundle(env);
-  if (!bundle) return { region };
+  if (!bundle) return undefined;
   let ca: Buffer;
   try {
     ca = fs.readFileSync(bundle.value);
@@ -85,8 +119,7 @@ export function s3Connection(given?: string, env: NodeJS.ProcessEnv = process.en
       // Node.js itself warns about an unreadable one; it adds nothing here either.
     }
   }
-  // The SDK's own agent keeps connections alive and allows 50 at once; so does this one.
-  return { region, requestHandler: { httpsAgent: new https.Agent({ ca: trusted, keepAlive: true, maxSockets: 50 }) } };
+  return trusted;
 }
 
 function expandHome(file: string): string {

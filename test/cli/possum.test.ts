@@ -7,7 +7,7 @@ import { planSamPackaging } from '../../src/private/sam/plan';
 import { parseTemplate } from '../../src/private/sam/template';
 import { editTemplateText } from '../../src/private/sam/text-edits';
 import { privateAuthority, REPO_ROOT, run, tempDir, writeTree } from '../helpers/run';
-import { freePort, MotoS3 } from '../helpers/s3';
+import { freePort, HttpProxy, MotoS3 } from '../helpers/s3';
 import { buildWheelhouse, LocalIndex, lockHashes, Wheelhouse } from '../helpers/wheelhouse';
 import { inspectZip } from '../helpers/zip-inspect';
 
@@ -453,6 +453,85 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     }
   });
 
+  test('S3 through the proxies the AWS CLI would use (proxy.py, basic auth): HTTP_PROXY forwards, HTTPS_PROXY tunnels, NO_PROXY goes direct; a refusal is an error naming the proxy, not its password', async () => {
+    const { ca: cert, ...server } = privateAuthority();
+    const tls = await MotoS3.start('proxied-bucket', { ...server, ca: cert });
+    const proxy = await HttpProxy.start(tempDir('proxy'), 'possum:s3cret');
+    const tlsProxy = await HttpProxy.start(tempDir('proxy-tls'), undefined, server);
+    try {
+      const template = samApp();
+      const plainHost = new URL(endpoint).host;
+      const tlsHost = new URL(tls.endpoint).host;
+      const cache = (name: string) => ({ POSSUM_CACHE_DIR: path.join(tempDir(`proxied-${name}`), 'c') });
+      const toS3 = (p: HttpProxy) => p.requests().filter(r => r.includes(plainHost) || r.includes(tlsHost));
+
+      // An http endpoint: each request goes to the proxy in absolute form (uv's index requests too).
+      const aCache = path.join(tempDir('proxied-a'), 'c');
+      const a = possum(['deploy-bucket/proxied-a', '-t', template, '--endpoint-url', endpoint], { HTTP_PROXY: proxy.url, POSSUM_CACHE_DIR: aCache });
+      expect({ status: a.status, stderr: a.status === 0 ? '' : a.stderr }).toEqual({ status: 0, stderr: '' });
+      const puts = toS3(proxy).filter(r => r.startsWith(`PUT ${plainHost}/deploy-bucket/proxied-a/`));
+      expect(puts).toHaveLength(2); // the functions' bundle and the layer's
+      expect(a.stderr).toContain('2 object(s): 2 uploaded');
+
+      // An https endpoint: a CONNECT tunnel, and inside it TLS that trusts AWS_CA_BUNDLE. The
+      // remote cache goes the same way: runner B fetches through the proxy.
+      const viaTls = { AWS_CA_BUNDLE: cert, AWS_ENDPOINT_URL_S3: tls.endpoint };
+      const remote = ['--remote-cache', 's3://proxied-bucket/cache'];
+      const b = possum(['proxied-bucket/b', '-t', template, '--endpoint-url', tls.endpoint, ...remote], { HTTPS_PROXY: proxy.url, ...viaTls, ...cache('b') });
+      expect({ status: b.status, warnings: b.stderr.split('\n').filter(l => /warning|error/.test(l)) }).toEqual({ status: 0, warnings: [] });
+      expect(b.stderr).toContain('published to the remote cache s3://proxied-bucket/cache/');
+      expect(toS3(proxy)).toContain(`CONNECT ${tlsHost}`);
+      const c = possum(['proxied-bucket/c', '-t', template, '--endpoint-url', tls.endpoint, ...remote], { https_proxy: proxy.url, ...viaTls, ...cache('c') });
+      expect(c.status).toBe(0);
+      expect(c.stderr).toContain('bundle fetched from the remote cache s3://proxied-bucket/cache/');
+      expect(c.stderr).not.toContain('installing');
+
+      // A proxy that refuses the credentials: the remote cache says so in a warning and the
+      // upload in the error; both name the proxy and the variable, neither the password.
+      const output = path.join(tempDir('proxied-d'), 'out.yaml');
+      const refused = proxy.url.replace('s3cret', 'wrong');
+      const d = possum(['proxied-bucket/d', '-t', template, '--endpoint-url', tls.endpoint, '-o', output, ...remote],
+        { HTTPS_PROXY: refused, ...viaTls, ...cache('d') });
+      expect(d.status).toBe(1);
+      const shown = refused.replace(':wrong@', ':***@');
+      expect(d.stderr).toMatch(new RegExp(`warning: .*remote cache .*the proxy ${escape(shown)} \\(from HTTPS_PROXY\\) refused to open a tunnel to ${escape(tlsHost)}: 407`));
+      expect(d.stderr).toMatch(new RegExp(`error: uploading to s3://proxied-bucket/d/.* failed: the proxy ${escape(shown)} \\(from HTTPS_PROXY\\) refused to open a tunnel to ${escape(tlsHost)}: 407 Proxy Authentication Required. Check the user and password in HTTPS_PROXY \\(http://user:password@host:port\\), or name 127\\.0\\.0\\.1 in NO_PROXY to connect directly\\. Check the bucket`));
+      expect(d.stderr).not.toContain('wrong');
+      expect(fs.existsSync(output)).toBe(false);
+      // And with an http endpoint, where the proxy answers the request itself.
+      // (With runner A's cache nothing is installed, so only S3 meets the proxy.)
+      const e = possum(['deploy-bucket/proxied-e', '-t', template, '--endpoint-url', endpoint], { HTTP_PROXY: refused, POSSUM_CACHE_DIR: aCache });
+      expect(e.status).toBe(1);
+      expect(e.stderr).toContain(`failed: the proxy ${shown} (from HTTP_PROXY) refused the request: 407 Proxy Authentication Required. Check the user and password in HTTP_PROXY`);
+
+      // NO_PROXY names the endpoint's host: straight there, past a proxy that would refuse.
+      const before = toS3(proxy).length;
+      const f = possum(['proxied-bucket/f', '-t', template, '--endpoint-url', tls.endpoint], { HTTPS_PROXY: refused, NO_PROXY: 'localhost,.example.com,127.0.0.1', ...viaTls, ...cache('f') });
+      expect({ status: f.status, stderr: f.status === 0 ? '' : f.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(toS3(proxy)).toHaveLength(before);
+
+      // A proxy reached over https, its certificate from the same authority.
+      const g = possum(['proxied-bucket/g', '-t', template, '--endpoint-url', tls.endpoint], { HTTPS_PROXY: tlsProxy.url, ...viaTls, ...cache('g') });
+      expect({ status: g.status, stderr: g.status === 0 ? '' : g.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(toS3(tlsProxy)).toContain(`CONNECT ${tlsHost}`);
+      // Every way gave the same deployment template.
+      for (const [r, name] of [[a, 'proxied-a'], [b, 'b'], [c, 'c'], [f, 'f'], [g, 'g']] as const) {
+        expect(r.stdout.replace(/s3:\/\/[a-z-]+\/[a-z-]+\//g, 's3://B/P/')).toBe(a.stdout.replace(/s3:\/\/[a-z-]+\/[a-z-]+\//g, 's3://B/P/'));
+        expect(r.stdout).toContain(name);
+      }
+
+      // A proxy possum-cdk cannot use is said before anything is built.
+      const h = possum(['proxied-bucket/h', '-t', template, '--endpoint-url', tls.endpoint], { HTTPS_PROXY: 'socks5://user:pw@127.0.0.1:1080', ...viaTls, ...cache('h') });
+      expect(h.status).toBe(1);
+      expect(h.stderr).toContain('possum: error: HTTPS_PROXY=socks5://user:***@127.0.0.1:1080 is not a proxy possum-cdk can use for S3');
+      expect(h.stderr).not.toContain('installing');
+    } finally {
+      tls.stop();
+      proxy.stop();
+      tlsProxy.stop();
+    }
+  });
+
   test('uv, the default installer, gives the same files as --installer pip', async () => {
     const template = samApp();
     const withPip = possum(['deploy-bucket/uv-check/pip', '-t', template, '--endpoint-url', endpoint, '--installer', 'pip'], {
@@ -613,3 +692,7 @@ describe('the deployment template: an edit in place', () => {
     ].join('\n'));
   });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

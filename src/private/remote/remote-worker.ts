@@ -6,10 +6,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { s3Connection } from '../aws-config';
+import { proxyFailureText, s3Connection } from '../aws-config';
 import { serveSync } from '../sync-thread';
 
-serveSync(request => handle(request).catch((e: any) => ({ ok: false, error: `${e?.name ?? 'Error'}: ${e?.message ?? e}` })));
+serveSync(request => handle(request).catch((e: any) => ({ ok: false, error: proxyFailureText(e) ?? `${e?.name ?? 'Error'}: ${e?.message ?? e}` })));
 
 async function handle(request: any): Promise<object> {
   // Read per request: the process's environment is shared with this thread and may change.

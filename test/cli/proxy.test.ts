@@ -1,0 +1,67 @@
+import { s3Connection } from '../../src/private/aws-config';
+import { bypassesProxy, proxyFor } from '../../src/private/proxy';
+import { python } from '../helpers/run';
+
+describe('proxies for S3 as the AWS CLI finds them', () => {
+  test('the scheme\'s variable, lowercase first; a value without a scheme is an http:// proxy', () => {
+    expect(proxyFor('https', { HTTPS_PROXY: 'http://upper:3128', https_proxy: 'http://lower:3128' })).toEqual({ url: new URL('http://lower:3128'), from: 'https_proxy' });
+    expect(proxyFor('https', { HTTPS_PROXY: 'proxy.corp:8080' })).toEqual({ url: new URL('http://proxy.corp:8080'), from: 'HTTPS_PROXY' });
+    expect(proxyFor('https', { HTTP_PROXY: 'http://plain:3128' })).toBeUndefined();
+    expect(proxyFor('http', { HTTP_PROXY: 'https://user:p%40ss@secure:443' })?.url.password).toBe('p%40ss');
+    expect(proxyFor('http', { http_proxy: '' })).toBeUndefined();
+  });
+
+  test.each([
+    ['socks5://user:secret@127.0.0.1:1080', 'socks5://user:***@127.0.0.1:1080'],
+    ['http://', 'http://'],
+  ])('%s is an error naming the variable, without a password', (value, shown) => {
+    expect(() => proxyFor('https', { HTTPS_PROXY: value })).toThrow(`HTTPS_PROXY=${shown} is not a proxy possum-cdk can use for S3`);
+  });
+
+  test('an S3 client gets agents only when a proxy or CA bundle asks for them', () => {
+    const none = { AWS_REGION: 'eu-west-1' };
+    expect(s3Connection(undefined, none)).toEqual({ region: 'eu-west-1' });
+    const tunnel = s3Connection(undefined, { ...none, HTTPS_PROXY: 'http://p:3128' });
+    expect(tunnel.requestHandler?.httpsAgent.constructor.name).toBe('TunnellingAgent');
+    expect(tunnel.requestHandler?.httpAgent).toBeUndefined();
+    const forward = s3Connection(undefined, { ...none, HTTP_PROXY: 'http://p:3128' });
+    expect(forward.requestHandler?.httpAgent?.constructor.name).toBe('ForwardingAgent');
+    expect(forward.requestHandler?.httpsAgent.constructor.name).toBe('Agent');
+  });
+
+  // Python's urllib decides for botocore, and so for the AWS CLI and `sam package`: each case
+  // is checked against it, so the table cannot drift from the reference.
+  const cases: Array<[string, string, number]> = [
+    ['', 's3.amazonaws.com', 443],
+    ['*', 's3.amazonaws.com', 443],
+    ['amazonaws.com', 's3.amazonaws.com', 443],
+    ['.amazonaws.com', 's3.eu-west-1.amazonaws.com', 443],
+    ['..amazonaws.com', 's3.amazonaws.com', 443],
+    ['AmazonAWS.com', 's3.amazonaws.com', 443],
+    ['azonaws.com', 's3.amazonaws.com', 443],
+    ['s3.amazonaws.com', 's3.amazonaws.com', 443],
+    ['localhost, 127.0.0.1 ,.corp', '127.0.0.1', 9000],
+    ['127.0.0.1:9000', '127.0.0.1', 9000],
+    ['127.0.0.1:9001', '127.0.0.1', 9000],
+    ['10.0.0.0/8', '10.1.2.3', 443],
+    ['minio', 'minio.local', 9000],
+    [' , ,', 'minio', 9000],
+    ['*.corp.example', 's3.corp.example', 443],
+  ];
+  test('NO_PROXY: the same answer as Python\'s urllib for each case', () => {
+    const reference = JSON.parse(python([
+      'import json, sys, urllib.request',
+      `cases = json.loads(${JSON.stringify(JSON.stringify(cases))})`,
+      'print(json.dumps([bool(urllib.request.proxy_bypass_environment(f"{h}:{p}", {"no": n})) for n, h, p in cases]))',
+    ].join('\n')));
+    const ours = cases.map(([list, host, port]) => bypassesProxy(host, port, { NO_PROXY: list }));
+    expect(ours).toEqual(reference);
+    // The table has both answers, so it can tell a wrong rule from a right one.
+    expect(new Set(reference)).toEqual(new Set([true, false]));
+  });
+
+  test('no_proxy (lowercase) wins over NO_PROXY', () => {
+    expect(bypassesProxy('s3.amazonaws.com', 443, { no_proxy: 'amazonaws.com', NO_PROXY: 'other' })).toBe(true);
+    expect(bypassesProxy('s3.amazonaws.com', 443, { no_proxy: 'other', NO_PROXY: 'amazonaws.com' })).toBe(false);
+  });
+});
