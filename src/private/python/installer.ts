@@ -673,7 +673,7 @@ function probeProjectPage(indexes: IndexSettings, requirement: string): 'auth' |
         const headers = {};
         if (u.username || u.password) headers.authorization = 'Basic ' + Buffer.from(decodeURIComponent(u.username) + ':' + decodeURIComponent(u.password)).toString('base64');
         const secure = u.protocol === 'https:';
-        const req = require(secure ? 'https' : 'http').get({ hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers, timeout: 10000,
+        const req = require(secure ? 'https' : 'http').get({ hostname: u.hostname.replace(/^\\[(.*)\\]$/, '$1'), port: u.port, path: u.pathname + u.search, headers, timeout: 10000,
           ...(secure ? { ca } : {}) }, res => { res.resume(); resolve(res.statusCode); });
         req.on('timeout', () => req.destroy(new Error('timeout')));
         // -1: a certificate not trusted here says nothing about the project.
