@@ -74,6 +74,9 @@ export function proxyAgents(ca?: string[], env: NodeJS.ProcessEnv = process.env)
   };
 }
 
+/** How long a proxy may take to connect and answer CONNECT. */
+const CONNECT_TIMEOUT_MS = 30_000;
+
 /** An https agent whose connections are TLS inside a CONNECT tunnel through the proxy. */
 class TunnellingAgent extends https.Agent {
   constructor(private readonly proxy: ProxySetting, private readonly env: NodeJS.ProcessEnv, private readonly tlsOptions: https.AgentOptions) {
@@ -96,6 +99,11 @@ class TunnellingAgent extends https.Agent {
     };
     raw.once('error', e => finish(new Error(`${describeProxy(this.proxy)} could not be reached to open a tunnel to ${target}: ${e.message}. ` +
       `Check ${this.proxy.from}, or name ${host} in NO_PROXY to connect directly`)));
+    // A proxy that hangs up, or never answers, would otherwise leave the request waiting: the
+    // request has no socket of its own to time out until the tunnel is open.
+    raw.setTimeout(CONNECT_TIMEOUT_MS, () => raw.destroy(new Error(`no answer to CONNECT in ${CONNECT_TIMEOUT_MS / 1000} s`)));
+    raw.once('close', () => finish(new Error(`${describeProxy(this.proxy)} closed the connection instead of opening a tunnel to ${target}. ` +
+      `Check ${this.proxy.from}, or name ${host} in NO_PROXY to connect directly`)));
     raw.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${authorizationHeader(this.proxy)}\r\n`);
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
@@ -106,6 +114,7 @@ class TunnellingAgent extends https.Agent {
         return;
       }
       raw.removeListener('data', onData);
+      raw.setTimeout(0);
       raw.pause();
       const status = head.subarray(0, head.indexOf('\r\n')).toString('latin1');
       if (!/^HTTP\/1\.[01] 2\d\d\b/.test(status)) {

@@ -6,8 +6,9 @@ import { nestedWiring } from '../../src/private/sam/packaging';
 import { planSamPackaging } from '../../src/private/sam/plan';
 import { parseTemplate } from '../../src/private/sam/template';
 import { editTemplateText } from '../../src/private/sam/text-edits';
+import { HttpProxy } from '../helpers/proxy';
 import { privateAuthority, REPO_ROOT, run, tempDir, writeTree } from '../helpers/run';
-import { freePort, HttpProxy, MotoS3 } from '../helpers/s3';
+import { freePort, MotoS3 } from '../helpers/s3';
 import { buildWheelhouse, LocalIndex, lockHashes, Wheelhouse } from '../helpers/wheelhouse';
 import { inspectZip } from '../helpers/zip-inspect';
 

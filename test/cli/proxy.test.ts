@@ -1,3 +1,5 @@
+import * as https from 'https';
+import * as net from 'net';
 import { s3Connection } from '../../src/private/aws-config';
 import { bypassesProxy, proxyFor } from '../../src/private/proxy';
 import { python } from '../helpers/run';
@@ -27,6 +29,31 @@ describe('proxies for S3 as the AWS CLI finds them', () => {
     const forward = s3Connection(undefined, { ...none, HTTP_PROXY: 'http://p:3128' });
     expect(forward.requestHandler?.httpAgent?.constructor.name).toBe('ForwardingAgent');
     expect(forward.requestHandler?.httpsAgent.constructor.name).toBe('Agent');
+  });
+
+  test('a proxy that hangs up without answering CONNECT is an error naming it, not a request left waiting', async () => {
+    const server = net.createServer(socket => socket.once('data', () => socket.destroy()));
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    server.unref();
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const { httpsAgent } = s3Connection(undefined, { HTTPS_PROXY: `http://user:secret@127.0.0.1:${port}` }).requestHandler!;
+      const error = await new Promise<Error>((resolve, reject) => {
+        const request = https.get({ host: 's3.eu-west-1.amazonaws.com', port: 443, path: '/', agent: httpsAgent }, () => reject(new Error('answered')));
+        // Without the check this test is about, the request would wait for ever: it has no
+        // socket to time out, and destroying it would say nothing either.
+        const timer = setTimeout(() => resolve(new Error('no answer within 5 s')), 5000);
+        request.on('error', e => {
+          clearTimeout(timer);
+          resolve(e);
+        });
+      });
+      expect(error.message).toBe(`the proxy http://user:***@127.0.0.1:${port} (from HTTPS_PROXY) closed the connection instead of opening a tunnel ` +
+        'to s3.eu-west-1.amazonaws.com:443. Check HTTPS_PROXY, or name s3.eu-west-1.amazonaws.com in NO_PROXY to connect directly');
+      httpsAgent.destroy();
+    } finally {
+      server.close();
+    }
   });
 
   // Python's urllib decides for botocore, and so for the AWS CLI and `sam package`: each case

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { expandUrl, redactUrl, scrub, secretsOf } from './credentials';
 import { DependencySpec, InstallStep, lockedSteps } from './dependency-spec';
 import { IndexConfig } from './index-config';
+import type { ProbeJob } from './index-probe';
 import { Classified, classifyPip, classifyUv, toolErrorLines } from './install-errors';
 import { satisfies } from './pep440';
 import { packagesWithoutWheels, ResolveCommand, resolveCommand, runResolve } from './resolver';
@@ -13,6 +14,7 @@ import { buildWheel, isPurePythonWheel, pipRequirement, SourceBuildPolicy } from
 import { PythonTarget } from './target';
 import { uvExecutable } from './uv-tool';
 import { writeFileAtomic } from '../atomic-file';
+import { compiledScript } from '../compiled-script';
 import { progress } from '../progress';
 
 /** How dependencies are installed: the construct's options. Plain data (it crosses processes). */
@@ -648,47 +650,31 @@ function diagnoseWithUv(requirement: string, target: PythonTarget, ctx: InstallC
 /**
  * Asks each index for the project's page (PEP 503) and says what the answers mean: a
  * 401/403 from any is `auth`; a refused connection from all is `network`; 404 from all is
- * `no-such-package`. Runs in a child process (this code is synchronous) with a short timeout.
- * It trusts what the installers are told to trust (pip's cert, SSL_CERT_FILE) as well as
- * Node.js's own certificates; a certificate it still does not trust, or a proxy it would
- * have to go through, makes its answer mean nothing, and the installer's words stand.
+ * `no-such-package`. Runs index-probe.ts in a child process (this code is synchronous) with
+ * a short timeout. The child reaches the indexes as the installers do: through their
+ * proxies, trusting what they trust (pip's cert, SSL_CERT_FILE) as well as Node.js's own
+ * certificates; a certificate it still does not trust, or a proxy it cannot use, makes its
+ * answer mean nothing, and the installer's words stand.
  */
 function probeProjectPage(indexes: IndexSettings, requirement: string): 'auth' | 'network' | 'no-such-package' | undefined {
   if (indexes.noIndex) return undefined;
-  const env = process.env;
-  if (env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy || indexes.pipNetwork.PIP_PROXY) return undefined;
   const project = (/^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(requirement)?.[1] ?? '').toLowerCase().replace(/[-_.]+/g, '-');
   if (!project) return undefined;
-  const urls = [indexes.indexUrl ?? 'https://pypi.org/simple', ...indexes.extraIndexUrls].map(u => expandUrl(u));
-  const authorities = [indexes.pipNetwork.PIP_CERT, env.SSL_CERT_FILE, env.NODE_EXTRA_CA_CERTS].filter((f): f is string => !!f);
-  const script = `
-    const fs = require('fs');
-    const tls = require('tls');
-    const urls = JSON.parse(process.env.POSSUM_PROBE_URLS);
-    const ca = [...tls.rootCertificates];
-    for (const f of JSON.parse(process.env.POSSUM_PROBE_CA)) { try { ca.push(fs.readFileSync(f, 'utf8')); } catch {} }
-    const ask = raw => new Promise(resolve => {
-      try {
-        const u = new URL(raw.replace(/\\/?$/, '/') + process.env.POSSUM_PROBE_PROJECT + '/');
-        const headers = {};
-        if (u.username || u.password) headers.authorization = 'Basic ' + Buffer.from(decodeURIComponent(u.username) + ':' + decodeURIComponent(u.password)).toString('base64');
-        const secure = u.protocol === 'https:';
-        const req = require(secure ? 'https' : 'http').get({ hostname: u.hostname.replace(/^\\[(.*)\\]$/, '$1'), port: u.port, path: u.pathname + u.search, headers, timeout: 10000,
-          ...(secure ? { ca } : {}) }, res => { res.resume(); resolve(res.statusCode); });
-        req.on('timeout', () => req.destroy(new Error('timeout')));
-        // -1: a certificate not trusted here says nothing about the project.
-        req.on('error', e => resolve(/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(String(e && e.code)) ? -1 : 0));
-      } catch (e) { resolve(0); }
-    });
-    Promise.all(urls.map(ask)).then(s => process.stdout.write(JSON.stringify(s)));`;
-  const r = spawnSync(process.execPath, ['-e', script], {
-    env: { ...process.env, POSSUM_PROBE_URLS: JSON.stringify(urls), POSSUM_PROBE_PROJECT: project, POSSUM_PROBE_CA: JSON.stringify(authorities) },
+  const job: ProbeJob = {
+    urls: [indexes.indexUrl ?? 'https://pypi.org/simple', ...indexes.extraIndexUrls].map(u => expandUrl(u)),
+    project,
+    authorities: [indexes.pipNetwork.PIP_CERT, process.env.SSL_CERT_FILE, process.env.NODE_EXTRA_CA_CERTS].filter((f): f is string => !!f),
+    proxy: indexes.pipNetwork.PIP_PROXY,
+  };
+  const r = spawnSync(process.execPath, [compiledScript(__dirname, 'index-probe.js', 'The package index check')], {
+    input: JSON.stringify(job),
     encoding: 'utf8',
     timeout: 20_000,
   });
   let statuses: number[];
   try {
-    statuses = JSON.parse(r.stdout);
+    statuses = JSON.parse(r.stdout).statuses;
+    if (!Array.isArray(statuses)) return undefined;
   } catch {
     return undefined;
   }
