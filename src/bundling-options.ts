@@ -196,8 +196,11 @@ export interface PythonPipfileBundlingOptions {
    * a bundle is looked up there (by the same key as in the local cache) before it is built,
    * and published there after a build. A download is used only when its bytes match the
    * sha256 it is stored under; an unreachable or unreadable bucket is a warning and a local
-   * build. Credentials come from the standard AWS chain. Anyone who can write to the
-   * bucket can change your bundles: give write access to trusted CI only.
+   * build. Credentials come from the standard AWS chain; the region, a CA bundle and
+   * proxies as the AWS CLI finds them (AWS_REGION, AWS_DEFAULT_REGION, the profile's
+   * `region`; AWS_CA_BUNDLE, the profile's `ca_bundle`; HTTPS_PROXY, HTTP_PROXY, NO_PROXY).
+   * Anyone who can write to the bucket can change your bundles: give write access to
+   * trusted CI only.
    * @default - $POSSUM_REMOTE_CACHE if set, else none
    */
   readonly remoteCache?: string;
