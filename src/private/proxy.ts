@@ -191,6 +191,8 @@ export function describeProxy(proxy: ProxySetting): string {
   return `the proxy ${redactValue(proxy.url.href.replace(/\/$/, ''))} (from ${proxy.from})`;
 }
 
+/** The password hidden; a user without a password is taken for a token and hidden too (as pip does). */
 function redactValue(value: string): string {
-  return value.replace(/(\/\/[^/@:]*):[^/@]*@/, '$1:***@');
+  return value.replace(/(\/\/|^)([^/@:]*)(:[^/@]*)?@/, (_m, start: string, user: string, password?: string) =>
+    password === undefined ? `${start}***@` : `${start}${user}:***@`);
 }

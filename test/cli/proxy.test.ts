@@ -1,7 +1,7 @@
 import * as https from 'https';
 import * as net from 'net';
 import { s3Connection } from '../../src/private/aws-config';
-import { bypassesProxy, proxyFor } from '../../src/private/proxy';
+import { bypassesProxy, describeProxy, proxyFor } from '../../src/private/proxy';
 import { python } from '../helpers/run';
 
 describe('proxies for S3 as the AWS CLI finds them', () => {
@@ -16,8 +16,16 @@ describe('proxies for S3 as the AWS CLI finds them', () => {
   test.each([
     ['socks5://user:secret@127.0.0.1:1080', 'socks5://user:***@127.0.0.1:1080'],
     ['http://', 'http://'],
+    ['socks5://a-token@127.0.0.1:1080', 'socks5://***@127.0.0.1:1080'],
   ])('%s is an error naming the variable, without a password', (value, shown) => {
     expect(() => proxyFor('https', { HTTPS_PROXY: value })).toThrow(`HTTPS_PROXY=${shown} is not a proxy possum-cdk can use for S3`);
+  });
+
+  test('messages name the proxy without its password, and without a user given alone (a token, as pip takes it)', () => {
+    const shown = (value: string) => describeProxy(proxyFor('https', { HTTPS_PROXY: value })!);
+    expect(shown('http://me:p%40ss@proxy.corp:3128')).toBe('the proxy http://me:***@proxy.corp:3128 (from HTTPS_PROXY)');
+    expect(shown('http://a-token@proxy.corp:3128/')).toBe('the proxy http://***@proxy.corp:3128 (from HTTPS_PROXY)');
+    expect(shown('proxy.corp:3128')).toBe('the proxy http://proxy.corp:3128 (from HTTPS_PROXY)');
   });
 
   test('an S3 client gets agents only when a proxy or CA bundle asks for them', () => {
