@@ -627,6 +627,28 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(fs.existsSync(output)).toBe(false);
   });
 
+  test('-o names a link or a FIFO: the link stays and its file gets the template; the FIFO is written to, not replaced', async () => {
+    const dir = tempDir('possum-out');
+    fs.mkdirSync(path.join(dir, 'deploy'));
+    fs.symlinkSync(path.join('deploy', 'packaged.yaml'), path.join(dir, 'out.yaml'));
+    const template = samApp();
+    const a = possum(['deploy-bucket/out', '-t', template, '--endpoint-url', endpoint, '-o', path.join(dir, 'out.yaml')]);
+    expect(a.status).toBe(0);
+    expect(fs.lstatSync(path.join(dir, 'out.yaml')).isSymbolicLink()).toBe(true);
+    expect(parseTemplate(fs.readFileSync(path.join(dir, 'deploy', 'packaged.yaml'), 'utf8'), 'out').value.Resources.Api.Properties.CodeUri)
+      .toMatch(/^s3:\/\/deploy-bucket\/out\/[0-9a-f]{64}\.zip$/);
+    // A FIFO stands for /dev/null and /dev/stdout, which a rename would replace with a file.
+    const fifo = path.join(dir, 'pipe');
+    expect(run('mkfifo', [fifo]).status).toBe(0);
+    const reader = run('bash', ['-c', `cat ${JSON.stringify(fifo)} > ${JSON.stringify(path.join(dir, 'read.yaml'))} & ` +
+      `${JSON.stringify(process.execPath)} ${JSON.stringify(POSSUM)} deploy-bucket/out -t ${JSON.stringify(template)} --endpoint-url ${endpoint} ` +
+      `--index-url ${index.url()} -o ${JSON.stringify(fifo)}; status=$?; wait; exit $status`],
+    { env: { ...process.env, ...CREDENTIALS, POSSUM_CACHE_DIR: path.join(work, 'cache') }, timeoutMs: 120_000 });
+    expect({ status: reader.status, stderr: reader.status === 0 ? '' : reader.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(fs.statSync(fifo).isFIFO()).toBe(true);
+    expect(fs.readFileSync(path.join(dir, 'read.yaml'), 'utf8')).toBe(fs.readFileSync(path.join(dir, 'deploy', 'packaged.yaml'), 'utf8'));
+  });
+
   test('a server that does not answer is a clear error, and no output template is written', async () => {
     const port = await freePort();
     const output = path.join(work, 'never.yaml');
