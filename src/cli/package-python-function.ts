@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseOrExit, runCli, UsageError } from './cli-runner';
-import { writeFileAtomic } from '../private/atomic-file';
+import { outputTarget, writeFileAtomic } from '../private/atomic-file';
 import { progress } from '../private/progress';
 import { importNameOf, readProjectName } from '../private/pyproject';
 import { describeLargest, LAMBDA_UNZIPPED_LIMIT_BYTES, ZipReport } from '../private/zip/engine';
@@ -147,17 +147,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     const sitePackages = findSitePackages(args.venv);
     const output = args.output ?? path.join(args.outputDir!, `${projectName.replace(/-/g, '_')}.zip`);
     progress(`zipping ${sitePackages} into ${output}`);
+    // The engine renames its zip into place: a link's file, or a file first when the output
+    // is /dev/stdout, a FIFO or the like (a rename would replace it).
+    const target = outputTarget(output);
     // In the engine's worker process, as bundling runs it: its memory settings keep the
     // peak below 100 MB on a 400 MB venv (bench/README.md).
-    const { maxRssBytes: _rss, ...report } = buildZipSync({
-      sources: [{ dir: sitePackages }],
-      output,
-      excludes: args.excludes,
-      sourceDateEpoch: process.env.SOURCE_DATE_EPOCH,
-      nestThresholdBytes: args.nestThresholdBytes,
-      loader: { kind: 'package', packageName: projectPackage(sitePackages, projectName) },
-      progress: true,
-    });
+    let zipped: ReturnType<typeof buildZipSync>;
+    try {
+      zipped = buildZipSync({
+        sources: [{ dir: sitePackages }],
+        output: target.path,
+        excludes: args.excludes,
+        sourceDateEpoch: process.env.SOURCE_DATE_EPOCH,
+        nestThresholdBytes: args.nestThresholdBytes,
+        loader: { kind: 'package', packageName: projectPackage(sitePackages, projectName) },
+        progress: true,
+      });
+    } catch (e) {
+      target.discard?.();
+      throw e;
+    }
+    target.deliver?.();
+    const { maxRssBytes: _rss, ...built } = zipped;
+    const report = { ...built, output };
     if (args.report) writeReport(args.report, report);
     summary(report).forEach(progress);
     return 0;

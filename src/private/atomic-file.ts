@@ -1,5 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 
 /**
  * Writes a file through a temporary sibling and a rename, so a reader sees the old content
@@ -14,7 +16,13 @@ import * as fs from 'fs';
 export function writeFileAtomic(file: string, data: string | Buffer) {
   const kind = kindAt(file);
   if (kind === 'other') {
-    fs.writeFileSync(file, data);
+    const { fd, opened } = openForWriting(file);
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      for (let written = 0; written < bytes.length;) written += writeSome(fd, bytes, written, bytes.length - written);
+    } finally {
+      if (opened) fs.closeSync(fd);
+    }
     return;
   }
   const target = kind === 'link' ? fs.realpathSync(file) : file;
@@ -46,5 +54,73 @@ function isLink(file: string): boolean {
     return fs.lstatSync(file).isSymbolicLink();
   } catch {
     return false;
+  }
+}
+
+/**
+ * Where to build a file the user named, for a writer that renames its result into place
+ * (the zip engine): the path itself, the file a link names, or, for anything else (a
+ * device such as /dev/stdout, a FIFO, a link to nothing), a temporary file whose bytes
+ * `deliver` then writes to the path and removes (`discard` removes it after a failure).
+ */
+export function outputTarget(file: string): { readonly path: string; readonly deliver?: () => void; readonly discard?: () => void } {
+  const kind = kindAt(file);
+  if (kind === 'none' || kind === 'file') return { path: file };
+  if (kind === 'link') return { path: fs.realpathSync(file) };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'possum-cdk-out-'));
+  const built = path.join(dir, path.basename(file));
+  const discard = () => fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    path: built,
+    deliver: () => {
+      try {
+        copyInto(built, file);
+      } finally {
+        discard();
+      }
+    },
+    discard,
+  };
+}
+
+/** Copies a file's bytes to a path that is written as it is (a pipe takes them in pieces). */
+function copyInto(from: string, to: string) {
+  const input = fs.openSync(from, 'r');
+  const { fd: output, opened } = openForWriting(to);
+  try {
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    for (let read = fs.readSync(input, buffer); read > 0; read = fs.readSync(input, buffer)) {
+      for (let written = 0; written < read;) written += writeSome(output, buffer, written, read - written);
+    }
+  } finally {
+    fs.closeSync(input);
+    if (opened) fs.closeSync(output);
+  }
+}
+
+/** One write; a descriptor Node.js made non-blocking (its own stdout, a pipe) may be full for a moment. */
+function writeSome(fd: number, buffer: Buffer, offset: number, length: number): number {
+  for (;;) {
+    try {
+      return fs.writeSync(fd, buffer, offset, length);
+    } catch (e: any) {
+      if (e?.code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
+
+/**
+ * A descriptor to write to: the path opened, or, for /dev/stdout, /dev/stderr and /dev/fd/N
+ * that cannot be opened again (a socket, as a parent process's pipes often are), this
+ * process's own descriptor.
+ */
+function openForWriting(file: string): { fd: number; opened: boolean } {
+  try {
+    return { fd: fs.openSync(file, 'w'), opened: true };
+  } catch (e: any) {
+    const own = /^\/dev\/(stdout|stderr)$/.exec(file) ?? /^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(file);
+    if (e?.code !== 'ENXIO' || !own) throw e;
+    return { fd: own[1] === 'stdout' ? 1 : own[1] === 'stderr' ? 2 : Number(own[1]), opened: false };
   }
 }

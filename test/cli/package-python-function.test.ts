@@ -84,6 +84,32 @@ describe('package-python-function (real venv, real pip)', () => {
     expect(report.largest.map((l: any) => l.name)).toEqual(expect.arrayContaining(['pip', 'greeting', 'my_service']));
   });
 
+  test('--output /dev/fd/1 (piped) gives the zip\'s bytes on stdout, --report /dev/fd/2 the report on stderr; --output a link keeps the link', () => {
+    const project = path.join(work, 'service', 'pyproject.toml');
+    const plain = cli([venv, '--project', project, '--output', path.join(work, 'plain.zip')]);
+    expect(plain.status).toBe(0);
+    // The zip through a pipe (| aws s3 cp - ...): byte for byte the one written to a file, and no
+    // file left in place of the pipe or in the temporary folder. /dev/fd/N rather than
+    // /dev/stdout: the same thing, but if this ever regressed to a rename, the rename would
+    // fail inside /proc instead of replacing /dev/stdout on the machine running the tests.
+    const piped = path.join(work, 'piped.zip');
+    const tmp = tempDir('ppf-tmp');
+    const pipe = run('bash', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(PACKAGE_PYTHON_FUNCTION_JS)} ${JSON.stringify(venv)} ` +
+      `--project ${JSON.stringify(project)} --output /dev/fd/1 --report /dev/fd/2 | cat > ${JSON.stringify(piped)}`],
+    { env: { ...process.env, TMPDIR: tmp } });
+    expect({ status: pipe.status, stderr: pipe.status === 0 ? '' : pipe.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(sha256(piped)).toBe(sha256(path.join(work, 'plain.zip')));
+    expect(pipe.stderr).toContain('"output": "/dev/fd/1"'); // the report, through the socket the test reads stderr from
+    expect(fs.readdirSync(tmp)).toEqual([]);
+    // A link: it stays, and the file it names is the zip.
+    fs.mkdirSync(path.join(work, 'releases'), { recursive: true });
+    fs.symlinkSync(path.join('releases', 'v1.zip'), path.join(work, 'current.zip'));
+    const linked = cli([venv, '--project', project, '--output', path.join(work, 'current.zip')]);
+    expect(linked.status).toBe(0);
+    expect(fs.lstatSync(path.join(work, 'current.zip')).isSymbolicLink()).toBe(true);
+    expect(sha256(path.join(work, 'releases', 'v1.zip'))).toBe(sha256(path.join(work, 'plain.zip')));
+  });
+
   test('SOURCE_DATE_EPOCH is honoured; a bad value fails and writes nothing', () => {
     const project = path.join(work, 'service', 'pyproject.toml');
     const ok = cli([venv, '--project', project, '--output', path.join(work, 'dated.zip')], { env: { ...process.env, SOURCE_DATE_EPOCH: '1600000000' } });
