@@ -19,14 +19,34 @@ export interface ProxySetting {
 }
 
 /**
- * The proxy for one scheme, the lowercase variable first, as urllib reads them. A value
- * without a scheme is an http:// proxy (as botocore takes it).
+ * The environment's proxy variables as Python's urllib reads them for botocore: any
+ * `<scheme>_proxy` whatever its case; where two spell the same scheme, the one in lowercase
+ * letters wins, and a lowercase one that is empty switches that scheme's proxy off.
+ * @returns scheme (`http`, `https`, `no`, ...) to its value and the variable it came from
+ */
+export function environmentProxies(env: NodeJS.ProcessEnv = process.env): Map<string, { readonly value: string; readonly from: string }> {
+  const found = new Map<string, { value: string; from: string }>();
+  for (const [name, value] of Object.entries(env)) {
+    if (value && name.toLowerCase().endsWith('_proxy')) found.set(name.toLowerCase().slice(0, -6), { value, from: name });
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.endsWith('_proxy')) continue;
+    const scheme = name.toLowerCase().slice(0, -6);
+    if (value) found.set(scheme, { value, from: name });
+    else found.delete(scheme);
+  }
+  return found;
+}
+
+/**
+ * The proxy for one scheme (see environmentProxies). A value without a scheme is an http://
+ * proxy, as botocore takes it.
  * @throws Error naming the variable when its value is not an http:// or https:// proxy URL
  */
 export function proxyFor(scheme: 'http' | 'https', env: NodeJS.ProcessEnv = process.env): ProxySetting | undefined {
-  const from = env[`${scheme}_proxy`] ? `${scheme}_proxy` : env[`${scheme.toUpperCase()}_PROXY`] ? `${scheme.toUpperCase()}_PROXY` : undefined;
-  if (!from) return undefined;
-  const value = env[from]!.trim();
+  const named = environmentProxies(env).get(scheme);
+  if (!named) return undefined;
+  const value = named.value.trim();
   let url: URL | undefined;
   try {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
@@ -34,10 +54,10 @@ export function proxyFor(scheme: 'http' | 'https', env: NodeJS.ProcessEnv = proc
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
-    throw new Error(`${from}=${redactValue(value)} is not a proxy possum-cdk can use for S3: give an http:// or https:// URL ` +
+    throw new Error(`${named.from}=${redactValue(value)} is not a proxy possum-cdk can use for S3: give an http:// or https:// URL ` +
       '(http://[user:password@]host:port), or unset it.');
   }
-  return { url, from };
+  return { url, from: named.from };
 }
 
 /**
@@ -46,7 +66,7 @@ export function proxyFor(scheme: 'http' | 'https', env: NodeJS.ProcessEnv = proc
  * (`example.com` and `.example.com` both cover `s3.example.com`), as urllib decides.
  */
 export function bypassesProxy(host: string, port: number, env: NodeJS.ProcessEnv = process.env): boolean {
-  const list = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
+  const list = environmentProxies(env).get('no')?.value ?? '';
   if (list === '*') return true;
   const hostOnly = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
   const hostPort = `${hostOnly}:${port}`;
@@ -191,8 +211,15 @@ export function describeProxy(proxy: ProxySetting): string {
   return `the proxy ${redactValue(proxy.url.href.replace(/\/$/, ''))} (from ${proxy.from})`;
 }
 
-/** The password hidden; a user without a password is taken for a token and hidden too (as pip does). */
+/**
+ * The credentials of a proxy URL hidden: a password (everything up to the last `@`, which
+ * an unencoded `/` or `@` in it does not end), and a user given without one (a token, as
+ * pip takes it).
+ */
 function redactValue(value: string): string {
-  return value.replace(/(\/\/|^)([^/@:]*)(:[^/@]*)?@/, (_m, start: string, user: string, password?: string) =>
-    password === undefined ? `${start}***@` : `${start}${user}:***@`);
+  const m = /^([a-z][a-z0-9+.-]*:\/\/|\/\/)?(.*)@([^@]*)$/i.exec(value);
+  if (!m) return value;
+  const [, start = '', userinfo, rest] = m;
+  const colon = userinfo.indexOf(':');
+  return `${start}${colon >= 0 ? `${userinfo.slice(0, colon)}:***` : '***'}@${rest}`;
 }

@@ -1,7 +1,7 @@
 import * as https from 'https';
 import * as net from 'net';
 import { s3Connection } from '../../src/private/aws-config';
-import { bypassesProxy, describeProxy, proxyFor } from '../../src/private/proxy';
+import { bypassesProxy, describeProxy, environmentProxies, proxyFor } from '../../src/private/proxy';
 import { python } from '../helpers/run';
 
 describe('proxies for S3 as the AWS CLI finds them', () => {
@@ -17,6 +17,9 @@ describe('proxies for S3 as the AWS CLI finds them', () => {
     ['socks5://user:secret@127.0.0.1:1080', 'socks5://user:***@127.0.0.1:1080'],
     ['http://', 'http://'],
     ['socks5://a-token@127.0.0.1:1080', 'socks5://***@127.0.0.1:1080'],
+    ['http://u:pa/ss@127.0.0.1:1', 'http://u:***@127.0.0.1:1'],
+    ['socks5://u:p@ss@127.0.0.1:1', 'socks5://u:***@127.0.0.1:1'],
+    ['http://u:pa@ss@127.0.0.1:99999', 'http://u:***@127.0.0.1:99999'],
   ])('%s is an error naming the variable, without a password', (value, shown) => {
     expect(() => proxyFor('https', { HTTPS_PROXY: value })).toThrow(`HTTPS_PROXY=${shown} is not a proxy possum-cdk can use for S3`);
   });
@@ -82,6 +85,7 @@ describe('proxies for S3 as the AWS CLI finds them', () => {
     ['minio', 'minio.local', 9000],
     [' , ,', 'minio', 9000],
     ['*.corp.example', 's3.corp.example', 443],
+    [' *', 's3.amazonaws.com', 443],
   ];
   test('NO_PROXY: the same answer as Python\'s urllib for each case', () => {
     const reference = JSON.parse(python([
@@ -93,6 +97,25 @@ describe('proxies for S3 as the AWS CLI finds them', () => {
     expect(ours).toEqual(reference);
     // The table has both answers, so it can tell a wrong rule from a right one.
     expect(new Set(reference)).toEqual(new Set([true, false]));
+  });
+
+  test('the variables: the same proxies as Python\'s urllib finds in each environment', () => {
+    const environments: NodeJS.ProcessEnv[] = [
+      { HTTPS_PROXY: 'http://upper:1', https_proxy: 'http://lower:1' },
+      { https_proxy: '', HTTPS_PROXY: 'http://upper:1', http_proxy: '', HTTP_PROXY: 'http://upper:2' },
+      { Https_Proxy: 'http://mixed:1', NO_PROXY: ' *' },
+      { no_proxy: '', NO_PROXY: '127.0.0.1', HTTP_PROXY: 'proxy.corp:3128' },
+      { HTTPS_proxy: 'http://odd:1', HTTPS_PROXY: 'http://upper:1' },
+    ];
+    // The machine's own proxy variables stay out of both sides.
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().endsWith('_proxy')));
+    for (const env of environments) {
+      const reference = JSON.parse(python('import json, urllib.request\nprint(json.dumps(urllib.request.getproxies_environment()))', { env: { ...base, ...env } }));
+      const ours = Object.fromEntries([...environmentProxies({ ...base, ...env })].map(([scheme, { value }]) => [scheme, value]));
+      expect({ env, proxies: ours }).toEqual({ env, proxies: reference });
+    }
+    expect(proxyFor('https', { https_proxy: '', HTTPS_PROXY: 'http://upper:1' })).toBeUndefined();
+    expect(proxyFor('https', { Https_Proxy: 'http://mixed:1' })?.from).toBe('Https_Proxy');
   });
 
   test('no_proxy (lowercase) wins over NO_PROXY', () => {
