@@ -26,8 +26,26 @@ export interface AwsSetting {
  */
 export interface S3Connection {
   readonly region: string;
-  readonly requestHandler?: { readonly httpsAgent: https.Agent; readonly httpAgent?: http.Agent };
+  readonly requestHandler: {
+    readonly connectionTimeout: number;
+    readonly socketTimeout: number;
+    readonly httpsAgent?: https.Agent;
+    readonly httpAgent?: http.Agent;
+  };
 }
+
+/**
+ * How long a connection may take to open, and a connection stay silent, before a request
+ * fails (and is retried): the AWS CLI's defaults (60 s each). The SDK for JavaScript has
+ * none, so a server or proxy that accepts a connection and never answers would hold
+ * possum-cdk for ever.
+ */
+export interface S3Timeouts {
+  readonly connectMs: number;
+  readonly silentMs: number;
+}
+
+export const AWS_CLI_TIMEOUTS: S3Timeouts = { connectMs: 60_000, silentMs: 60_000 };
 
 /**
  * A setting of the active profile (AWS_PROFILE, else AWS_DEFAULT_PROFILE, else `default`)
@@ -74,14 +92,15 @@ export function awsCaBundle(env: NodeJS.ProcessEnv = process.env): AwsSetting | 
  *   SDK does not.
  * @throws Error naming the setting when its CA bundle cannot be read or its proxy is not a URL
  */
-export function s3Connection(given?: string, env: NodeJS.ProcessEnv = process.env): S3Connection {
+export function s3Connection(given?: string, env: NodeJS.ProcessEnv = process.env, timeouts: S3Timeouts = AWS_CLI_TIMEOUTS): S3Connection {
   const region = awsRegion(given, env)?.value ?? 'us-east-1';
   const trusted = trustedCertificates(env);
   const proxied = proxyAgents(trusted, env);
-  if (!trusted && !proxied.httpsAgent && !proxied.httpAgent) return { region };
+  const limits = { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.silentMs };
+  if (!trusted && !proxied.httpsAgent && !proxied.httpAgent) return { region, requestHandler: limits };
   // The SDK's own agent keeps connections alive and allows 50 at once; so do these.
   const httpsAgent = proxied.httpsAgent ?? new https.Agent({ ca: trusted, keepAlive: true, maxSockets: 50 });
-  return { region, requestHandler: proxied.httpAgent ? { httpsAgent, httpAgent: proxied.httpAgent } : { httpsAgent } };
+  return { region, requestHandler: { ...limits, httpsAgent, ...proxied.httpAgent ? { httpAgent: proxied.httpAgent } : {} } };
 }
 
 /**

@@ -29,7 +29,8 @@ describe('S3 connection settings as the AWS CLI finds them', () => {
     expect(awsRegion(undefined, { ...env, AWS_REGION: 'ca-central-1', AWS_DEFAULT_REGION: 'x' })?.value).toBe('ca-central-1');
     expect(awsRegion(undefined, { ...env, AWS_DEFAULT_REGION: 'eu-north-1' })).toEqual({ value: 'eu-north-1', from: 'AWS_DEFAULT_REGION' });
     expect(awsRegion(undefined, env)?.value).toBe('eu-west-2');
-    expect(s3Connection(undefined, { AWS_CONFIG_FILE: path.join(dir, 'missing') })).toEqual({ region: 'us-east-1' });
+    expect(s3Connection(undefined, { AWS_CONFIG_FILE: path.join(dir, 'missing') }))
+      .toEqual({ region: 'us-east-1', requestHandler: { connectionTimeout: 60_000, socketTimeout: 60_000 } });
   });
 
   test('the CA bundle: AWS_CA_BUNDLE, else the profile\'s ca_bundle; an agent trusts it; an unreadable one is an error naming the setting', () => {

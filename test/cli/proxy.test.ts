@@ -1,5 +1,6 @@
 import * as https from 'https';
 import * as net from 'net';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { s3Connection } from '../../src/private/aws-config';
 import { bypassesProxy, describeProxy, environmentProxies, proxyFor } from '../../src/private/proxy';
 import { python } from '../helpers/run';
@@ -33,7 +34,7 @@ describe('proxies for S3 as the AWS CLI finds them', () => {
 
   test('an S3 client gets agents only when a proxy or CA bundle asks for them', () => {
     const none = { AWS_REGION: 'eu-west-1' };
-    expect(s3Connection(undefined, none)).toEqual({ region: 'eu-west-1' });
+    expect(s3Connection(undefined, none)).toEqual({ region: 'eu-west-1', requestHandler: { connectionTimeout: 60_000, socketTimeout: 60_000 } });
     const tunnel = s3Connection(undefined, { ...none, HTTPS_PROXY: 'http://p:3128' });
     expect(tunnel.requestHandler?.httpsAgent.constructor.name).toBe('TunnellingAgent');
     expect(tunnel.requestHandler?.httpAgent).toBeUndefined();
@@ -48,7 +49,7 @@ describe('proxies for S3 as the AWS CLI finds them', () => {
     server.unref();
     const port = (server.address() as net.AddressInfo).port;
     try {
-      const { httpsAgent } = s3Connection(undefined, { HTTPS_PROXY: `http://user:secret@127.0.0.1:${port}` }).requestHandler!;
+      const { httpsAgent } = s3Connection(undefined, { HTTPS_PROXY: `http://user:secret@127.0.0.1:${port}` }).requestHandler as { httpsAgent: https.Agent };
       const error = await new Promise<Error>((resolve, reject) => {
         const request = https.get({ host: 's3.eu-west-1.amazonaws.com', port: 443, path: '/', agent: httpsAgent }, () => reject(new Error('answered')));
         // Without the check this test is about, the request would wait for ever: it has no
@@ -64,6 +65,38 @@ describe('proxies for S3 as the AWS CLI finds them', () => {
       httpsAgent.destroy();
     } finally {
       server.close();
+    }
+  });
+
+  test('a server or http proxy that accepts and never answers fails the request when the connection stays silent', async () => {
+    const held: net.Socket[] = [];
+    const silent = net.createServer(socket => held.push(socket));
+    await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve));
+    silent.unref();
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      for (const env of [{}, { HTTP_PROXY: `http://127.0.0.1:${port}` }]) {
+        const endpoint = 'HTTP_PROXY' in env ? 'http://127.0.0.1:9' : `http://127.0.0.1:${port}`;
+        const s3 = new S3Client({
+          ...s3Connection(undefined, { AWS_REGION: 'us-east-1', ...env }, { connectMs: 1000, silentMs: 1000 }),
+          endpoint,
+          forcePathStyle: true,
+          maxAttempts: 1,
+          credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+        });
+        const started = Date.now();
+        // Without the limit the request would wait for ever: the test gives up after 10 s.
+        const outcome = await Promise.race([
+          s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'x' })).then(() => 'answered', (e: Error) => e.name),
+          new Promise(resolve => setTimeout(resolve, 10_000, 'still waiting')),
+        ]);
+        expect({ env, outcome }).toEqual({ env, outcome: 'TimeoutError' });
+        expect(Date.now() - started).toBeLessThan(5000);
+        s3.destroy();
+      }
+    } finally {
+      held.forEach(socket => socket.destroy());
+      silent.close();
     }
   });
 

@@ -16,7 +16,9 @@ async function handle(request: any): Promise<object> {
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const s3 = new S3Client({
     // Region and CA bundle as the AWS CLI finds them (AWS_DEFAULT_REGION, the profile's, AWS_CA_BUNDLE).
-    ...s3Connection(),
+    // A cache that does not answer is given up on sooner than an upload would be: each
+    // bundle asks it, and the build goes on without it.
+    ...s3Connection(undefined, process.env, { connectMs: 10_000, silentMs: 30_000 }),
     endpoint,
     forcePathStyle: endpoint !== undefined,
     // Degrade fast when the bucket is unreachable: one retry, short connection timeout.
