@@ -52,7 +52,7 @@ Zips are content-addressed: an unchanged function is neither rebuilt nor uploade
                          error rather than a warning
   --exclude PATTERN      leave matching files of every function's and layer's folder out of its zip (repeatable;
                          .gitignore-like: *, **, a trailing / for folders, a leading / anchors at the folder, ! keeps)
-  --endpoint-url URL     an S3-compatible endpoint
+  --endpoint-url URL     an S3-compatible endpoint (the remote cache's too, unless AWS_ENDPOINT_URL_S3 names one)
   --region REGION        AWS region (default: the profile's or environment's)
   -h, --help             show this help
 
@@ -179,6 +179,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Region and CA bundle as the AWS CLI finds them (the SDK alone would miss AWS_DEFAULT_REGION and
     // AWS_CA_BUNDLE); an unreadable bundle is said now, before anything is built.
     const connection = s3Connection(args.region);
+    // The remote cache (in the bundle workers) finds its endpoint as the SDK does; without
+    // one of its own, it is the one given here, like the uploads'.
+    if (args.endpointUrl && !process.env.AWS_ENDPOINT_URL_S3 && !process.env.AWS_ENDPOINT_URL) process.env.AWS_ENDPOINT_URL_S3 = args.endpointUrl;
     const region = connection.region;
     // The SDK loads only when something is to be checked or sent. possum ships its own copy of
     // the SDK, so the SDK's notice that its future releases need a newer Node.js concerns
@@ -468,8 +471,11 @@ class Uploader {
       this.uploaded++;
       progress(`uploaded ${where} (${body.length} bytes)`);
     } catch (e: any) {
-      const detail = proxyFailureText(e) ?? `${e?.message || e?.name || String(e)}${e?.code ? ` (${e.code})` : ''}`;
-      throw new Error(`uploading to ${where} failed: ${detail}. Check the bucket, credentials and endpoint.`);
+      // A proxy's failure says what to check; anything else is the bucket's, the credentials' or the endpoint's.
+      const proxy = proxyFailureText(e, this.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+      if (proxy) throw new Error(`uploading to ${where} failed: ${proxy}.`);
+      throw new Error(`uploading to ${where} failed: ${e?.message || e?.name || String(e)}${e?.code ? ` (${e.code})` : ''}. ` +
+        'Check the bucket, credentials and endpoint.');
     }
   }
 }

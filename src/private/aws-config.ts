@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tls from 'tls';
 import { parseIni } from './ini';
-import { describeProxy, proxyAgents, proxyFor } from './proxy';
+import { bypassesProxy, describeProxy, proxyAgents, proxyFor, ProxySetting } from './proxy';
 
 /** A setting and where it came from, for messages. */
 export interface AwsSetting {
@@ -104,19 +104,36 @@ export function s3Connection(given?: string, env: NodeJS.ProcessEnv = process.en
 }
 
 /**
- * An S3 request's failure in words when an http proxy refused it (an https one refuses the
- * tunnel, which proxy.ts words): the SDK reads the proxy's answer as a malformed S3 error.
- * Undefined for any other failure.
+ * An S3 request's failure in words when a proxy, not S3, caused it; undefined otherwise.
+ * - The agents in proxy.ts word what they see (a proxy that cannot be reached, or refuses
+ *   a tunnel): those words are kept as they are.
+ * - An http endpoint's request goes to the proxy, which may answer it itself (407, 403,
+ *   502...). The SDK then reads the proxy's page as a malformed S3 error ("UnknownError").
+ *   An answer without S3's request id (x-amz-request-id; S3-compatible servers send one
+ *   too) to a request that went through the proxy is the proxy's.
  */
-export function proxyFailureText(e: any, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function proxyFailureText(e: any, endpoint: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const message = String(e?.message ?? '');
+  if (message.startsWith('the proxy ')) return message;
   const status = e?.$metadata?.httpStatusCode;
-  const proxy = status === 407 || status === 502 || status === 503 || status === 504 ? proxyFor('http', env) : undefined;
+  if (!status || e?.$metadata?.requestId || !endpoint?.startsWith('http://')) return undefined;
+  let proxy: ProxySetting | undefined;
+  let host: string;
+  try {
+    const url = new URL(endpoint);
+    host = url.hostname;
+    if (bypassesProxy(host, Number(url.port) || 80, env)) return undefined;
+    proxy = proxyFor('http', env);
+  } catch {
+    return undefined;
+  }
   if (!proxy) return undefined;
   if (status === 407) {
     return `${describeProxy(proxy)} refused the request: 407 Proxy Authentication Required. ` +
       `Check the user and password in ${proxy.from} (http://user:password@host:port)`;
   }
-  return `${describeProxy(proxy)} answered ${status}: it could not pass the request on`;
+  return `${describeProxy(proxy)} answered ${status} itself (it refused the request or could not pass it on). ` +
+    `Check ${proxy.from} and what the proxy allows, or name ${host} in NO_PROXY to connect directly`;
 }
 
 /** The CA bundle's certificates with Node.js's usual ones, or undefined when there is no bundle. */

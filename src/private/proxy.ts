@@ -170,16 +170,21 @@ class ForwardingAgent extends http.Agent {
       request.path = `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}${request.path}`;
       const authorization = proxyAuthorization(this.proxy);
       if (authorization) request.setHeader('Proxy-Authorization', authorization);
-      options = { ...options, host: this.proxy.url.hostname.replace(/^\[(.*)\]$/, '$1'), port: proxyPort(this.proxy) };
+      options = { ...options, host: this.proxy.url.hostname.replace(/^\[(.*)\]$/, '$1'), port: proxyPort(this.proxy), viaProxyTo: host };
     }
     (http.Agent.prototype as any).addRequest.call(this, request, options);
   }
 
   public createConnection(options: any, callback?: (error: Error | null, stream: Duplex) => void): Duplex | undefined {
-    if (this.proxy.url.protocol === 'https:' && options.host === this.proxy.url.hostname.replace(/^\[(.*)\]$/, '$1') && Number(options.port) === proxyPort(this.proxy)) {
-      return connectToProxy(this.proxy, this.ca);
-    }
-    return (http.Agent.prototype as any).createConnection.call(this, options, callback);
+    if (!options.viaProxyTo) return (http.Agent.prototype as any).createConnection.call(this, options, callback);
+    const socket = connectToProxy(this.proxy, this.ca);
+    // The request reports its socket's error as it is: said here, it names the proxy, not
+    // just an address and a code. (This listener comes first, so the request sees the words.)
+    socket.once('error', (e: any) => {
+      e.message = `${describeProxy(this.proxy)} could not be reached: ${e.message}. ` +
+        `Check ${this.proxy.from}, or name ${options.viaProxyTo} in NO_PROXY to connect directly`;
+    });
+    return socket;
   }
 }
 

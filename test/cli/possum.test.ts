@@ -341,6 +341,19 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
     expect(b.stdout.replace(/fleet-b/g, 'fleet-a')).toBe(a.stdout);
   });
 
+  test('--remote-cache without AWS_ENDPOINT_URL_S3 uses --endpoint-url, as the uploads do', () => {
+    const template = samApp();
+    const noEnv = { AWS_ENDPOINT_URL_S3: undefined, AWS_ENDPOINT_URL: undefined };
+    const runner = (name: string) => possum([`deploy-bucket/given-${name}`, '-t', template, '--endpoint-url', endpoint, '--remote-cache', 's3://deploy-bucket/given-cache'],
+      { ...noEnv, POSSUM_CACHE_DIR: path.join(tempDir(`given-${name}`), 'c') });
+    const a = runner('a');
+    expect({ status: a.status, warnings: a.stderr.split('\n').filter(l => /warning|error/.test(l)) }).toEqual({ status: 0, warnings: [] });
+    expect(a.stderr).toContain('published to the remote cache s3://deploy-bucket/given-cache/');
+    const b = runner('b');
+    expect(b.status).toBe(0);
+    expect(b.stderr).toContain('bundle fetched from the remote cache s3://deploy-bucket/given-cache/');
+  });
+
   test('bundle workers start without NODE_EXTRA_CA_CERTS (no certificates to parse) and give it back to uv; with --remote-cache they keep it', () => {
     const dir = tempDir('possum-ca');
     const ca = path.join(dir, 'corporate-ca.pem');
@@ -496,7 +509,7 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
       expect(d.status).toBe(1);
       const shown = refused.replace(':wrong@', ':***@');
       expect(d.stderr).toMatch(new RegExp(`warning: .*remote cache .*the proxy ${escape(shown)} \\(from HTTPS_PROXY\\) refused to open a tunnel to ${escape(tlsHost)}: 407`));
-      expect(d.stderr).toMatch(new RegExp(`error: uploading to s3://proxied-bucket/d/.* failed: the proxy ${escape(shown)} \\(from HTTPS_PROXY\\) refused to open a tunnel to ${escape(tlsHost)}: 407 Proxy Authentication Required. Check the user and password in HTTPS_PROXY \\(http://user:password@host:port\\), or name 127\\.0\\.0\\.1 in NO_PROXY to connect directly\\. Check the bucket`));
+      expect(d.stderr).toMatch(new RegExp(`error: uploading to s3://proxied-bucket/d/.* failed: the proxy ${escape(shown)} \\(from HTTPS_PROXY\\) refused to open a tunnel to ${escape(tlsHost)}: 407 Proxy Authentication Required. Check the user and password in HTTPS_PROXY \\(http://user:password@host:port\\), or name 127\\.0\\.0\\.1 in NO_PROXY to connect directly\\.$`, 'm'));
       expect(d.stderr).not.toContain('wrong');
       expect(fs.existsSync(output)).toBe(false);
       // And with an http endpoint, where the proxy answers the request itself.
@@ -519,6 +532,26 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
       for (const [r, name] of [[a, 'proxied-a'], [b, 'b'], [c, 'c'], [f, 'f'], [g, 'g']] as const) {
         expect(r.stdout.replace(/s3:\/\/[a-z-]+\/[a-z-]+\//g, 's3://B/P/')).toBe(a.stdout.replace(/s3:\/\/[a-z-]+\/[a-z-]+\//g, 's3://B/P/'));
         expect(r.stdout).toContain(name);
+      }
+
+      // A proxy that cannot be reached, and one whose policy refuses the endpoint: named, with
+      // what it said, for an http endpoint (the proxy answers) and an https one (the tunnel).
+      const down = `http://127.0.0.1:${await freePort()}`;
+      const i = possum(['deploy-bucket/proxied-i', '-t', template, '--endpoint-url', endpoint], { HTTP_PROXY: down, POSSUM_CACHE_DIR: aCache });
+      expect(i.status).toBe(1);
+      expect(i.stderr).toContain(`failed: the proxy ${down} (from HTTP_PROXY) could not be reached: connect ECONNREFUSED`);
+      expect(i.stderr).not.toContain('Check the bucket');
+      const policy = await HttpProxy.start(tempDir('proxy-policy'), undefined, undefined, '127.0.0.1');
+      try {
+        const j = possum(['deploy-bucket/proxied-j', '-t', template, '--endpoint-url', endpoint], { HTTP_PROXY: policy.url, POSSUM_CACHE_DIR: aCache });
+        expect(j.status).toBe(1);
+        expect(j.stderr).toContain(`failed: the proxy ${policy.url} (from HTTP_PROXY) answered 418 itself (it refused the request or could not pass it on). ` +
+          'Check HTTP_PROXY and what the proxy allows, or name 127.0.0.1 in NO_PROXY to connect directly.');
+        const k = possum(['proxied-bucket/k', '-t', template, '--endpoint-url', tls.endpoint], { HTTPS_PROXY: policy.url, ...viaTls, ...cache('k') });
+        expect(k.status).toBe(1);
+        expect(k.stderr).toContain(`failed: the proxy ${policy.url} (from HTTPS_PROXY) refused to open a tunnel to ${tlsHost}: 418`);
+      } finally {
+        policy.stop();
       }
 
       // A proxy possum-cdk cannot use is said before anything is built.

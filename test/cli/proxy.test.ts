@@ -1,7 +1,7 @@
 import * as https from 'https';
 import * as net from 'net';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { s3Connection } from '../../src/private/aws-config';
+import { proxyFailureText, s3Connection } from '../../src/private/aws-config';
 import { bypassesProxy, describeProxy, environmentProxies, proxyFor } from '../../src/private/proxy';
 import { python } from '../helpers/run';
 
@@ -98,6 +98,24 @@ describe('proxies for S3 as the AWS CLI finds them', () => {
       held.forEach(socket => socket.destroy());
       silent.close();
     }
+  });
+
+  test('a failure is put on the proxy only when the proxy caused it', () => {
+    const env = { HTTP_PROXY: 'http://me:pw@proxy.corp:3128' };
+    const fromProxy = { name: 'UnknownError', message: 'UnknownError', $metadata: { httpStatusCode: 403 } };
+    const fromS3 = { name: 'SlowDown', message: 'Please reduce your request rate.', $metadata: { httpStatusCode: 503, requestId: 'R1' } };
+    expect(proxyFailureText(fromProxy, 'http://minio.corp:9000', env)).toBe('the proxy http://me:***@proxy.corp:3128 (from HTTP_PROXY) ' +
+      'answered 403 itself (it refused the request or could not pass it on). Check HTTP_PROXY and what the proxy allows, or name minio.corp in NO_PROXY to connect directly');
+    expect(proxyFailureText({ ...fromProxy, $metadata: { httpStatusCode: 407 } }, 'http://minio.corp:9000', env)).toContain('refused the request: 407');
+    // S3 said who it is; the endpoint is reached directly; an https endpoint goes through a tunnel; no proxy at all.
+    expect(proxyFailureText(fromS3, 'http://minio.corp:9000', env)).toBeUndefined();
+    expect(proxyFailureText(fromProxy, 'http://minio.corp:9000', { ...env, NO_PROXY: '.corp' })).toBeUndefined();
+    expect(proxyFailureText(fromProxy, 'https://minio.corp:9000', env)).toBeUndefined();
+    expect(proxyFailureText(fromProxy, undefined, env)).toBeUndefined();
+    expect(proxyFailureText(fromProxy, 'http://minio.corp:9000', {})).toBeUndefined();
+    // The agents' own words are kept.
+    expect(proxyFailureText(new Error('the proxy http://p:1 (from HTTPS_PROXY) refused to open a tunnel to x:443: 403 Forbidden'), undefined, {}))
+      .toBe('the proxy http://p:1 (from HTTPS_PROXY) refused to open a tunnel to x:443: 403 Forbidden');
   });
 
   // Python's urllib decides for botocore, and so for the AWS CLI and `sam package`: each case

@@ -11,8 +11,10 @@ export class HttpProxy {
   /**
    * @param credentials `user:password` the proxy requires
    * @param tls a certificate and key: the proxy itself is reached over https
+   * @param refuseHosts hosts (comma-separated) the proxy refuses to reach, answering 418 as a policy would
    */
-  public static async start(dir: string, credentials?: string, tls?: { readonly cert: string; readonly key: string }): Promise<HttpProxy> {
+  public static async start(dir: string, credentials?: string, tls?: { readonly cert: string; readonly key: string },
+    refuseHosts?: string): Promise<HttpProxy> {
     fs.mkdirSync(dir, { recursive: true });
     const portFile = path.join(dir, 'port');
     const log = path.join(dir, 'access.log');
@@ -21,6 +23,7 @@ export class HttpProxy {
       '--log-file', log, '--log-level', 'INFO',
       ...credentials ? ['--basic-auth', credentials] : [],
       ...tls ? ['--cert-file', tls.cert, '--key-file', tls.key] : [],
+      ...refuseHosts ? ['--plugins', 'proxy.plugin.FilterByUpstreamHostPlugin', '--filtered-upstream-hosts', refuseHosts] : [],
     ], { stdio: 'ignore' });
     for (let i = 0; !fs.existsSync(portFile) || !fs.readFileSync(portFile, 'utf8').trim(); i++) {
       if (i > 150 || server.exitCode !== null) {

@@ -9,7 +9,10 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { proxyFailureText, s3Connection } from '../aws-config';
 import { serveSync } from '../sync-thread';
 
-serveSync(request => handle(request).catch((e: any) => ({ ok: false, error: proxyFailureText(e) ?? `${e?.name ?? 'Error'}: ${e?.message ?? e}` })));
+serveSync(request => handle(request).catch((e: any) => ({
+  ok: false,
+  error: proxyFailureText(e, process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL) ?? `${e?.name ?? 'Error'}: ${e?.message ?? e}`,
+})));
 
 async function handle(request: any): Promise<object> {
   // Read per request: the process's environment is shared with this thread and may change.
