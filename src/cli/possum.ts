@@ -161,7 +161,11 @@ interface Built {
 export async function main(argv: readonly string[]): Promise<number> {
   const args = parseOrExit('possum', USAGE, () => parseArgs(argv));
   if (typeof args === 'number') return args;
-  if (args.profile) process.env.AWS_PROFILE = args.profile;
+  if (args.profile) {
+    // As the AWS CLI's --profile: the profile's credentials, not keys in the environment.
+    process.env.AWS_PROFILE = args.profile;
+    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete process.env[key];
+  }
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'possum-'));
   let uploader: Uploader | undefined;
   try {

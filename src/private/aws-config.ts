@@ -26,6 +26,8 @@ export interface AwsSetting {
  */
 export interface S3Connection {
   readonly region: string;
+  /** Set only where the AWS CLI and the SDK would choose differently (see s3Connection). */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
   readonly requestHandler: {
     readonly connectionTimeout: number;
     readonly socketTimeout: number;
@@ -97,10 +99,16 @@ export function s3Connection(given?: string, env: NodeJS.ProcessEnv = process.en
   const trusted = trustedCertificates(env);
   const proxied = proxyAgents(trusted, env);
   const limits = { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.silentMs };
-  if (!trusted && !proxied.httpsAgent && !proxied.httpAgent) return { region, requestHandler: limits };
+  // Keys in the environment come before a profile AWS_PROFILE names, for the AWS CLI; the
+  // SDK skips them when AWS_PROFILE is set. (possum's -p, like the CLI's --profile, drops them.)
+  const credentials = (env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE) && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+    ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {} }
+    : undefined;
+  const base = { region, ...credentials ? { credentials } : {} };
+  if (!trusted && !proxied.httpsAgent && !proxied.httpAgent) return { ...base, requestHandler: limits };
   // The SDK's own agent keeps connections alive and allows 50 at once; so do these.
   const httpsAgent = proxied.httpsAgent ?? new https.Agent({ ca: trusted, keepAlive: true, maxSockets: 50 });
-  return { region, requestHandler: { ...limits, httpsAgent, ...proxied.httpAgent ? { httpAgent: proxied.httpAgent } : {} } };
+  return { ...base, requestHandler: { ...limits, httpsAgent, ...proxied.httpAgent ? { httpAgent: proxied.httpAgent } : {} } };
 }
 
 /**

@@ -23,6 +23,17 @@ describe('S3 connection settings as the AWS CLI finds them', () => {
     expect(profileSetting('region', { AWS_CONFIG_FILE: path.join(dir, 'missing') })).toBeUndefined();
   });
 
+  test('keys in the environment come before AWS_PROFILE, as the AWS CLI takes them', () => {
+    const keys = { AWS_ACCESS_KEY_ID: 'AKIAENV', AWS_SECRET_ACCESS_KEY: 'secret' };
+    expect(s3Connection(undefined, { ...base, ...keys, AWS_PROFILE: 'corp-without-prefix', AWS_CA_BUNDLE: undefined }).credentials)
+      .toEqual({ accessKeyId: 'AKIAENV', secretAccessKey: 'secret' });
+    expect(s3Connection(undefined, { ...base, ...keys, AWS_SESSION_TOKEN: 't', AWS_DEFAULT_PROFILE: 'x' }).credentials)
+      .toEqual({ accessKeyId: 'AKIAENV', secretAccessKey: 'secret', sessionToken: 't' });
+    // Without a profile named the SDK takes the keys itself; without keys, the profile's.
+    expect(s3Connection(undefined, { ...base, ...keys }).credentials).toBeUndefined();
+    expect(s3Connection(undefined, { ...base, AWS_PROFILE: 'corp-without-prefix' }).credentials).toBeUndefined();
+  });
+
   test('the region: given, AWS_REGION, AWS_DEFAULT_REGION, the profile\'s; us-east-1 when nothing names one', () => {
     const env = { ...base, AWS_PROFILE: 'corp' };
     expect(awsRegion('sa-east-1', { ...env, AWS_REGION: 'x' })?.value).toBe('sa-east-1');

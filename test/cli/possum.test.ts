@@ -424,7 +424,7 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
         'app/fn/app.py': 'import greeting\n\ndef handler(e, c):\n    return greeting.greet("corp")\n',
         'app/fn/requirements.txt': 'greeting==1.0\n',
         'app/child.yaml': 'Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n',
-        'aws/config': `[profile corp]\nregion = eu-west-2\nca_bundle = ${cert}\n`,
+        'aws/config': `[profile corp]\nregion = eu-west-2\nca_bundle = ${cert}\n[profile keys-elsewhere]\nregion = eu-west-2\n`,
         'aws/credentials': '[corp]\naws_access_key_id = testing\naws_secret_access_key = testing\n',
       });
       const template = path.join(root, 'app', 'template.yaml');
@@ -453,6 +453,11 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
       const out = parseTemplate(b.stdout, 'stdout').value;
       expect(out.Resources.Child.Properties.Location).toMatch(/^https:\/\/s3\.eu-west-2\.amazonaws\.com\/corp-bucket\/b\/[0-9a-f]{64}\.template$/);
       expect(out.Resources.Api.Properties.CodeUri).toMatch(/^s3:\/\/corp-bucket\/b\/[0-9a-f]{64}\.zip$/);
+      // AWS_PROFILE naming a profile without keys, and keys in the environment: the AWS CLI uses
+      // the keys (the SDK alone would skip them and find none).
+      const d = possum(['corp-bucket/d', '-t', template, '--endpoint-url', tls.endpoint],
+        { ...cli, AWS_PROFILE: 'keys-elsewhere', AWS_CA_BUNDLE: cert, POSSUM_CACHE_DIR: path.join(tempDir('corp-d'), 'c') });
+      expect({ status: d.status, stderr: d.status === 0 ? '' : d.stderr }).toEqual({ status: 0, stderr: '' });
       // A bundle that cannot be read: the error names the setting and the file; nothing is written.
       const output = path.join(root, 'out.yaml');
       const missing = path.join(root, 'no-such-bundle.pem');
