@@ -101,8 +101,9 @@ export function s3Connection(given?: string, env: NodeJS.ProcessEnv = process.en
   const limits = { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.silentMs };
   // Keys in the environment come before a profile AWS_PROFILE names, for the AWS CLI; the
   // SDK skips them when AWS_PROFILE is set. (possum's -p, like the CLI's --profile, drops them.)
-  const credentials = (env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE) && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-    ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {} }
+  const keys = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY };
+  const credentials = (env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE) && keys.accessKeyId && keys.secretAccessKey
+    ? { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, ...env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {} }
     : undefined;
   const base = { region, ...credentials ? { credentials } : {} };
   if (!trusted && !proxied.httpsAgent && !proxied.httpAgent) return { ...base, requestHandler: limits };
