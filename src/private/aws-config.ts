@@ -103,7 +103,11 @@ export function s3Connection(given?: string, env: NodeJS.ProcessEnv = process.en
   // SDK skips them when AWS_PROFILE is set. (possum's -p, like the CLI's --profile, drops them.)
   const keys = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY };
   const credentials = (env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE) && keys.accessKeyId && keys.secretAccessKey
-    ? { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, ...env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {} }
+    ? {
+      accessKeyId: keys.accessKeyId,
+      secretAccessKey: keys.secretAccessKey,
+      ...env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {},
+    }
     : undefined;
   const base = { region, ...credentials ? { credentials } : {} };
   if (!trusted && !proxied.httpsAgent && !proxied.httpAgent) return { ...base, requestHandler: limits };
