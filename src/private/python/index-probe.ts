@@ -45,7 +45,13 @@ export async function probeIndexes(job: ProbeJob, env: NodeJS.ProcessEnv = proce
     return job.urls.map(() => -1); // a proxy this cannot use (socks5://): the installer's words stand
   }
   const httpsAgent = agents.httpsAgent ?? new https.Agent({ ca });
-  return Promise.all(job.urls.map(url => ask(url, job.project, httpsAgent, agents.httpAgent)));
+  try {
+    return await Promise.all(job.urls.map(url => ask(url, job.project, httpsAgent, agents.httpAgent)));
+  } finally {
+    // One question each: no connection is kept for another.
+    httpsAgent.destroy();
+    agents.httpAgent?.destroy();
+  }
 }
 
 function ask(raw: string, project: string, httpsAgent: https.Agent, httpAgent: http.Agent | undefined): Promise<number> {
