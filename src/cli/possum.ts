@@ -14,7 +14,7 @@ import { PythonPipfileBundlingOptions } from '../bundling-options';
 import { Installer } from '../installer';
 import { parseOrExit, runCli, UsageError } from './cli-runner';
 import { writeFileAtomic } from '../private/atomic-file';
-import { proxyFailureText, s3Connection } from '../private/aws-config';
+import { proxyFailureText, s3Connection, s3EndpointFromEnvironment } from '../private/aws-config';
 import { BundlePool } from '../private/bundle-pool';
 import { bundleRequest } from '../private/bundle-request';
 import { BundlePlan, BundleRequest, cachedReport, deliverBundle, installerForHost, planBundle, prepareUv } from '../private/bundler';
@@ -185,7 +185,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const connection = s3Connection(args.region);
     // The remote cache (in the bundle workers) finds its endpoint as the SDK does; without
     // one of its own, it is the one given here, like the uploads'.
-    if (args.endpointUrl && !process.env.AWS_ENDPOINT_URL_S3 && !process.env.AWS_ENDPOINT_URL) process.env.AWS_ENDPOINT_URL_S3 = args.endpointUrl;
+    if (args.endpointUrl && !s3EndpointFromEnvironment()) process.env.AWS_ENDPOINT_URL_S3 = args.endpointUrl;
     const region = connection.region;
     // The SDK loads only when something is to be checked or sent. possum ships its own copy of
     // the SDK, so the SDK's notice that its future releases need a newer Node.js concerns
@@ -476,7 +476,7 @@ class Uploader {
       progress(`uploaded ${where} (${body.length} bytes)`);
     } catch (e: any) {
       // A proxy's failure says what to check; anything else is the bucket's, the credentials' or the endpoint's.
-      const proxy = proxyFailureText(e, this.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+      const proxy = proxyFailureText(e, this.endpoint ?? s3EndpointFromEnvironment());
       if (proxy) throw new Error(`uploading to ${where} failed: ${proxy}.`);
       throw new Error(`uploading to ${where} failed: ${e?.message || e?.name || String(e)}${e?.code ? ` (${e.code})` : ''}. ` +
         'Check the bucket, credentials and endpoint.');

@@ -19,7 +19,7 @@ export function writeFileAtomic(file: string, data: string | Buffer) {
     const { fd, opened } = openForWriting(file);
     try {
       const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      for (let written = 0; written < bytes.length;) written += writeSome(fd, bytes, written, bytes.length - written);
+      writeAll(fd, bytes, bytes.length);
     } finally {
       if (opened) fs.closeSync(fd);
     }
@@ -90,7 +90,7 @@ function copyInto(from: string, to: string) {
   try {
     const buffer = Buffer.allocUnsafe(1024 * 1024);
     for (let read = fs.readSync(input, buffer); read > 0; read = fs.readSync(input, buffer)) {
-      for (let written = 0; written < read;) written += writeSome(output, buffer, written, read - written);
+      writeAll(output, buffer, read);
     }
   } finally {
     fs.closeSync(input);
@@ -98,11 +98,14 @@ function copyInto(from: string, to: string) {
   }
 }
 
-/** One write; a descriptor Node.js made non-blocking (its own stdout, a pipe) may be full for a moment. */
-function writeSome(fd: number, buffer: Buffer, offset: number, length: number): number {
-  for (;;) {
+/**
+ * Writes the buffer's first `length` bytes, however many writes it takes: a descriptor
+ * Node.js made non-blocking (its own stdout, a pipe) may be full for a moment.
+ */
+function writeAll(fd: number, buffer: Buffer, length: number) {
+  for (let written = 0; written < length;) {
     try {
-      return fs.writeSync(fd, buffer, offset, length);
+      written += fs.writeSync(fd, buffer, written, length - written);
     } catch (e: any) {
       if (e?.code !== 'EAGAIN') throw e;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);

@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tls from 'tls';
 import { parseIni } from './ini';
-import { bypassesProxy, describeProxy, proxyAgents, proxyFor, ProxySetting } from './proxy';
+import { bypassesProxy, connectDirectly, describeProxy, proxyAgents, proxyFor, ProxySetting } from './proxy';
 
 /** A setting and where it came from, for messages. */
 export interface AwsSetting {
@@ -101,19 +101,20 @@ export function s3Connection(given?: string, env: NodeJS.ProcessEnv = process.en
   const limits = { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.silentMs };
   // Keys in the environment come before a profile AWS_PROFILE names, for the AWS CLI; the
   // SDK skips them when AWS_PROFILE is set. (possum's -p, like the CLI's --profile, drops them.)
-  const keys = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY };
-  const credentials = (env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE) && keys.accessKeyId && keys.secretAccessKey
-    ? {
-      accessKeyId: keys.accessKeyId,
-      secretAccessKey: keys.secretAccessKey,
-      ...env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {},
-    }
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
+  const credentials = (env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE) && accessKeyId && secretAccessKey
+    ? { accessKeyId, secretAccessKey, ...sessionToken ? { sessionToken } : {} }
     : undefined;
   const base = { region, ...credentials ? { credentials } : {} };
   if (!trusted && !proxied.httpsAgent && !proxied.httpAgent) return { ...base, requestHandler: limits };
   // The SDK's own agent keeps connections alive and allows 50 at once; so do these.
   const httpsAgent = proxied.httpsAgent ?? new https.Agent({ ca: trusted, keepAlive: true, maxSockets: 50 });
   return { ...base, requestHandler: { ...limits, httpsAgent, ...proxied.httpAgent ? { httpAgent: proxied.httpAgent } : {} } };
+}
+
+/** An S3-compatible endpoint the environment names for S3 (the SDK reads the same variables). */
+export function s3EndpointFromEnvironment(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
 }
 
 /**
@@ -146,7 +147,7 @@ export function proxyFailureText(e: any, endpoint: string | undefined, env: Node
       `Check the user and password in ${proxy.from} (http://user:password@host:port)`;
   }
   return `${describeProxy(proxy)} answered ${status} itself (it refused the request or could not pass it on). ` +
-    `Check ${proxy.from} and what the proxy allows, or name ${host} in NO_PROXY to connect directly`;
+    `Check ${proxy.from} and what the proxy allows, ${connectDirectly(host)}`;
 }
 
 /** The CA bundle's certificates with Node.js's usual ones, or undefined when there is no bundle. */

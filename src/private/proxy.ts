@@ -118,12 +118,12 @@ class TunnellingAgent extends https.Agent {
       callback?.(error, socket!);
     };
     raw.once('error', e => finish(new Error(`${describeProxy(this.proxy)} could not be reached to open a tunnel to ${target}: ${e.message}. ` +
-      `Check ${this.proxy.from}, or name ${host} in NO_PROXY to connect directly`)));
+      `Check ${this.proxy.from}, ${connectDirectly(host)}`)));
     // A proxy that hangs up, or never answers, would otherwise leave the request waiting: the
     // request has no socket of its own to time out until the tunnel is open.
     raw.setTimeout(CONNECT_TIMEOUT_MS, () => raw.destroy(new Error(`no answer to CONNECT in ${CONNECT_TIMEOUT_MS / 1000} s`)));
     raw.once('close', () => finish(new Error(`${describeProxy(this.proxy)} closed the connection instead of opening a tunnel to ${target}. ` +
-      `Check ${this.proxy.from}, or name ${host} in NO_PROXY to connect directly`)));
+      `Check ${this.proxy.from}, ${connectDirectly(host)}`)));
     raw.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${authorizationHeader(this.proxy)}\r\n`);
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
@@ -141,7 +141,7 @@ class TunnellingAgent extends https.Agent {
         raw.destroy();
         finish(new Error(`${describeProxy(this.proxy)} refused to open a tunnel to ${target}: ${status.replace(/^HTTP\/1\.[01] /, '')}. ` +
           `${/ 407\b/.test(status) ? `Check the user and password in ${this.proxy.from} (http://user:password@host:port)` : `Check ${this.proxy.from}`}, ` +
-          `or name ${host} in NO_PROXY to connect directly`));
+          connectDirectly(host)));
         return;
       }
       // Nothing follows a proxy's 200 until the TLS hello is sent; the TLS socket takes over
@@ -182,7 +182,7 @@ class ForwardingAgent extends http.Agent {
     // just an address and a code. (This listener comes first, so the request sees the words.)
     socket.once('error', (e: any) => {
       e.message = `${describeProxy(this.proxy)} could not be reached: ${e.message}. ` +
-        `Check ${this.proxy.from}, or name ${options.viaProxyTo} in NO_PROXY to connect directly`;
+        `Check ${this.proxy.from}, ${connectDirectly(options.viaProxyTo)}`;
     });
     return socket;
   }
@@ -209,6 +209,11 @@ function proxyAuthorization(proxy: ProxySetting): string | undefined {
 function authorizationHeader(proxy: ProxySetting): string {
   const authorization = proxyAuthorization(proxy);
   return authorization ? `Proxy-Authorization: ${authorization}\r\n` : '';
+}
+
+/** The last words of a proxy's error: the way round it. */
+export function connectDirectly(host: string): string {
+  return `or name ${host} in NO_PROXY to connect directly`;
 }
 
 /** The proxy as messages name it: its URL without the password, and where it came from. */

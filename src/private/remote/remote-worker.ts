@@ -6,18 +6,26 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { proxyFailureText, s3Connection } from '../aws-config';
+import { proxyFailureText, s3Connection, s3EndpointFromEnvironment } from '../aws-config';
 import { serveSync } from '../sync-thread';
 
-serveSync(request => handle(request).catch((e: any) => ({
-  ok: false,
-  error: proxyFailureText(e, process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL) ?? `${e?.name ?? 'Error'}: ${e?.message ?? e}`,
-})));
-
-async function handle(request: any): Promise<object> {
+serveSync(async request => {
   // Read per request: the process's environment is shared with this thread and may change.
-  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-  const s3 = new S3Client({
+  const endpoint = s3EndpointFromEnvironment();
+  let s3: S3Client | undefined;
+  try {
+    s3 = client(endpoint);
+    return await handle(s3, request);
+  } catch (e: any) {
+    return { ok: false, error: proxyFailureText(e, endpoint) ?? `${e?.name ?? 'Error'}: ${e?.message ?? e}` };
+  } finally {
+    // A client (and its connections, tunnels through a proxy among them) per request: none is left open.
+    s3?.destroy();
+  }
+});
+
+function client(endpoint: string | undefined): S3Client {
+  return new S3Client({
     // Region and CA bundle as the AWS CLI finds them (AWS_DEFAULT_REGION, the profile's, AWS_CA_BUNDLE).
     // A cache that does not answer is given up on sooner than an upload would be: each
     // bundle asks it, and the build goes on without it.
@@ -27,6 +35,9 @@ async function handle(request: any): Promise<object> {
     // Degrade fast when the bucket is unreachable: one retry, short connection timeout.
     maxAttempts: 2,
   });
+}
+
+async function handle(s3: S3Client, request: any): Promise<object> {
   if (request.op === 'fetch') {
     let index: any;
     try {
