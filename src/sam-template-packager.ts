@@ -9,6 +9,7 @@ import { PythonPipfileBundlingOptions } from './bundling-options';
 import { PythonPipfileBundling } from './private/asset-code';
 import { reportSize } from './private/bundle-wiring';
 import { forCaller } from './private/caller-errors';
+import { globalsReaching } from './private/sam/globals';
 import { applyEdits, artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from './private/sam/packaging';
 import { Artifact, knownParameters, planSamPackaging, planTemplateTree } from './private/sam/plan';
 import { jsonWithRawNumbers, keepRawNumbers, pointerOf, rawResource, RawTemplateSections } from './private/sam/raw-template';
@@ -70,6 +71,7 @@ export class SamTemplatePackager extends Construct {
         }
       }
       claimLogicalIds(this, templateFile, template);
+      guardGlobals(this, templateFile, template);
       planTemplateTree(template, templateFile, knownParameters(template, given), f => readTemplate(f).value);
       const root = this.packageTemplate(parsed, given, this, props.bundling ?? {}, [templateFile]);
 
@@ -235,7 +237,7 @@ function render(templateFile: string, stack: cdk.Stack) {
 const TAKEN = new WeakMap<cdk.Stack, Map<string, string>>();
 
 /** Sections whose entries must be unique in a stack. */
-const KEYED_SECTIONS = ['Resources', 'Outputs', 'Conditions', 'Parameters', 'Mappings', 'Rules', 'Globals', 'Hooks'];
+const KEYED_SECTIONS = ['Resources', 'Outputs', 'Conditions', 'Parameters', 'Mappings', 'Rules', 'Hooks'];
 
 /**
  * Included templates keep their logical IDs, so two templates in one stack must not share
@@ -259,4 +261,51 @@ function claimLogicalIds(packager: Construct, templateFile: string, template: an
     }
   }
   for (const id of ids) taken.set(id, `${templateFile} (at ${packager.node.path})`);
+}
+
+/** Per stack, the included templates that have a Globals section. */
+const GLOBALS = new WeakMap<cdk.Stack, Array<{ packager: Construct; templateFile: string; sections: string[] }>>();
+
+/**
+ * SAM applies a template's Globals to the whole template it transforms, and a stack is one
+ * template: the Globals of an included template would also change every SAM resource that
+ * something else put in the stack (another included template, an aws-sam L1), silently.
+ * Checked when the app synthesizes, when the stack holds everything it will hold.
+ */
+function guardGlobals(packager: Construct, templateFile: string, template: any) {
+  const globals = template.Globals;
+  if (typeof globals !== 'object' || globals === null || Object.keys(globals).length === 0) return;
+  const stack = cdk.Stack.of(packager);
+  const owners = GLOBALS.get(stack) ?? [];
+  GLOBALS.set(stack, owners);
+  const mine = { packager, templateFile, sections: Object.keys(globals) };
+  owners.push(mine);
+  const fix = 'Give one of them a stack of its own: a cdk.NestedStack in this stack will do (new SamTemplatePackager(new cdk.NestedStack(...), ...)).';
+  packager.node.addValidation({
+    validate: () => {
+      const problems: string[] = [];
+      // Said once, by the later of the two.
+      for (const other of owners.slice(0, owners.indexOf(mine))) {
+        const shared = other.sections.filter(s => mine.sections.includes(s));
+        if (shared.length > 0) {
+          problems.push(`${templateFile} and ${other.templateFile} (at ${other.packager.node.path}) both have Globals.${shared.join(', Globals.')}, ` +
+            `and one stack has one Globals section, which SAM applies to the SAM resources of both. ${fix}`);
+        }
+      }
+      const reached: string[] = [];
+      for (const c of stack.node.findAll()) {
+        if (!(c instanceof cdk.CfnResource) || !c.cfnResourceType.startsWith('AWS::Serverless::') || cdk.Stack.of(c) !== stack) continue;
+        if (c.node.path.startsWith(`${packager.node.path}/`)) continue;
+        // What CloudFormation will receive for it, overrides included.
+        const rendered: any = Object.values(stack.resolve((c as any)._toCloudFormation()).Resources ?? {})[0];
+        const sections = globalsReaching(globals, c.cfnResourceType, rendered?.Properties);
+        if (sections.length > 0) reached.push(`${c.node.path} (${c.cfnResourceType}, by Globals.${sections.join(', Globals.')})`);
+      }
+      if (reached.length > 0) {
+        problems.push(`${templateFile} has Globals, and SAM applies a stack's Globals to every SAM resource in the stack, so they would also ` +
+          `change ${reached.join('; ')}, which ${reached.length === 1 ? 'is' : 'are'} not from this template. ${fix}`);
+      }
+      return problems;
+    },
+  });
 }

@@ -60,3 +60,24 @@ export function resolvedProperties(template: any, logicalId: string): Record<str
   if (!globals) return own;
   return mergeGlobal(globals, own) as Record<string, Json>;
 }
+
+/**
+ * The sections of a template's `Globals` that SAM's transform would apply to a resource
+ * (given as CloudFormation renders it): a section named X reaches every
+ * `AWS::Serverless::X` of the template, and `Api` and `HttpApi` also reach the API SAM
+ * creates for a function's event that names none (ServerlessRestApi, ServerlessHttpApi).
+ * One stack is one template to SAM, so what another template put in the stack is reached too.
+ */
+export function globalsReaching(globals: Record<string, Json>, type: string, properties: any): string[] {
+  const reached = new Set<string>();
+  const prefix = 'AWS::Serverless::';
+  if (type.startsWith(prefix) && type.slice(prefix.length) in globals) reached.add(type.slice(prefix.length));
+  if (type === 'AWS::Serverless::Function') {
+    const events = properties?.Events;
+    for (const event of typeof events === 'object' && events !== null ? Object.values<any>(events) : []) {
+      if (event?.Type === 'Api' && event.Properties?.RestApiId === undefined && 'Api' in globals) reached.add('Api');
+      if (event?.Type === 'HttpApi' && event.Properties?.ApiId === undefined && 'HttpApi' in globals) reached.add('HttpApi');
+    }
+  }
+  return [...reached];
+}
