@@ -64,6 +64,8 @@ describe('a remote build cache in S3 (moto on 127.0.0.1)', () => {
     const a = runner(entry, {});
     expect(a.installed).toBe(true);
     expect(a.stderr).toContain('possum-cdk: S/Fn: published to the remote cache s3://fleet-cache/ci/');
+    // The SDK's notice about its own future Node.js support is not the app's concern (possum-cdk ships the SDK).
+    expect(a.stderr).not.toContain('NodeVersionSupportWarning');
     const sha = crypto.createHash('sha256').update(a.zip).digest('hex');
     expect(await objects('ci/zips/')).toContain(`ci/zips/${sha}.zip`);
     expect((await objects('ci/index/')).length).toBeGreaterThan(0);

@@ -9,6 +9,18 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { proxyFailureText, s3Connection, s3EndpointFromEnvironment } from '../aws-config';
 import { serveSync } from '../sync-thread';
 
+// possum-cdk ships its own copy of the SDK, so the SDK's notice that its later releases need a
+// newer Node.js concerns possum-cdk's releases, not the app being synthesized (the possum CLI
+// does the same). The environment is the app's (shared), so it is left alone: only this thread's
+// emitWarning drops the notice, and only when the user has not set the SDK's own switch.
+if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === undefined) {
+  const emitWarning = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: any[]) => {
+    if (String(typeof warning === 'string' ? warning : warning?.message).startsWith('NodeVersionSupportWarning')) return;
+    (emitWarning as any)(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 serveSync(async request => {
   // Read per request: the process's environment is shared with this thread and may change.
   const endpoint = s3EndpointFromEnvironment();
