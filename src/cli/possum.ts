@@ -395,8 +395,12 @@ function started(p: Promise<unknown>) {
   p.catch(() => undefined);
 }
 
-/** Bundles built at once: enough to overlap downloads, few enough for a small machine. */
-const CONCURRENCY = Math.max(2, Math.min(4, os.cpus().length * 2));
+/**
+ * Bundles built at once: enough to overlap downloads, few enough for a small machine. Three
+ * a core, up to six: on two cores, six beat four in ten of eleven alternating cold runs of the
+ * 10-function benchmark (bench/README.md), and eight lost to both (each worker is a Node.js start).
+ */
+const CONCURRENCY = Math.max(3, Math.min(6, os.cpus().length * 3));
 
 /** Maps with at most `limit` calls in flight, keeping the input order in the result; stops starting calls after one fails. */
 async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
