@@ -42,20 +42,20 @@ export function mergeGlobal(globalValue: Json, localValue: Json): Json {
   return merged;
 }
 
-/** Globals section names per SAM resource type. */
-const GLOBALS_SECTION: Record<string, string> = {
-  'AWS::Serverless::Function': 'Function',
-  'AWS::Serverless::Api': 'Api',
-  'AWS::Serverless::HttpApi': 'HttpApi',
-  'AWS::Serverless::SimpleTable': 'SimpleTable',
-  'AWS::Serverless::StateMachine': 'StateMachine',
-};
+/**
+ * The Globals section that applies to a resource type, as SAM's translator names them: the
+ * type without its `AWS::Serverless::` prefix (Function, Api, HttpApi, SimpleTable, ...).
+ */
+function globalsSection(type: unknown): string | undefined {
+  const prefix = 'AWS::Serverless::';
+  return typeof type === 'string' && type.startsWith(prefix) ? type.slice(prefix.length) : undefined;
+}
 
 /** A resource's properties with the template's Globals applied. */
 export function resolvedProperties(template: any, logicalId: string): Record<string, Json> {
   const resource = template?.Resources?.[logicalId];
   const own: Record<string, Json> = resource?.Properties ?? {};
-  const section = GLOBALS_SECTION[resource?.Type];
+  const section = globalsSection(resource?.Type);
   const globals: Record<string, Json> | undefined = section ? template?.Globals?.[section] : undefined;
   if (!globals) return own;
   return mergeGlobal(globals, own) as Record<string, Json>;
@@ -70,8 +70,8 @@ export function resolvedProperties(template: any, logicalId: string): Record<str
  */
 export function globalsReaching(globals: Record<string, Json>, type: string, properties: any): string[] {
   const reached = new Set<string>();
-  const prefix = 'AWS::Serverless::';
-  if (type.startsWith(prefix) && type.slice(prefix.length) in globals) reached.add(type.slice(prefix.length));
+  const section = globalsSection(type);
+  if (section !== undefined && section in globals) reached.add(section);
   if (type === 'AWS::Serverless::Function') {
     const events = properties?.Events;
     for (const event of typeof events === 'object' && events !== null ? Object.values<any>(events) : []) {
