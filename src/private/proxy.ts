@@ -39,6 +39,24 @@ export function environmentProxies(env: NodeJS.ProcessEnv = process.env): Map<st
 }
 
 /**
+ * The environment as pip's `proxy` setting makes it, for a client that reads the environment
+ * (uv, index-probe.ts) and is to reach pip's index as pip does. pip passes its proxy with
+ * every request, and requests lets that win over the environment: HTTP(S)_PROXY and NO_PROXY
+ * no longer count (checked with pip 23.2). Both spellings are set, because readers
+ * differ on which wins when both are there (urllib and environmentProxies take the lowercase
+ * one, uv the uppercase one).
+ */
+export function withPipProxy(env: NodeJS.ProcessEnv, proxy: string | undefined): NodeJS.ProcessEnv {
+  if (!proxy) return env;
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!/^(https?|no)_proxy$/i.test(name)) out[name] = value;
+  }
+  for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']) out[name] = proxy;
+  return out;
+}
+
+/**
  * The proxy for one scheme (see environmentProxies). A value without a scheme is an http://
  * proxy, as botocore takes it.
  * @throws Error naming the variable when its value is not an http:// or https:// proxy URL

@@ -7,6 +7,7 @@ import { ConfigHost, pipIndexConfig, uvIndexConfig } from '../../src/private/pyt
 import { effectiveIndexes, InstallerSettings, pipEnvironment, trustBundle, uvEnvironment, withDnsRetry } from '../../src/private/python/installer';
 import { readDependencies } from '../../src/private/python/manifest';
 import { pythonTarget } from '../../src/private/python/target';
+import { HttpProxy } from '../helpers/proxy';
 import { tempDir, TOOLS_UV, writeTree } from '../helpers/run';
 import { LocalIndex, lockHashes, useLocalIndex } from '../helpers/wheelhouse';
 import { inspectZip } from '../helpers/zip-inspect';
@@ -181,6 +182,28 @@ describe('the user\'s index settings reach the real installers (local index)', (
       secret.stop();
     }
   });
+
+  test("pip's proxy takes the place of the environment's proxies and NO_PROXY, for pip and for uv", async () => {
+    const proxy = await HttpProxy.start(tempDir('idx-proxy'), 'me:pw');
+    try {
+      const conf = path.join(tempDir('pipconf-proxy'), 'pip.conf');
+      fs.writeFileSync(conf, `[global]\nindex-url = ${local.index.url()}\nproxy = ${proxy.url}\n`);
+      process.env.PIP_CONFIG_FILE = conf;
+      // pip sends its requests through its `proxy` whatever the environment says (the
+      // reference here is pip itself); uv, resolving for pip or with pip's index, goes the same
+      // way. A proxy in either spelling that refuses, and a NO_PROXY that names the index.
+      const refusing = proxy.url.replace(':pw@', ':nope@');
+      Object.assign(process.env, { http_proxy: refusing, HTTP_PROXY: refusing, NO_PROXY: '127.0.0.1' });
+      const through = () => proxy.requests().filter(r => r.startsWith(`GET 127.0.0.1:${local.index.port}/`)).length;
+      for (const installer of [Installer.pip(), Installer.uv()]) {
+        const before = through();
+        expect(synth({ 'requirements.txt': 'withdeps==1.0\n' }, { installer }).names).toContain('withdeps/__init__.py');
+        expect(through()).toBeGreaterThan(before);
+      }
+    } finally {
+      proxy.stop();
+    }
+  });
 });
 
 function walk(dir: string): string[] {
@@ -190,7 +213,7 @@ function walk(dir: string): string[] {
 describe("pip's network settings for uv", () => {
   const base = { extraIndexUrls: [], findLinks: [], noIndex: false, indexOrigin: 'PIP_INDEX_URL' };
 
-  test("pip's cert is trusted along with SSL_CERT_FILE; proxy, trusted-host, timeout and retries fill in what is unset", () => {
+  test("pip's cert is trusted along with SSL_CERT_FILE; proxy replaces the environment's; trusted-host, timeout and retries fill in what is unset", () => {
     const dir = tempDir('trust');
     const corp = path.join(dir, 'corp.pem');
     const system = path.join(dir, 'system.pem');
@@ -199,7 +222,8 @@ describe("pip's network settings for uv", () => {
     const saved = { ...process.env };
     try {
       process.env.SSL_CERT_FILE = system;
-      delete process.env.HTTPS_PROXY;
+      process.env.HTTPS_PROXY = 'http://other:1';
+      process.env.no_proxy = 'pypi.corp';
       delete process.env.UV_HTTP_TIMEOUT;
       process.env.FORCE_COLOR = '1';
       const env = uvEnvironment({
@@ -216,6 +240,8 @@ describe("pip's network settings for uv", () => {
       expect(trustBundle([corp, system])).toBe(env.SSL_CERT_FILE); // named by content: the same file each time
       expect([env.HTTPS_PROXY, env.HTTP_PROXY, env.UV_INSECURE_HOST, env.UV_HTTP_TIMEOUT, env.UV_HTTP_RETRIES])
         .toEqual(['http://proxy:3128', 'http://proxy:3128', 'pypi.corp', '60', '2']);
+      // pip's proxy takes the place of the user's (as it does for pip), in both spellings.
+      expect([env.https_proxy, env.http_proxy, env.no_proxy, env.NO_PROXY]).toEqual(['http://proxy:3128', 'http://proxy:3128', undefined, undefined]);
       // Installer output is quoted in messages: no colour, whatever the caller asked for.
       expect([env.FORCE_COLOR, env.NO_COLOR]).toEqual([undefined, '1']);
       // pip itself: requests would let CURL_CA_BUNDLE replace pip's cert.

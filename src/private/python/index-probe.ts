@@ -1,7 +1,7 @@
 /**
  * Child-process entry that asks package indexes for one project's page (PEP 503), as the
  * installers would reach them: with the URL's credentials, through the proxies their
- * environment names (HTTPS_PROXY, HTTP_PROXY, NO_PROXY; pip's `proxy` fills in, as it does
+ * environment names (HTTPS_PROXY, HTTP_PROXY, NO_PROXY; pip's `proxy` in their place, as
  * for uv), trusting what they trust. installer.ts runs it with spawnSync (its callers are
  * synchronous) when an installer's words leave the cause of a failure open.
  *
@@ -15,7 +15,7 @@ import * as http from 'http';
 import * as https from 'https';
 import * as tls from 'tls';
 import { answerJsonJob } from '../json-job';
-import { proxyAgents } from '../proxy';
+import { proxyAgents, withPipProxy } from '../proxy';
 
 export interface ProbeJob {
   readonly urls: readonly string[];
@@ -37,7 +37,7 @@ export async function probeIndexes(job: ProbeJob, env: NodeJS.ProcessEnv = proce
       // An unreadable bundle adds nothing; the installer reports it in its own words.
     }
   }
-  const proxied = job.proxy ? { ...env, HTTPS_PROXY: env.HTTPS_PROXY ?? job.proxy, HTTP_PROXY: env.HTTP_PROXY ?? job.proxy } : env;
+  const proxied = withPipProxy(env, job.proxy);
   let agents: { httpsAgent?: https.Agent; httpAgent?: http.Agent };
   try {
     agents = proxyAgents(ca, proxied);

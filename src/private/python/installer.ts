@@ -16,6 +16,7 @@ import { uvExecutable } from './uv-tool';
 import { writeFileAtomic } from '../atomic-file';
 import { compiledScript } from '../compiled-script';
 import { progress } from '../progress';
+import { withPipProxy } from '../proxy';
 
 /** How dependencies are installed: the construct's options. Plain data (it crosses processes). */
 export interface InstallerSettings {
@@ -210,13 +211,9 @@ export function uvEnvironment(indexes: IndexSettings): NodeJS.ProcessEnv {
   if (pip.PIP_CERT) env.SSL_CERT_FILE = trustBundle([pip.PIP_CERT, env.SSL_CERT_FILE]);
   if (pip.PIP_CLIENT_CERT) env.SSL_CLIENT_CERT ??= pip.PIP_CLIENT_CERT;
   if (pip.PIP_TRUSTED_HOST) env.UV_INSECURE_HOST ??= pip.PIP_TRUSTED_HOST;
-  if (pip.PIP_PROXY) {
-    env.HTTPS_PROXY ??= pip.PIP_PROXY;
-    env.HTTP_PROXY ??= pip.PIP_PROXY;
-  }
   if (pip.PIP_TIMEOUT ?? pip.PIP_DEFAULT_TIMEOUT) env.UV_HTTP_TIMEOUT ??= pip.PIP_TIMEOUT ?? pip.PIP_DEFAULT_TIMEOUT;
   if (pip.PIP_RETRIES) env.UV_HTTP_RETRIES ??= pip.PIP_RETRIES;
-  return withDnsRetry(withoutColour(env));
+  return withDnsRetry(withoutColour(withPipProxy(env, pip.PIP_PROXY)));
 }
 
 /**
