@@ -58,7 +58,9 @@ describe('the package index check', () => {
   test('a proxy that refuses or cannot be used, and an index that does not answer', async () => {
     const job = { urls: [open.url()], project: 'withdeps', authorities: [ca] };
     // The proxy's refusal says nothing about the project.
-    expect(await probeIndexes(job, { HTTPS_PROXY: proxy.url.replace(':pw@', ':nope@') })).toEqual([-1]);
+    // A refusal of the proxy's credentials is its own answer (-2).
+    expect(await probeIndexes(job, { HTTPS_PROXY: proxy.url.replace(':pw@', ':nope@') })).toEqual([-2]);
+    expect(await probeIndexes(job, { HTTPS_PROXY: proxy.url.replace('me:pw@', '') })).toEqual([-2]);
     expect(await probeIndexes(job, { HTTPS_PROXY: 'socks5://127.0.0.1:1080' })).toEqual([-1]);
     const gone = await LocalIndex.start(buildWheelhouse(tempDir('index-probe-gone')));
     const url = gone.url();

@@ -200,6 +200,10 @@ describe('the user\'s index settings reach the real installers (local index)', (
         expect(synth({ 'requirements.txt': 'withdeps==1.0\n' }, { installer }).names).toContain('withdeps/__init__.py');
         expect(through()).toBeGreaterThan(before);
       }
+      // pip's proxy refusing its credentials is named as such: the fix is in pip's setting.
+      fs.writeFileSync(conf, `[global]\nindex-url = ${local.index.url()}\nproxy = ${refusing}\n`);
+      expect(() => synth({ 'requirements.txt': 'greeting==1.0\n' }, { installer: Installer.pip() }))
+        .toThrow(/the proxy refused the installer's credentials \(HTTP 407[^]*The proxy is pip's \(PIP_PROXY or pip.conf's proxy/);
     } finally {
       proxy.stop();
     }

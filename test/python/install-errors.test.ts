@@ -3,6 +3,7 @@ import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Installer, PythonPipfileFunction, PythonPipfileBundlingOptions, SourceBuilds } from '../../src';
 import { classifyPip, classifyUv, toolErrorLines } from '../../src/private/python/install-errors';
+import { HttpProxy } from '../helpers/proxy';
 import { tempDir, TOOLS_UV, writeTree } from '../helpers/run';
 import { LocalIndex, lockHashes, useLocalIndex } from '../helpers/wheelhouse';
 
@@ -14,10 +15,12 @@ import { LocalIndex, lockHashes, useLocalIndex } from '../helpers/wheelhouse';
 const local = useLocalIndex('install-errors');
 const DEAD = 'http://127.0.0.1:9/simple';
 let authIndex: LocalIndex;
+let proxy: HttpProxy;
 const saved = { ...process.env };
 
 beforeAll(async () => {
   authIndex = await LocalIndex.start(local.house, { user: 'ci', password: 'N0tGivenT0ken' });
+  proxy = await HttpProxy.start(tempDir('err-proxy'), 'me:Pr0xyPassw0rd');
   process.env.POSSUM_UV = TOOLS_UV;
   // Fail fast on the dead index: no retries.
   process.env.PIP_RETRIES = '0';
@@ -25,6 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => {
   authIndex?.stop();
+  proxy?.stop();
   for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
   Object.assign(process.env, saved);
 });
@@ -90,6 +94,21 @@ describe.each(PATHS)('%s: errors name the real cause', (_label, tool, bundling, 
     expectNamed(f);
     expect(f.message).toContain('refused the credentials (HTTP 401/403)');
     expect(f.message).not.toContain('Wr0ngT0ken');
+  });
+
+  test('a proxy that refuses the credentials (407); pip says nothing of it, and uv for pip calls the package not found', () => {
+    const wrong = proxy.url.replace(':Pr0xyPassw0rd@', ':Wr0ngPr0xy@');
+    process.env.HTTP_PROXY = wrong;
+    try {
+      const f = failure(manifest('greeting', '1.0'), { ...bundling, indexUrl: local.index.url() });
+      expectNamed(f);
+      expect(f.message).toContain('the proxy refused the installer\'s credentials (HTTP 407 Proxy Authentication Required) on the way to the package index');
+      expect(f.message).toContain('Check the user and password in HTTPS_PROXY or HTTP_PROXY');
+      expect(f.message).not.toContain('there is no package');
+      expect(f.message).not.toContain('Wr0ngPr0xy');
+    } finally {
+      delete process.env.HTTP_PROXY;
+    }
   });
 
   test('a package that does not exist (a typo in the name)', () => {
@@ -179,5 +198,13 @@ describe('the tools\' own words', () => {
       "CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)'))': /simple/x/\n" +
       'ERROR: No matching distribution found for x==1.0')).toEqual({ cause: 'tls', requirement: 'x==1.0' });
     expect(classifyUv('error: Failed to fetch\n  Caused by: tcp connect error: Connection refused (os error 111)').cause).toBe('network');
+  });
+
+  test('a proxy that refuses the credentials is its own cause, not the network (uv 0.13, http and https indexes)', () => {
+    expect(classifyUv('error: Failed to fetch: http://127.0.0.1:8765/simple/greeting/\n  cause: HTTP status client error ' +
+      '(407 Proxy Authentication Required) for url (http://127.0.0.1:8765/simple/greeting/)').cause).toBe('proxy');
+    expect(classifyUv('error: Request failed after 3 retries in 5.2s\n  cause: Failed to fetch: https://pypi.org/simple/greeting/\n' +
+      '  cause: error sending request for url (https://pypi.org/simple/greeting/)\n  cause: client error (Connect)\n' +
+      '  cause: tunnel error: proxy authorization required').cause).toBe('proxy');
   });
 });

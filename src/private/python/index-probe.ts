@@ -8,7 +8,7 @@
  * The job (JSON on stdin): { urls, project, authorities, proxy? }. The answer (one JSON line
  * on stdout): { statuses }, one per URL: the HTTP status, 0 when the index could not be
  * reached, -1 when a certificate was not trusted or a proxy could not be used (which says
- * nothing about the project).
+ * nothing about the project), -2 when the proxy refused its credentials (407).
  */
 import * as fs from 'fs';
 import * as http from 'http';
@@ -74,7 +74,8 @@ function ask(raw: string, project: string, httpsAgent: https.Agent, httpAgent: h
       }, response => {
         response.resume();
         // A proxy's own refusal or failure is not the index's answer.
-        resolve(response.statusCode === 407 || (httpAgent && !secure && response.statusCode === 502) ? -1 : response.statusCode ?? 0);
+        if (response.statusCode === 407) resolve(-2);
+        else resolve(httpAgent && !secure && response.statusCode === 502 ? -1 : response.statusCode ?? 0);
       });
       request.on('timeout', () => request.destroy(new Error('timeout')));
       request.on('error', (e: any) => {
@@ -82,7 +83,8 @@ function ask(raw: string, project: string, httpsAgent: https.Agent, httpAgent: h
         const message = String(e?.message ?? '');
         // A certificate not trusted here, or a proxy that would not open a tunnel, says nothing
         // about the project.
-        resolve(/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) || message.startsWith('the proxy ') ? -1 : 0);
+        if (message.startsWith('the proxy ') && / 407\b/.test(message)) resolve(-2);
+        else resolve(/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) || message.startsWith('the proxy ') ? -1 : 0);
       });
     } catch {
       resolve(0);

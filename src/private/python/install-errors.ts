@@ -9,7 +9,7 @@
  */
 
 export type FailureCause =
-  | 'disk-full' | 'git' | 'network' | 'tls' | 'auth' | 'no-such-package' | 'no-such-version' | 'no-wheel' | 'requires-python' | 'hash-mismatch'
+  | 'disk-full' | 'git' | 'network' | 'proxy' | 'tls' | 'auth' | 'no-such-package' | 'no-such-version' | 'no-wheel' | 'requires-python' | 'hash-mismatch'
   /** pip's "no matching distribution": one of the above, not yet told apart. */
   | 'not-found'
   | 'unknown';
@@ -28,6 +28,14 @@ export interface Classified {
  * errors, since a certificate setting fixes it.
  */
 const UNTRUSTED_CERTIFICATE = /invalid peer certificate|UnknownIssuer|certificate verify failed|CERTIFICATE_VERIFY_FAILED|self[- ]signed certificate|unable to get local issuer certificate/i;
+
+/**
+ * A proxy that asks for credentials it was not given, or refuses the ones it was: uv's words
+ * for an http index (the proxy's 407 answer) and an https one (the tunnel refused). pip says
+ * nothing of it ("from versions: none"), and uv under pip's index strategy calls the package
+ * "not found in the package registry"; index-probe.ts tells those apart.
+ */
+const PROXY_REFUSED = /407 Proxy Authentication Required|tunnel error: proxy authori[sz]ation required/i;
 
 /** ENOSPC and EDQUOT as Python (`[Errno 28]`) and Rust (`os error 28`) print them. */
 const DISK_FULL = /No space left on device|Disk quota exceeded|\[Errno (?:28|122)\]|os error (?:28|122)\b/i;
@@ -55,6 +63,7 @@ export function classifyUv(output: string): Classified {
     return { cause: 'auth', requirement: /Because (\S+) was not found/.exec(text)?.[1] };
   }
   if (UNTRUSTED_CERTIFICATE.test(text)) return { cause: 'tls' };
+  if (PROXY_REFUSED.test(text)) return { cause: 'proxy' };
   if (/Failed to fetch|error sending request|tcp connect error|dns error|Connection refused|Request failed after|timed out|Network is unreachable/i.test(text)) {
     return { cause: 'network' };
   }

@@ -608,6 +608,7 @@ function diagnose(output: string, tool: 'pip' | 'uv', target: PythonTarget, ctx:
     if (answer) {
       found = { ...found, cause: answer };
       if (answer === 'auth') extra += '\nThe index answered HTTP 401/403 for the project\'s page.';
+      if (answer === 'proxy') extra += '\nThe proxy answered HTTP 407 when asked for the project\'s page.';
     }
   }
   return { found, extra };
@@ -653,7 +654,7 @@ function diagnoseWithUv(requirement: string, target: PythonTarget, ctx: InstallC
  * certificates; a certificate it still does not trust, or a proxy it cannot use, makes its
  * answer mean nothing, and the installer's words stand.
  */
-function probeProjectPage(indexes: IndexSettings, requirement: string): 'auth' | 'network' | 'no-such-package' | undefined {
+function probeProjectPage(indexes: IndexSettings, requirement: string): 'proxy' | 'auth' | 'network' | 'no-such-package' | undefined {
   if (indexes.noIndex) return undefined;
   const project = (/^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(requirement)?.[1] ?? '').toLowerCase().replace(/[-_.]+/g, '-');
   if (!project) return undefined;
@@ -667,6 +668,9 @@ function probeProjectPage(indexes: IndexSettings, requirement: string): 'auth' |
     input: JSON.stringify(job),
     encoding: 'utf8',
     timeout: 20_000,
+    // The environment the installers' own were made from (their proxies), named: a host that
+    // runs this code in a sandbox of its own (jest's) has a process.env the default would miss.
+    env: process.env,
   });
   let statuses: number[];
   try {
@@ -675,6 +679,7 @@ function probeProjectPage(indexes: IndexSettings, requirement: string): 'auth' |
   } catch {
     return undefined;
   }
+  if (statuses.some(s => s === -2)) return 'proxy';
   if (statuses.some(s => s === 401 || s === 403)) return 'auth';
   if (statuses.every(s => s === 0)) return 'network';
   if (statuses.every(s => s === 404)) return 'no-such-package';
@@ -696,6 +701,14 @@ export function installFailureMessage(c: Classified, spec: DependencySpec, targe
     case 'network':
       return `${label}: could not reach the package index ${index} to install the dependencies of ${manifest}. ` +
         'Check the network connection, a proxy (HTTPS_PROXY) and the index URL.';
+    case 'proxy':
+      return `${label}: the proxy refused the installer's credentials (HTTP 407 Proxy Authentication Required) on the way to the package ` +
+        `index ${index} while ${doing} the dependencies of ${manifest}. ` +
+        (indexes.pipNetwork.PIP_PROXY
+          ? 'The proxy is pip\'s (PIP_PROXY or pip.conf\'s proxy, which takes the place of HTTPS_PROXY, HTTP_PROXY and NO_PROXY): ' +
+            'check the user and password in it (http://user:password@host:port).'
+          : 'Check the user and password in HTTPS_PROXY or HTTP_PROXY (http://user:password@host:port), or name the index\'s host ' +
+            'in NO_PROXY to connect directly.');
     case 'tls':
       return `${label}: the package index ${index} presented a TLS certificate that is not trusted here (a private certificate ` +
         `authority, or a proxy that intercepts TLS) while ${doing} the dependencies of ${manifest}. Name the authority's CA bundle: ` +
