@@ -200,11 +200,16 @@ describe('the tools\' own words', () => {
     expect(classifyUv('error: Failed to fetch\n  Caused by: tcp connect error: Connection refused (os error 111)').cause).toBe('network');
   });
 
-  test('a proxy that refuses the credentials is its own cause, not the network (uv 0.13, http and https indexes)', () => {
+  test('a proxy that refuses the credentials is its own cause, not the network (uv 0.13, http and https indexes; pip, https)', () => {
     expect(classifyUv('error: Failed to fetch: http://127.0.0.1:8765/simple/greeting/\n  cause: HTTP status client error ' +
       '(407 Proxy Authentication Required) for url (http://127.0.0.1:8765/simple/greeting/)').cause).toBe('proxy');
     expect(classifyUv('error: Request failed after 3 retries in 5.2s\n  cause: Failed to fetch: https://pypi.org/simple/greeting/\n' +
       '  cause: error sending request for url (https://pypi.org/simple/greeting/)\n  cause: client error (Connect)\n' +
       '  cause: tunnel error: proxy authorization required').cause).toBe('proxy');
+    // pip 23.2 through a proxy refusing the tunnel to an https index, retries on.
+    expect(classifyPip('WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection broken by ' +
+      "'ProxyError('Cannot connect to proxy.', OSError('Tunnel connection failed: 407 Proxy Authentication Required'))': /simple/six/\n" +
+      'ERROR: Could not find a version that satisfies the requirement six (from versions: none)\nERROR: No matching distribution found for six'))
+      .toEqual({ cause: 'proxy', requirement: 'six' });
   });
 });

@@ -31,9 +31,10 @@ const UNTRUSTED_CERTIFICATE = /invalid peer certificate|UnknownIssuer|certificat
 
 /**
  * A proxy that asks for credentials it was not given, or refuses the ones it was: uv's words
- * for an http index (the proxy's 407 answer) and an https one (the tunnel refused). pip says
- * nothing of it ("from versions: none"), and uv under pip's index strategy calls the package
- * "not found in the package registry"; index-probe.ts tells those apart.
+ * for an http index (the proxy's 407 answer) and an https one (the tunnel refused), and pip's
+ * retry warnings for an https one. For an http index pip says nothing of it ("from versions:
+ * none"), and uv under pip's index strategy calls the package "not found in the package
+ * registry"; index-probe.ts tells those apart.
  */
 const PROXY_REFUSED = /407 Proxy Authentication Required|tunnel error: proxy authori[sz]ation required/i;
 
@@ -96,6 +97,7 @@ export function classifyPip(output: string): Classified {
   if (/\b401 Client Error|\b403 Client Error|HTTP error 40[13]|401 Error, Credentials not correct/i.test(output)) return { cause: 'auth' };
   const requirement = /No matching distribution found for (\S+)/.exec(output)?.[1];
   if (UNTRUSTED_CERTIFICATE.test(output)) return { cause: 'tls', requirement };
+  if (PROXY_REFUSED.test(output)) return { cause: 'proxy', requirement };
   if (/NewConnectionError|Failed to establish a new connection|Name or service not known|Temporary failure in name resolution|ConnectTimeoutError|Max retries exceeded|ProxyError|SSLError/i.test(output)) {
     return { cause: 'network', requirement };
   }
