@@ -46,12 +46,11 @@ describe('the package index check', () => {
     expect(proxy.requests().slice(before)).toEqual(expect.arrayContaining([`CONNECT 127.0.0.1:${open.port}`, `CONNECT 127.0.0.1:${locked.port}`]));
     // pip's `proxy` in place of the environment's proxies and NO_PROXY, as pip uses it.
     expect(await probeIndexes({ ...job, proxy: proxy.url }, bare)).toEqual([404, 401]);
-    const refused = proxy.url.replace(':pw@', ':nope@');
+    const refusing = proxy.url.replace(':pw@', ':nope@');
     const viaPip = proxy.requests().length;
-    expect(await probeIndexes({ ...job, proxy: proxy.url }, { https_proxy: refused, HTTPS_PROXY: refused, NO_PROXY: '127.0.0.1' })).toEqual([404, 401]);
+    expect(await probeIndexes({ ...job, proxy: proxy.url }, { https_proxy: refusing, HTTPS_PROXY: refusing, NO_PROXY: '127.0.0.1' })).toEqual([404, 401]);
     expect(proxy.requests().slice(viaPip)).toEqual(expect.arrayContaining([`CONNECT 127.0.0.1:${open.port}`, `CONNECT 127.0.0.1:${locked.port}`]));
     // NO_PROXY: straight to the index.
-    const refusing = proxy.url.replace(':pw@', ':nope@');
     expect(await probeIndexes(job, { HTTPS_PROXY: refusing, NO_PROXY: '127.0.0.1' })).toEqual([404, 401]);
   });
 
