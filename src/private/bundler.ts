@@ -522,7 +522,7 @@ export async function prepareUv(plan: BundlePlan): Promise<void> {
   } catch {
     return; // each bundle meets the same error and reports it under its own name
   }
-  await learnInterpreter(uv, python, uvEnvironment(plan.indexes));
+  await learnInterpreter(uv, python, uvEnvironment(plan.indexes, plan.request.cacheRoot));
 }
 
 function install(plan: BundlePlan, target: PythonTarget, key: string, cache: BuildCache): string {

@@ -7,8 +7,11 @@ import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { PythonPipfileFunction, PythonPipfileFunctionProps } from '../../src';
+import { installCommand, InstallerSettings, uvEnvironment } from '../../src/private/python/installer';
+import { resolveCommand } from '../../src/private/python/resolver';
+import { pythonTarget } from '../../src/private/python/target';
 import { RieFunction } from '../helpers/rie';
-import { python, REPO_ROOT, tempDir, unzipWithPython, writeTree } from '../helpers/run';
+import { PYTHON, python, REPO_ROOT, run, tempDir, TOOLS_UV, unzipWithPython, writeTree } from '../helpers/run';
 
 const EXAMPLE_HELLO = path.join(REPO_ROOT, 'examples', 'functions', 'hello');
 let cache: string;
@@ -103,5 +106,35 @@ describe('real PyPI packages', () => {
     const r = await invokeInEmulator(task, props.Handler, props.Environment.Variables, {});
     expect(r).toMatchObject({ status: 200, body: { rows: 3, det: 8, pandas: '2.2.3' } });
     expect(r.log).toMatch(/possum-cdk loader: unpacked \d+ files/);
+  });
+});
+
+describe("PyPI's cache policy for uv", () => {
+  test('the install step reads the pages its resolution just fetched, asking PyPI for none of them again', () => {
+    // possum's own command lines for both uv runs of a bundle, with uv's debug log instead of
+    // --quiet. PyPI's pages say max-age=600; possum's configuration says the same to uv, so
+    // that a proxy that drops the header (this project's CI has one) costs no second round.
+    const target = pythonTarget('python3.11', 'x86_64');
+    const cacheRoot = path.join(tempDir('policy-cache'), 'c');
+    const indexes = { extraIndexUrls: [], findLinks: [], noIndex: false, pipNetwork: {}, indexOrigin: 'the default, PyPI' };
+    const env = { ...uvEnvironment(indexes, cacheRoot), UV_CACHE_DIR: path.join(tempDir('policy-uv'), 'uv') };
+    const verbose = (args: string[]) => [...args.filter(a => a !== '--quiet'), '-v'];
+    const dir = tempDir('policy-fn');
+    fs.writeFileSync(path.join(dir, 'requirements.txt'), 'requests==2.32.3\n');
+    const resolve = resolveCommand(TOOLS_UV, { file: 'requirements.txt', cwd: dir }, target,
+      { python: PYTHON, uvPlatform: 'x86_64-manylinux_2_17', findLinks: [], noBuilds: true, pipSemantics: false });
+    const compiled = run(resolve.command, verbose(resolve.args), { cwd: dir, env });
+    expect(compiled.status).toBe(0);
+    expect(compiled.stderr).toMatch(/Sending fresh GET request for: https:\/\/pypi\.org\/simple\/requests\//);
+    fs.writeFileSync(path.join(dir, 'pinned.txt'), compiled.stdout);
+    const settings: InstallerSettings = { tool: 'uv', indexStrategy: 'first-index', sourceBuilds: 'PURE_PYTHON', extraIndexUrls: [], findLinks: [], python: PYTHON };
+    const install = installCommand(path.join(dir, 'pinned.txt'), path.join(dir, 'tree'), target, settings, indexes, () => TOOLS_UV, cacheRoot);
+    const installed = run(install.command, verbose(install.args), { cwd: dir, env: { ...install.env, UV_CACHE_DIR: env.UV_CACHE_DIR } });
+    expect(installed.status).toBe(0);
+    for (const name of ['requests', 'urllib3', 'idna', 'certifi', 'charset-normalizer']) {
+      expect(installed.stderr).toContain(`Found fresh response for: https://pypi.org/simple/${name}/`);
+    }
+    expect(installed.stderr).not.toMatch(/(revalidation|fresh GET) request for: https:\/\/pypi\.org\//);
+    expect(fs.existsSync(path.join(dir, 'tree', 'requests', '__init__.py'))).toBe(true);
   });
 });

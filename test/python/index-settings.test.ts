@@ -239,7 +239,7 @@ describe("pip's network settings for uv", () => {
           PIP_DEFAULT_TIMEOUT: '60',
           PIP_RETRIES: '2',
         },
-      });
+      }, dir);
       expect(fs.readFileSync(env.SSL_CERT_FILE!, 'utf8')).toBe('CORP\nSYSTEM\n');
       expect(trustBundle([corp, system])).toBe(env.SSL_CERT_FILE); // named by content: the same file each time
       expect([env.HTTPS_PROXY, env.HTTP_PROXY, env.UV_INSECURE_HOST, env.UV_HTTP_TIMEOUT, env.UV_HTTP_RETRIES])
@@ -253,12 +253,53 @@ describe("pip's network settings for uv", () => {
       const pip = pipEnvironment({ ...base, pipNetwork: { PIP_CERT: corp } });
       expect([pip.PIP_CERT, pip.CURL_CA_BUNDLE, pip.NO_COLOR]).toEqual([env.SSL_CERT_FILE, undefined, '1']);
       // Without pip's settings, uv keeps the user's own.
-      expect(uvEnvironment({ ...base, pipNetwork: {} }).SSL_CERT_FILE).toBe(system);
+      expect(uvEnvironment({ ...base, pipNetwork: {} }, dir).SSL_CERT_FILE).toBe(system);
       expect(trustBundle([corp, path.join(dir, 'missing.pem')])).toBe(corp);
     } finally {
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
       Object.assign(process.env, saved);
     }
+  });
+});
+
+describe("PyPI's cache policy for uv", () => {
+  const base = { extraIndexUrls: [], findLinks: [], noIndex: false, pipNetwork: {}, indexOrigin: 'the default, PyPI' };
+
+  test('PyPI as the main index comes with its max-age from a file in the cache; another index, or none, keeps its own', () => {
+    const cacheRoot = path.join(tempDir('pypi-policy'), 'c');
+    const file = uvEnvironment(base, cacheRoot).UV_CONFIG_FILE!;
+    expect(path.relative(cacheRoot, file)).toBe(path.join('v2', 'tools', 'uv-pypi-index.toml'));
+    const config = fs.readFileSync(file, 'utf8');
+    expect(config).toMatch(/^url = "https:\/\/pypi\.org\/simple"$/m);
+    expect(config).toMatch(/^default = true$/m);
+    expect(config).toMatch(/^cache-control = \{ api = "max-age=600, public" \}$/m);
+    // Extra indexes sit beside PyPI (in the environment) without changing that.
+    expect(uvEnvironment({ ...base, extraIndexUrls: ['https://extra.example/simple'] }, cacheRoot).UV_CONFIG_FILE).toBe(file);
+    // PyPI named as the index (PIP_INDEX_URL=https://pypi.org/simple/, say) is PyPI too.
+    const named = uvEnvironment({ ...base, indexUrl: 'https://pypi.org/simple/' }, cacheRoot);
+    expect([named.UV_CONFIG_FILE, named.UV_INDEX_URL]).toEqual([file, undefined]);
+    // Another index keeps its own policy, and no index at all needs none: no file.
+    const others = [{ ...base, indexUrl: 'https://mirror.example/simple' }, { ...base, indexUrl: 'https://user:pw@pypi.org/simple' }, { ...base, noIndex: true }];
+    for (const indexes of others) expect(uvEnvironment(indexes, cacheRoot).UV_CONFIG_FILE).toBeUndefined();
+    expect(uvEnvironment({ ...base, indexUrl: 'https://mirror.example/simple' }, cacheRoot).UV_INDEX_URL).toBe('https://mirror.example/simple');
+    // The user's own UV_CONFIG_FILE never reaches uv.
+    const saved = process.env.UV_CONFIG_FILE;
+    try {
+      process.env.UV_CONFIG_FILE = '/elsewhere/uv.toml';
+      expect(uvEnvironment({ ...base, noIndex: true }, cacheRoot).UV_CONFIG_FILE).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.UV_CONFIG_FILE;
+      else process.env.UV_CONFIG_FILE = saved;
+    }
+  });
+
+  test('a file that differs (edited, or from another version) is written again', () => {
+    const cacheRoot = path.join(tempDir('pypi-policy-edit'), 'c');
+    const file = path.join(cacheRoot, 'v2', 'tools', 'uv-pypi-index.toml');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '[[index]]\nurl = "https://evil.example/simple"\ndefault = true\n');
+    expect(uvEnvironment(base, cacheRoot).UV_CONFIG_FILE).toBe(file);
+    expect(fs.readFileSync(file, 'utf8')).toMatch(/^url = "https:\/\/pypi\.org\/simple"$/m);
   });
 });
 
@@ -275,6 +316,6 @@ describe('DNS retry for the installers', () => {
     // Both installers get it (when this machine's resolv.conf leaves it to us).
     const indexes = { extraIndexUrls: [], findLinks: [], noIndex: false, pipNetwork: {}, indexOrigin: 'the default, PyPI' };
     const expected = withDnsRetry({ ...process.env }).RES_OPTIONS;
-    expect([pipEnvironment(indexes).RES_OPTIONS, uvEnvironment(indexes).RES_OPTIONS]).toEqual([expected, expected]);
+    expect([pipEnvironment(indexes).RES_OPTIONS, uvEnvironment(indexes, tempDir('dns-cache')).RES_OPTIONS]).toEqual([expected, expected]);
   });
 });

@@ -9,6 +9,7 @@ import { IndexConfig } from './index-config';
 import type { ProbeJob } from './index-probe';
 import { Classified, classifyPip, classifyUv, toolErrorLines } from './install-errors';
 import { satisfies } from './pep440';
+import { pypiIndexConfig } from './pypi-index';
 import { packagesWithoutWheels, ResolveCommand, resolveCommand, runResolve } from './resolver';
 import { buildWheel, isPurePythonWheel, pipRequirement, SourceBuildPolicy } from './source-builds';
 import { PythonTarget } from './target';
@@ -53,6 +54,9 @@ export interface IndexSettings {
 
 /** PyPI's own addresses: a manifest naming one means "the default index", which the user's configuration may replace. */
 const PYPI = /^https?:\/\/(pypi\.org|pypi\.python\.org)\/simple\/?$/i;
+
+/** PyPI's address as uv's own default spells it (pypi-index.ts names it so). */
+const PYPI_ITSELF = /^https:\/\/pypi\.org\/simple\/?$/i;
 
 /**
  * The index settings for a bundle. Precedence: the construct's options, then the indexes
@@ -190,14 +194,20 @@ function readResolvConf(): string {
 
 const UV_KEPT = ['UV_CACHE_DIR', 'UV_NO_CACHE', 'UV_NATIVE_TLS', 'UV_HTTP_TIMEOUT', 'UV_HTTP_RETRIES', 'UV_INSECURE_HOST', 'UV_KEYRING_PROVIDER'];
 
-/** The uv environment: isolated from the user's uv configuration except the index settings given. */
-export function uvEnvironment(indexes: IndexSettings): NodeJS.ProcessEnv {
+/**
+ * The uv environment: isolated from the user's uv configuration except the index settings
+ * given. PyPI as the main index comes with PyPI's cache policy (see pypi-index.ts), from a
+ * file under `cacheRoot`.
+ */
+export function uvEnvironment(indexes: IndexSettings, cacheRoot: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     // Like pip's, uv's own settings stay out, but for where its cache is and how it reaches the network.
     if (!k.startsWith('UV_') || UV_KEPT.includes(k)) env[k] = v;
   }
-  if (indexes.indexUrl) env.UV_INDEX_URL = expandUrl(indexes.indexUrl);
+  const indexUrl = indexes.indexUrl ? expandUrl(indexes.indexUrl) : undefined;
+  if (indexUrl && !PYPI_ITSELF.test(indexUrl)) env.UV_INDEX_URL = indexUrl;
+  else if (!indexes.noIndex) env.UV_CONFIG_FILE = pypiIndexConfig(cacheRoot);
   if (indexes.extraIndexUrls.length) env.UV_EXTRA_INDEX_URL = indexes.extraIndexUrls.map(u => expandUrl(u)).join(' ');
   if (indexes.noIndex) env.UV_NO_INDEX = '1';
   // uv looks for an interpreter of the target's version and would download one; the
@@ -222,7 +232,8 @@ export function uvEnvironment(indexes: IndexSettings): NodeJS.ProcessEnv {
  * environment, not the arguments, so credentials never show in a process list or an error.
  */
 export function installCommand(requirementsFile: string, targetDir: string, target: PythonTarget,
-  settings: InstallerSettings, indexes: IndexSettings, uv: () => string): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  settings: InstallerSettings, indexes: IndexSettings, uv: () => string,
+  cacheRoot: string): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const forTarget = settings.sourceBuilds !== 'ALL';
   if (settings.tool === 'uv') {
     // Copies, not uv's default hardlinks into its own cache: the cached tree must not share
@@ -233,7 +244,7 @@ export function installCommand(requirementsFile: string, targetDir: string, targ
     if (forTarget) args.push('--python-version', target.pythonVersion, '--python-platform', uvPlatform(target), '--only-binary', ':all:');
     for (const f of indexes.findLinks) args.push('--find-links', f);
     args.push('-r', requirementsFile);
-    return { command: uv(), args, env: uvEnvironment(indexes) };
+    return { command: uv(), args, env: uvEnvironment(indexes, cacheRoot) };
   }
   // pip would check Requires-Python against the Python running it: installed packages are
   // checked against the target afterwards instead.
@@ -333,7 +344,7 @@ export function installDependencies(spec: DependencySpec, target: PythonTarget, 
       const install = (step: InstallStep, stepDir: string, tool = settings.tool): string | undefined => {
         const requirementsFile = path.join(work, `requirements-${index++}.txt`);
         fs.writeFileSync(requirementsFile, tool === 'pip' ? step.requirements.split('\n').map(pipRequirement).join('\n') : step.requirements);
-        const { command, args, env } = installCommand(requirementsFile, stepDir, target, { ...settings, tool }, indexes, uv);
+        const { command, args, env } = installCommand(requirementsFile, stepDir, target, { ...settings, tool }, indexes, uv, ctx.cacheRoot);
         const r = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, cwd });
         return r.error || r.status !== 0 ? scrub(r.error?.message ?? `${r.stderr}\n${r.stdout}`, secrets) : undefined;
       };
@@ -437,7 +448,7 @@ export function pinnedSteps(spec: DependencySpec, target: PythonTarget, ctx: Ins
       pipSemantics: settings.tool === 'pip' || settings.indexStrategy === 'every-index',
       constraintsFile,
     });
-    const resolved = binaryFirstPass && settings.sourceBuilds !== 'NONE' ? binaryFirst(command, uvEnvironment(indexes)) : runResolve(command(), uvEnvironment(indexes));
+    const resolved = binaryFirstPass && settings.sourceBuilds !== 'NONE' ? binaryFirst(command, uvEnvironment(indexes, ctx.cacheRoot)) : runResolve(command(), uvEnvironment(indexes, ctx.cacheRoot));
     if (!resolved.ok) {
       const output = scrub(resolved.output, secrets);
       throw new Error(explain(diagnose(output, 'uv', target, ctx, uv, secrets), output, 'uv', spec, target, ctx, 'resolving'));
@@ -638,7 +649,7 @@ function diagnoseWithUv(requirement: string, target: PythonTarget, ctx: InstallC
   // The question is whether the index has a wheel for the target.
   args.push('--only-binary', ':all:');
   for (const f of ctx.indexes.findLinks) args.push('--find-links', f);
-  const r = spawnSync(binary, args, { input: `${requirement}\n`, env: uvEnvironment(ctx.indexes), encoding: 'utf8' });
+  const r = spawnSync(binary, args, { input: `${requirement}\n`, env: uvEnvironment(ctx.indexes, ctx.cacheRoot), encoding: 'utf8' });
   if (r.error) return undefined;
   const output = scrub(`${r.stderr}\n${r.stdout}`, secrets);
   if (r.status === 0) return { classified: { cause: 'unknown' }, output };

@@ -1,0 +1,51 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFileAtomic } from '../atomic-file';
+
+/**
+ * PyPI's simple pages come with `Cache-Control: max-age=600, public`, and uv keeps a page
+ * that fresh without asking again. That matters here because each bundle runs uv twice: the
+ * install step right after the resolution needs the same pages, and with the header it reads
+ * them from uv's cache. A proxy or mirror between this machine and PyPI may drop the header
+ * (this project's benchmark machine has one that does). Then every uv process asks for every
+ * page again, each time with a DNS lookup and a TLS handshake of its own, and the install
+ * step of each bundle waits for that.
+ *
+ * So when the index is PyPI, possum gives uv a configuration file naming PyPI as the default
+ * index with PyPI's own policy. Against PyPI itself that changes nothing: the header says the
+ * same. Another index keeps its own policy, since only its operators know how long its pages
+ * may be kept.
+ */
+const CONFIG = [
+  '# Written by possum-cdk: PyPI as the default index, with the cache policy PyPI sends itself,',
+  '# for the case where a proxy on the way drops it. Rewritten when it differs.',
+  '[[index]]',
+  'url = "https://pypi.org/simple"',
+  'default = true',
+  'cache-control = { api = "max-age=600, public" }',
+  '',
+].join('\n');
+
+const written = new Map<string, string>();
+
+/**
+ * The path of uv's configuration for PyPI as the default index, written under the build
+ * cache (the user's own folder: the file decides where packages come from).
+ */
+export function pypiIndexConfig(cacheRoot: string): string {
+  const known = written.get(cacheRoot);
+  if (known) return known;
+  const file = path.join(cacheRoot, 'v2', 'tools', 'uv-pypi-index.toml');
+  let current: string | undefined;
+  try {
+    current = fs.readFileSync(file, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current !== CONFIG) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomic(file, CONFIG);
+  }
+  written.set(cacheRoot, file);
+  return file;
+}
