@@ -300,6 +300,9 @@ describe("PyPI's cache policy for uv", () => {
     fs.writeFileSync(file, '[[index]]\nurl = "https://evil.example/simple"\ndefault = true\n');
     expect(uvEnvironment(base, cacheRoot).UV_CONFIG_FILE).toBe(file);
     expect(fs.readFileSync(file, 'utf8')).toMatch(/^url = "https:\/\/pypi\.org\/simple"$/m);
+    // A cache deleted in the middle of a process (a clean between two synths) gets it back.
+    fs.rmSync(cacheRoot, { recursive: true, force: true });
+    expect(fs.existsSync(uvEnvironment(base, cacheRoot).UV_CONFIG_FILE!)).toBe(true);
   });
 });
 

@@ -26,15 +26,13 @@ const CONFIG = [
   '',
 ].join('\n');
 
-const written = new Map<string, string>();
-
 /**
  * The path of uv's configuration for PyPI as the default index, written under the build
- * cache (the user's own folder: the file decides where packages come from).
+ * cache (the user's own folder: the file decides where packages come from). Read at every
+ * call, not remembered: a cache deleted while this process runs must not leave uv a path
+ * to nothing.
  */
 export function pypiIndexConfig(cacheRoot: string): string {
-  const known = written.get(cacheRoot);
-  if (known) return known;
   const file = path.join(cacheRoot, 'v2', 'tools', 'uv-pypi-index.toml');
   let current: string | undefined;
   try {
@@ -46,6 +44,5 @@ export function pypiIndexConfig(cacheRoot: string): string {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     writeFileAtomic(file, CONFIG);
   }
-  written.set(cacheRoot, file);
   return file;
 }
