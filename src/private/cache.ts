@@ -144,6 +144,11 @@ export class BuildCache {
     this.base = path.join(root, CACHE_FORMAT);
   }
 
+  /** Where a tool possum-cdk provides for itself (uv, uv's PyPI configuration) lives: never evicted. */
+  public toolPath(name: string): string {
+    return path.join(this.base, 'tools', name);
+  }
+
   // ---------------------------------------------------------------------------------
   // Dependency trees
 

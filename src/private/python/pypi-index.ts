@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../atomic-file';
+import { BuildCache } from '../cache';
 
 /**
  * PyPI's simple pages come with `Cache-Control: max-age=600, public`, and uv keeps a page
@@ -33,7 +34,7 @@ const CONFIG = [
  * to nothing.
  */
 export function pypiIndexConfig(cacheRoot: string): string {
-  const file = path.join(cacheRoot, 'v2', 'tools', 'uv-pypi-index.toml');
+  const file = new BuildCache(cacheRoot).toolPath('uv-pypi-index.toml');
   let current: string | undefined;
   try {
     current = fs.readFileSync(file, 'utf8');

@@ -64,7 +64,7 @@ export function uvExecutable(cacheRoot: string, python: string, pipEnv: NodeJS.P
     return uvOnPath;
   }
   const cache = new BuildCache(cacheRoot);
-  const home = path.join(cache.root, 'v2', 'tools', `uv-${UV_VERSION}`);
+  const home = cache.toolPath(`uv-${UV_VERSION}`);
   const binary = path.join(home, 'bin', process.platform === 'win32' ? 'uv.exe' : 'uv');
   const ready = () => fs.existsSync(binary) && uvVersionOf(binary) === UV_VERSION;
   if (!ready()) {
