@@ -9,7 +9,7 @@ import { IndexConfig } from './index-config';
 import type { ProbeJob } from './index-probe';
 import { Classified, classifyPip, classifyUv, toolErrorLines } from './install-errors';
 import { satisfies } from './pep440';
-import { pypiIndexConfig } from './pypi-index';
+import { isPypiItself, pypiIndexConfig } from './pypi-index';
 import { packagesWithoutWheels, ResolveCommand, resolveCommand, runResolve } from './resolver';
 import { buildWheel, isPurePythonWheel, pipRequirement, SourceBuildPolicy } from './source-builds';
 import { PythonTarget } from './target';
@@ -54,9 +54,6 @@ export interface IndexSettings {
 
 /** PyPI's own addresses: a manifest naming one means "the default index", which the user's configuration may replace. */
 const PYPI = /^https?:\/\/(pypi\.org|pypi\.python\.org)\/simple\/?$/i;
-
-/** PyPI's address as uv's own default spells it (pypi-index.ts names it so). */
-const PYPI_ITSELF = /^https:\/\/pypi\.org\/simple\/?$/i;
 
 /**
  * The index settings for a bundle. Precedence: the construct's options, then the indexes
@@ -206,7 +203,7 @@ export function uvEnvironment(indexes: IndexSettings, cacheRoot: string): NodeJS
     if (!k.startsWith('UV_') || UV_KEPT.includes(k)) env[k] = v;
   }
   const indexUrl = indexes.indexUrl ? expandUrl(indexes.indexUrl) : undefined;
-  if (indexUrl && !PYPI_ITSELF.test(indexUrl)) env.UV_INDEX_URL = indexUrl;
+  if (indexUrl && !isPypiItself(indexUrl)) env.UV_INDEX_URL = indexUrl;
   else if (!indexes.noIndex) env.UV_CONFIG_FILE = pypiIndexConfig(cacheRoot);
   if (indexes.extraIndexUrls.length) env.UV_EXTRA_INDEX_URL = indexes.extraIndexUrls.map(u => expandUrl(u)).join(' ');
   if (indexes.noIndex) env.UV_NO_INDEX = '1';

@@ -17,11 +17,19 @@ import { BuildCache } from '../cache';
  * same. Another index keeps its own policy, since only its operators know how long its pages
  * may be kept.
  */
+/** PyPI's index as uv itself spells its default. */
+const PYPI_SIMPLE = 'https://pypi.org/simple';
+
+/** Whether a main index is that very address (a trailing slash aside): PyPI, which this file's policy is for. */
+export function isPypiItself(indexUrl: string): boolean {
+  return indexUrl.replace(/\/$/, '').toLowerCase() === PYPI_SIMPLE;
+}
+
 const CONFIG = [
   '# Written by possum-cdk: PyPI as the default index, with the cache policy PyPI sends itself,',
   '# for the case where a proxy on the way drops it. Rewritten when it differs.',
   '[[index]]',
-  'url = "https://pypi.org/simple"',
+  `url = "${PYPI_SIMPLE}"`,
   'default = true',
   'cache-control = { api = "max-age=600, public" }',
   '',
