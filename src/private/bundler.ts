@@ -309,7 +309,12 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
     const layout = { level: request.level, zlib: process.versions.zlib ?? '', deflate: DEFLATE_SCHEME, dependencyPrefix: request.dependencyPrefix, codePrefix: request.codePrefix };
     const earlier = treeKey ? cache.zipReference(treeKey) : undefined;
     const reuse = earlier && tree && sameLayout(earlier.ref, layout)
-      ? { zipFile: earlier.zipFile, innerZip: earlier.ref.innerZip, trees: [tree, ...bytecodeDirs.filter(d => d.startsWith(path.dirname(tree)))] }
+      ? {
+        zipFile: earlier.zipFile,
+        sha256: earlier.ref.sha256,
+        innerZip: earlier.ref.innerZip,
+        trees: [tree, ...bytecodeDirs.filter(d => d.startsWith(path.dirname(tree)))],
+      }
       : undefined;
     const tmpZip = cache.newZipPath();
     let report: ZipReport;
@@ -448,9 +453,9 @@ function sameLayout(a: ZipReference, b: Omit<ZipReference, 'sha256' | 'innerZip'
 }
 
 /**
- * Copies the cached bundle to `outputZip` after checking its bytes against its sha256.
- * A zip that went missing or was damaged since (evicted, tampered with) is built again,
- * and must come out with the same bytes.
+ * Puts the cached bundle at `outputZip` after checking its bytes against its sha256: a hard
+ * link where the file system allows one, else a copy. A zip that went missing or was damaged
+ * since (evicted, tampered with) is built again, and must come out with the same bytes.
  */
 export function deliverBundle(plan: BundlePlan, sha256: string, outputZip: string): ZipReport {
   const cache = new BuildCache(plan.request.cacheRoot);
@@ -466,8 +471,27 @@ export function deliverBundle(plan: BundlePlan, sha256: string, outputZip: strin
     report = again.report;
   }
   fs.mkdirSync(path.dirname(outputZip), { recursive: true });
-  fs.copyFileSync(zipFile, outputZip);
+  linkOrCopy(zipFile, outputZip);
   return { ...report, output: outputZip };
+}
+
+/**
+ * A handler edit of a large function writes a new zip of tens of MB; a copy of it into
+ * cdk.out writes it all again, which measured as much as the rest of the edit (bench/README).
+ * A link shares the cache's file instead. The cache never writes into a zip it has stored;
+ * whatever else writes into the shared file is caught where the bytes are next used: a
+ * copy-out checks them against the sha256 (verifiedZip), and so does a handler edit before
+ * copying entries from them (the zip engine's reuse).
+ */
+function linkOrCopy(from: string, to: string) {
+  // Never write into an existing file: it may be a link to a cached zip.
+  fs.rmSync(to, { force: true });
+  try {
+    fs.linkSync(from, to);
+  } catch {
+    // Another file system or device, links not allowed (a cache owned by another user), ...
+    fs.copyFileSync(from, to);
+  }
 }
 
 /** Produces the bundle at `outputZip` (the cache's copy, verified). */

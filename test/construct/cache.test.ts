@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { run, sha256, tempDir, writeTree } from '../helpers/run';
 import { useLocalIndex } from '../helpers/wheelhouse';
+import { inspectZip } from '../helpers/zip-inspect';
 
 const APP = path.join(__dirname, '..', 'fixtures', 'one-function-app.js');
 
@@ -10,6 +11,8 @@ const local = useLocalIndex('cache');
 
 interface SynthRun {
   readonly assetKey: string;
+  /** The bundle's sha256, from its size report. */
+  readonly sha256: string;
   readonly stderr: string;
   /** Did CDK call our bundler, did pip run, was a zip written? */
   readonly bundled: boolean;
@@ -23,8 +26,10 @@ function env(entry: string, outdir: string, cache: string): NodeJS.ProcessEnv {
 
 function parse(stdout: string, stderr: string, status: number | null): SynthRun {
   if (status !== 0) throw new Error(`synth failed (${status}):\n${stderr}`);
+  const result = JSON.parse(stdout.trim().split('\n').pop()!);
   return {
-    assetKey: JSON.parse(stdout.trim().split('\n').pop()!).assetKey,
+    assetKey: result.assetKey,
+    sha256: result.sha256,
     stderr,
     bundled: stderr.includes('Bundling asset S/Fn'),
     installed: stderr.includes('possum-cdk: S/Fn: installing'),
@@ -126,6 +131,35 @@ describe('caching across synths (each synth its own process)', () => {
     const reinstalled = synth(entry, out3, cache);
     expect([reinstalled.installed, reinstalled.zipped]).toEqual([true, true]);
     expect(fs.readFileSync(path.join(out3, `asset.${reinstalled.assetKey}`)).equals(good)).toBe(true);
+  });
+
+  test('the asset in cdk.out shares the cached zip\'s file; bytes written into it are never copied into the next bundle', () => {
+    const entry = newFunction('cache-linked');
+    const cache = path.join(tempDir('cache-linked-cache'), 'c');
+    const outdir = tempDir('cache-linked-out');
+    synth(entry, outdir, cache);
+    fs.appendFileSync(path.join(entry, 'index.py'), '# edit 1\n');
+    const edit1 = synth(entry, outdir, cache);
+    expect(edit1.stderr).toContain('copied compressed');
+    const asset = path.join(outdir, `asset.${edit1.assetKey}`);
+    const cachedZip = path.join(cache, 'v2', 'zips', `${edit1.sha256}.zip`);
+    // One file, two names: the 54 MB of a large bundle are not written twice.
+    expect(fs.statSync(asset).ino).toBe(fs.statSync(cachedZip).ino);
+
+    // A tool that writes into the asset in place writes into the cache's zip too.
+    const dep = inspectZip(asset).entries.find(e => e.name === 'greeting/__init__.py')!;
+    const at = dep.localHeaderOffset + 30 + Buffer.byteLength(dep.name);
+    const fd = fs.openSync(asset, 'r+');
+    fs.writeSync(fd, Buffer.from([0xff, 0xff]), 0, 2, at);
+    fs.closeSync(fd);
+
+    fs.appendFileSync(path.join(entry, 'index.py'), '# edit 2\n');
+    const edit2 = synth(entry, outdir, cache);
+    expect(edit2.stderr).toContain('no longer has the bytes it was written with');
+    expect(edit2.stderr).not.toContain('copied compressed');
+    const fresh = synth(entry, tempDir('cache-linked-fresh-out'), path.join(tempDir('cache-linked-fresh'), 'c'));
+    expect(edit2.assetKey).toBe(fresh.assetKey);
+    expect(sha256(path.join(outdir, `asset.${edit2.assetKey}`))).toBe(edit2.sha256);
   });
 
   test('two synths at once share the work: one installs, the other waits and reuses it', async () => {
