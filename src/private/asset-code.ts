@@ -8,6 +8,10 @@ import { BundlePlan, deliverBundle, ensureBundle, planBundle } from './bundler';
 import { BundleSizeReport } from '../size-report';
 import { ManifestWarning } from './python/dependency-spec';
 import { ZipReport } from './zip/engine';
+import { zipInThisProcess } from './zip/run-sync';
+
+// A CDK app zips in a thread of its own process: a Node.js start saved per bundle (see zipInThisProcess).
+zipInThisProcess();
 
 /** The asset code of a bundle, and what is known about the bundle in this synth. */
 export interface BundledCode {

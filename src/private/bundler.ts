@@ -20,7 +20,7 @@ import { collectFiles, SourceTree } from './zip/collect';
 import { ZipReport } from './zip/engine';
 import { LoaderPlacement, loaderPaths } from './zip/nested-loader';
 import { ALWAYS_EXCLUDED } from './zip/path-rules';
-import { buildZipSync } from './zip/run-sync';
+import { buildZipSync, prepareZipThread } from './zip/run-sync';
 import { DEFLATE_SCHEME } from './zip/zip-writer';
 
 /** Bumped when the layout or meaning of a bundle changes, so old cache entries are not reused. */
@@ -283,6 +283,8 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
     progress(`${label}: bundle unchanged, reused from the cache`);
     return { zipFile: cache.zipPath(hit.sha256), report: { ...hit.report, sha256: hit.sha256 }, built: false };
   }
+  // Most likely a zip is coming (a handler edit: in well under a second): its thread loads meanwhile.
+  prepareZipThread();
   const warnings: string[] = [];
   const result = cache.withLock(plan.bundleKey, (): EnsuredBundle => {
     const raced = cache.lookup<ZipReport>(plan.bundleKey);

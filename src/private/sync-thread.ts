@@ -21,6 +21,11 @@ export class SyncThread {
    */
   constructor(private readonly script: () => string, private readonly what: string, private readonly limitSeconds?: number) {}
 
+  /** Starts the thread, if it is not running, without waiting for it. */
+  public prepare() {
+    this.thread ??= this.start();
+  }
+
   /**
    * The thread's answer to `request`.
    * @throws Error when the thread cannot be started, stops answering, or answers nothing

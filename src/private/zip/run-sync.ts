@@ -6,10 +6,11 @@ import type { ZipPlan, ZipReport } from './engine';
 import type { WorkerResult } from './worker';
 
 /**
- * Runs the zip engine synchronously, in a child Node.js process, for callers that
- * cannot await (CDK's `ILocalBundling.tryBundle`). The child's stdout carries only the
- * result; its stderr is passed through so progress reaches the user without touching
- * the template `cdk synth` prints on stdout.
+ * Runs the zip engine synchronously, for callers that cannot await (CDK's construction and
+ * `ILocalBundling.tryBundle`): in a thread of this process where zipInThisProcess was called,
+ * else in a child Node.js process. The child's stdout carries only the result; its stderr is
+ * passed through so progress reaches the user without touching the template `cdk synth`
+ * prints on stdout.
  */
 export function buildZipSync(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
   if (inThisProcess) return buildZipInThread(plan);
@@ -51,14 +52,21 @@ let inThisProcess = false;
 
 /**
  * From now on this process zips in a worker thread of its own (one, kept for the process)
- * instead of a child process per zip.
- * For a process that is itself a worker (possum's bundle workers): a Node.js start per zip,
- * most of the cost of a small bundle's zip, is saved. Elsewhere the child process stays, so
- * that the zip's memory is its own (package-python-function's peak is measured) and a CDK
- * app's process is not blocked by it.
+ * instead of a child process per zip: a Node.js start per zip, most of the cost of a small
+ * bundle's zip and of a handler edit's, is saved. For possum's bundle workers and CDK apps
+ * (the constructs). package-python-function keeps the child process, so that the zip's
+ * memory is its own (its peak is measured).
  */
 export function zipInThisProcess() {
   inThisProcess = true;
+}
+
+/**
+ * Starts the zip thread now, if this process zips in one, so that it loads while the caller
+ * still prepares the zip's inputs (a handler edit's dependency tree is checked meanwhile).
+ */
+export function prepareZipThread() {
+  if (inThisProcess) zipThread.prepare();
 }
 
 /** The zip engine's thread in this process (in-process mode only). */
