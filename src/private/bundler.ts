@@ -331,6 +331,8 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
         sourceDateEpoch: request.sourceDateEpoch,
         progress: true,
         reuse,
+        // Every reader of the cache checks a zip's bytes (verifiedZip, the reuse above).
+        durable: false,
       });
     } catch (e: any) {
       cache.abandon(tmpZip);

@@ -97,7 +97,7 @@ interface PreparedEntry {
 
 /**
  * Writes `inputs`, in the order given, as a zip to the open file descriptor `fd`
- * (positioned at 0, empty). The caller owns the file: it creates, fsyncs and renames it.
+ * (positioned at 0, empty). The caller owns the file: it creates, flushes and renames it.
  */
 export async function writeZip(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions): Promise<ZipWriteResult> {
   try {
