@@ -17,10 +17,10 @@ import { PythonTarget } from './python/target';
 import { learnInterpreter, UV_VERSION, uvExecutable } from './python/uv-tool';
 import { describeRemote, fetchBundle, publishBundle, RemoteCache } from './remote/remote-cache';
 import { collectFiles, SourceTree } from './zip/collect';
-import { ZipReport } from './zip/engine';
+import { ZipPlan, ZipReport } from './zip/engine';
 import { LoaderPlacement, loaderPaths } from './zip/nested-loader';
 import { ALWAYS_EXCLUDED } from './zip/path-rules';
-import { buildZipSync, prepareZipThread } from './zip/run-sync';
+import { buildZipSync, prepareZipThread, startZip } from './zip/run-sync';
 import { DEFLATE_SCHEME } from './zip/zip-writer';
 
 /** Bumped when the layout or meaning of a bundle changes, so old cache entries are not reused. */
@@ -311,17 +311,12 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
     const layout = { level: request.level, zlib: process.versions.zlib ?? '', deflate: DEFLATE_SCHEME, dependencyPrefix: request.dependencyPrefix, codePrefix: request.codePrefix };
     const earlier = treeKey ? cache.zipReference(treeKey) : undefined;
     const reuse = earlier && tree && sameLayout(earlier.ref, layout)
-      ? {
-        zipFile: earlier.zipFile,
-        sha256: earlier.ref.sha256,
-        innerZip: earlier.ref.innerZip,
-        trees: [tree, ...bytecodeDirs.filter(d => d.startsWith(path.dirname(tree)))],
-      }
+      ? { zipFile: earlier.zipFile, innerZip: earlier.ref.innerZip, trees: [tree, ...bytecodeDirs.filter(d => d.startsWith(path.dirname(tree)))] }
       : undefined;
     const tmpZip = cache.newZipPath();
     let report: ZipReport;
     try {
-      report = buildZipSync({
+      const zipPlan: ZipPlan = {
         sources,
         output: tmpZip,
         loader: request.loader,
@@ -331,9 +326,20 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
         sourceDateEpoch: request.sourceDateEpoch,
         progress: true,
         reuse,
-        // Every reader of the cache checks a zip's bytes (verifiedZip, the reuse above).
+        // Every reader of the cache checks a zip's bytes (verifiedZip, the check below).
         durable: false,
-      });
+      };
+      const zipped = startZip(zipPlan);
+      // The earlier zip may share its file with an asset in cdk.out (deliverBundle), which a
+      // tool could have written into; its entries are copied as they are. Its bytes are checked
+      // here, on this thread, while the zip thread writes the new zip.
+      const intact = !reuse || holdsBytes(reuse.zipFile, earlier!.ref.sha256);
+      report = zipped();
+      if (!intact && report.reusedEntries) {
+        progress(`${label}: ${reuse!.zipFile} no longer has the bytes it was written with (damaged or written into); ` +
+          'zipping again without copying from it');
+        report = buildZipSync({ ...zipPlan, reuse: undefined });
+      }
     } catch (e: any) {
       cache.abandon(tmpZip);
       throw new Error(`${label}: ${e.message}`);
@@ -484,8 +490,8 @@ export function deliverBundle(plan: BundlePlan, sha256: string, outputZip: strin
  * cdk.out writes it all again, which measured as much as the rest of the edit (bench/README).
  * A link shares the cache's file instead. The cache never writes into a zip it has stored;
  * whatever else writes into the shared file is caught where the bytes are next used: a
- * copy-out checks them against the sha256 (verifiedZip), and so does a handler edit before
- * copying entries from them (the zip engine's reuse).
+ * copy-out checks them against the sha256 (verifiedZip), and so does a handler edit that
+ * copies entries from them (ensureBundleIn), zipping again without them when they changed.
  */
 function linkOrCopy(from: string, to: string) {
   // Never write into an existing file: it may be a link to a cached zip.
@@ -495,6 +501,15 @@ function linkOrCopy(from: string, to: string) {
   } catch {
     // Another file system or device, links not allowed (a cache owned by another user), ...
     fs.copyFileSync(from, to);
+  }
+}
+
+/** Does `file` hold the bytes whose sha256 is `sha256`? (False when it cannot be read.) */
+function holdsBytes(file: string, sha256: string): boolean {
+  try {
+    return sha256File(file) === sha256;
+  } catch {
+    return false;
   }
 }
 

@@ -56,13 +56,12 @@ export interface ZipPlan {
 
 /** Where to find compressed entries to copy. */
 export interface ZipReuse {
-  readonly zipFile: string;
   /**
-   * The earlier zip's sha256. Its bytes are checked against it before any is copied: the
-   * zip may share its file with an asset in cdk.out (see deliverBundle), which someone could
-   * have written into, and a damaged entry copied as it is would never be noticed.
+   * The earlier zip. Its compressed bytes are copied as they are, never inflated or checked
+   * here: the caller answers for them (the bundler checks the zip's sha256 meanwhile, and
+   * zips again without it when they changed).
    */
-  readonly sha256: string;
+  readonly zipFile: string;
   /** The inner zip's name when the earlier bundle was nested. */
   readonly innerZip?: string;
   /** Folders whose files never change under their path (cached dependency trees). */
@@ -107,7 +106,7 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
   const limit = plan.limitBytes ?? LAMBDA_UNZIPPED_LIMIT_BYTES;
   const threshold = plan.nestThresholdBytes ?? limit;
   const collected = collectFiles(plan.sources, [...ALWAYS_EXCLUDED, ...(plan.excludes ?? [])]);
-  const { files, reusedEntries } = withReuse(collected, await intactReuse(plan.reuse, plan.progress ?? false), level);
+  const { files, reusedEntries } = withReuse(collected, plan.reuse, level);
   const unzippedBytes = files.reduce((sum, f) => sum + f.size, 0);
   const largest = largestTopLevel(files);
   const progress = plan.progress ? progressReporter(files.length) : undefined;
@@ -164,23 +163,6 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
-}
-
-/** The earlier zip to copy from, if it still has the bytes its sha256 names; else none (all is compressed afresh). */
-async function intactReuse(reuse: ZipReuse | undefined, progress: boolean): Promise<ZipReuse | undefined> {
-  if (!reuse) return undefined;
-  let actual: string;
-  try {
-    actual = await sha256File(reuse.zipFile);
-  } catch {
-    return undefined;
-  }
-  if (actual === reuse.sha256) return reuse;
-  if (progress) {
-    fs.writeSync(2, `${progressPrefix()}${reuse.zipFile} no longer has the bytes it was written with (damaged or written into); ` +
-      'every file is compressed again instead of copied from it\n');
-  }
-  return undefined;
 }
 
 /**

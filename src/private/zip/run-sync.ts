@@ -13,7 +13,27 @@ import type { WorkerResult } from './worker';
  * prints on stdout.
  */
 export function buildZipSync(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
-  if (inThisProcess) return buildZipInThread(plan);
+  return startZip(plan)();
+}
+
+/**
+ * Starts the zip the plan describes and returns the wait for its report (which throws what
+ * buildZipSync would). In a zip thread (zipInThisProcess) the caller works on while it zips;
+ * in a child process the zip is done before this returns.
+ */
+export function startZip(plan: ZipPlan): () => ZipReport & { readonly maxRssBytes: number } {
+  if (inThisProcess) return startZipInThread(plan);
+  try {
+    const report = buildZipInChild(plan);
+    return () => report;
+  } catch (e) {
+    return () => {
+      throw e;
+    };
+  }
+}
+
+function buildZipInChild(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
   // Peak memory (bench/README.md, package-python-function): a 1 MB young generation, as the
   // worker's own objects are few and short-lived (entry bytes live outside V8's heap) and
   // V8's default lets the young generation alone grow by tens of MB; and glibc's malloc
@@ -72,13 +92,25 @@ export function prepareZipThread() {
 /** The zip engine's thread in this process (in-process mode only). */
 const zipThread = new SyncThread(() => compiledScript(__dirname, 'thread.js', 'The zip engine thread'), 'The zip engine thread');
 
-function buildZipInThread(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
-  let answer: any;
+function startZipInThread(plan: ZipPlan): () => ZipReport & { readonly maxRssBytes: number } {
+  const failed = (e: any) => new Error(`${e.message}. Nothing was written to ${plan.output}.`);
+  let wait: () => any;
   try {
-    answer = zipThread.call(plan);
+    wait = zipThread.begin(plan);
   } catch (e: any) {
-    throw new Error(`${e.message}. Nothing was written to ${plan.output}.`);
+    const error = failed(e);
+    return () => {
+      throw error;
+    };
   }
-  if (!answer?.ok || !answer.report) throw new Error(answer?.error ?? 'The zip engine failed without a message.');
-  return { ...answer.report, maxRssBytes: 0 };
+  return () => {
+    let answer: any;
+    try {
+      answer = wait();
+    } catch (e: any) {
+      throw failed(e);
+    }
+    if (!answer?.ok || !answer.report) throw new Error(answer?.error ?? 'The zip engine failed without a message.');
+    return { ...answer.report, maxRssBytes: 0 };
+  };
 }
