@@ -9,7 +9,9 @@
  *     `--installer pip`;
  *   - aws-sam-cli's `sam build` (no container; this machine's Python 3.11 matches the
  *     runtime): cold five times (each with an empty build folder and pip cache), and warm with `--cached` (after a first cached build),
- * all in one run, the cold runs of the two tools alternating, each after `settle()`.
+ *   - the construct: a CDK app whose SamTemplatePackager brings in the same template, synthesized
+ *     cold five times (empty cdk.out and caches, the same provisioned uv), as `cdk synth` runs it,
+ * all in one run, the cold runs of the three alternating, each after `settle()`.
  * Results go to bench/out/sam-bench.json.
  *
  *   npx projen bench:sam      (installs aws-sam-cli into bench/out/sam-venv once)
@@ -24,6 +26,21 @@ const OUT = path.join(__dirname, 'out', 'sam');
 const REPO = path.join(__dirname, '..');
 const SAM = path.join(__dirname, 'out', 'sam-venv', 'bin', 'sam');
 const POSSUM = path.join(REPO, 'lib', 'cli', 'possum.js');
+const CDK_LIB = path.dirname(require.resolve('aws-cdk-lib/package.json'));
+
+/** A CDK app that brings the SAM template in with SamTemplatePackager, run as `cdk synth` would (`node app`). */
+function writeCdkApp(dir: string): string {
+  const file = path.join(dir, 'cdk-app.js');
+  fs.writeFileSync(file, `
+const cdk = require(${JSON.stringify(CDK_LIB)});
+const { SamTemplatePackager } = require(${JSON.stringify(path.join(REPO, 'lib'))});
+const app = new cdk.App();
+const stack = new cdk.Stack(app, 'Bench');
+new SamTemplatePackager(stack, 'Sam', { templateFile: ${JSON.stringify(path.join(dir, 'template.yaml'))} });
+app.synth();
+`);
+  return file;
+}
 
 
 function writeApp(dir: string) {
@@ -111,8 +128,10 @@ async function main() {
     // runs alone spread over five seconds (14 to 19 s), more than a median of three steadies.
     // The tools alternate, so a slow spell of the network or the machine falls on both.
     const samEnv = { ...aws, PIP_CACHE_DIR: path.join(OUT, 'pip-cache-sam') };
+    const cdkApp = writeCdkApp(app);
     const possumColds: number[] = [];
     const samColds: number[] = [];
+    const constructColds: number[] = [];
     const coldRuns = Math.max(1, Number(process.env.BENCH_COLD_RUNS ?? 5));
     for (let i = 0; i < coldRuns; i++) {
       settle();
@@ -120,7 +139,11 @@ async function main() {
       settle();
       samColds.push(timed(SAM, ['build', '--build-dir', path.join(OUT, `sam-build-cold${i}`)], app,
         { ...samEnv, PIP_CACHE_DIR: path.join(OUT, `pip-cache-sam-cold${i}`) }));
+      settle();
+      constructColds.push(timed(process.execPath, [cdkApp], app,
+        possumEnv(`construct${i}`, { POSSUM_UV: uvBinary, CDK_OUTDIR: path.join(OUT, `cdk.out.construct${i}`) })));
     }
+    const constructCold = median(constructColds);
     const possumCold = median(possumColds);
     const samCold = median(samColds);
     const defaultEnv = possumEnv('default0', { POSSUM_UV: uvBinary });
@@ -137,7 +160,11 @@ async function main() {
       functions: BENCH_FUNCTIONS.length,
       possum: { cold: possumCold, colds: possumColds, firstRun: possumFirst, warm: possumWarm, coldPip: possumPipCold },
       sam: { cold: samCold, colds: samColds, warmCached: samWarm },
-      ratios: { cold: possumCold / samCold, firstRun: possumFirst / samCold, coldPip: possumPipCold / samCold, warm: possumWarm / samWarm },
+      construct: { cold: constructCold, colds: constructColds },
+      ratios: {
+        cold: possumCold / samCold, firstRun: possumFirst / samCold, coldPip: possumPipCold / samCold, warm: possumWarm / samWarm,
+        constructCold: constructCold / samCold,
+      },
     };
     fs.writeFileSync(path.join(__dirname, 'out', 'sam-bench.json'), JSON.stringify(result, undefined, 2) + '\n');
     const f = (n: number) => n.toFixed(2);
@@ -147,6 +174,7 @@ async function main() {
     console.log(`| first run on a machine (cold, and possum provisions its uv) | ${f(samCold)} | ${f(possumFirst)} | ${f(result.ratios.firstRun)} |`);
     console.log(`| cold, \`possum --installer pip\` | ${f(samCold)} | ${f(possumPipCold)} | ${f(result.ratios.coldPip)} |`);
     console.log(`| warm, nothing changed (sam build --cached; median of 3) | ${f(samWarm)} | ${f(possumWarm)} | ${f(result.ratios.warm)} |`);
+    console.log(`| cold, the construct (\`cdk synth\` of SamTemplatePackager; median of ${coldRuns}) | ${f(samCold)} | ${f(constructCold)} | ${f(result.ratios.constructCold)} |`);
   } finally {
     moto.stop();
     if (old) fs.rmSync(old, { recursive: true, force: true });
