@@ -482,13 +482,17 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
       const plainHost = new URL(endpoint).host;
       const tlsHost = new URL(tls.endpoint).host;
       const cache = (name: string) => ({ POSSUM_CACHE_DIR: path.join(tempDir(`proxied-${name}`), 'c') });
-      const toS3 = (p: HttpProxy) => p.requests().filter(r => r.includes(plainHost) || r.includes(tlsHost));
+      const s3Only = (requests: string[]) => requests.filter(r => r.includes(plainHost) || r.includes(tlsHost));
+      const toS3 = (p: HttpProxy) => s3Only(p.requests());
+      // proxy.py logs a request when its connection ends: wait for the one expected.
+      const tunnelSeen = async (p: HttpProxy) => s3Only(await p.requestsOnceSeen(0, r => r.includes(`CONNECT ${tlsHost}`)));
 
       // An http endpoint: each request goes to the proxy in absolute form (uv's index requests too).
       const aCache = path.join(tempDir('proxied-a'), 'c');
       const a = possum(['deploy-bucket/proxied-a', '-t', template, '--endpoint-url', endpoint], { HTTP_PROXY: proxy.url, POSSUM_CACHE_DIR: aCache });
       expect({ status: a.status, stderr: a.status === 0 ? '' : a.stderr }).toEqual({ status: 0, stderr: '' });
-      const puts = toS3(proxy).filter(r => r.startsWith(`PUT ${plainHost}/deploy-bucket/proxied-a/`));
+      const putsOf = (requests: string[]) => s3Only(requests).filter(r => r.startsWith(`PUT ${plainHost}/deploy-bucket/proxied-a/`));
+      const puts = putsOf(await proxy.requestsOnceSeen(0, r => putsOf(r).length >= 2));
       expect(puts).toHaveLength(2); // the functions' bundle and the layer's
       expect(a.stderr).toContain('2 object(s): 2 uploaded');
 
@@ -499,7 +503,7 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
       const b = possum(['proxied-bucket/b', '-t', template, '--endpoint-url', tls.endpoint, ...remote], { HTTPS_PROXY: proxy.url, ...viaTls, ...cache('b') });
       expect({ status: b.status, warnings: b.stderr.split('\n').filter(l => /warning|error/.test(l)) }).toEqual({ status: 0, warnings: [] });
       expect(b.stderr).toContain('published to the remote cache s3://proxied-bucket/cache/');
-      expect(toS3(proxy)).toContain(`CONNECT ${tlsHost}`);
+      expect(await tunnelSeen(proxy)).toContain(`CONNECT ${tlsHost}`);
       const c = possum(['proxied-bucket/c', '-t', template, '--endpoint-url', tls.endpoint, ...remote], { https_proxy: proxy.url, ...viaTls, ...cache('c') });
       expect(c.status).toBe(0);
       expect(c.stderr).toContain('bundle fetched from the remote cache s3://proxied-bucket/cache/');
@@ -532,7 +536,7 @@ describe('possum CLI (real S3-compatible server: moto on 127.0.0.1)', () => {
       // A proxy reached over https, its certificate from the same authority.
       const g = possum(['proxied-bucket/g', '-t', template, '--endpoint-url', tls.endpoint], { HTTPS_PROXY: tlsProxy.url, ...viaTls, ...cache('g') });
       expect({ status: g.status, stderr: g.status === 0 ? '' : g.stderr }).toEqual({ status: 0, stderr: '' });
-      expect(toS3(tlsProxy)).toContain(`CONNECT ${tlsHost}`);
+      expect(await tunnelSeen(tlsProxy)).toContain(`CONNECT ${tlsHost}`);
       // Every way gave the same deployment template.
       for (const [r, name] of [[a, 'proxied-a'], [b, 'b'], [c, 'c'], [f, 'f'], [g, 'g']] as const) {
         expect(r.stdout.replace(/s3:\/\/[a-z-]+\/[a-z-]+\//g, 's3://B/P/')).toBe(a.stdout.replace(/s3:\/\/[a-z-]+\/[a-z-]+\//g, 's3://B/P/'));

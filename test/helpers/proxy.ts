@@ -38,10 +38,27 @@ export class HttpProxy {
 
   private constructor(private readonly server: ChildProcess, public readonly url: string, private readonly log: string) {}
 
-  /** What it passed on so far, as `CONNECT host:port` or `METHOD host:port/path`, in order. */
+  /**
+   * What it passed on so far, as `CONNECT host:port` or `METHOD host:port/path`, in order.
+   * proxy.py logs a request when its connection ends, which can be after the client already
+   * has its answer: to check that a request went through, wait for it (`requestsOnceSeen`).
+   */
   public requests(): string[] {
     const text = fs.existsSync(this.log) ? fs.readFileSync(this.log, 'utf8') : '';
     return [...text.matchAll(/access_log:\d+ - \S+ - ([A-Z]+ \S+) - /g)].map(m => m[1]);
+  }
+
+  /**
+   * The requests after the first `since`, once `seen` holds for them, or after 10 seconds
+   * (then as they are, for the caller's assertion to show).
+   */
+  public async requestsOnceSeen(since: number, seen: (requests: string[]) => boolean): Promise<string[]> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const requests = this.requests().slice(since);
+      if (seen(requests) || Date.now() > deadline) return requests;
+      await new Promise(r => setTimeout(r, 50));
+    }
   }
 
   public stop() {

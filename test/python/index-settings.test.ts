@@ -194,11 +194,11 @@ describe('the user\'s index settings reach the real installers (local index)', (
       // way. A proxy in either spelling that refuses, and a NO_PROXY that names the index.
       const refusing = proxy.url.replace(':pw@', ':nope@');
       Object.assign(process.env, { http_proxy: refusing, HTTP_PROXY: refusing, NO_PROXY: '127.0.0.1' });
-      const through = () => proxy.requests().filter(r => r.startsWith(`GET 127.0.0.1:${local.index.port}/`)).length;
+      const toIndex = (requests: string[]) => requests.filter(r => r.startsWith(`GET 127.0.0.1:${local.index.port}/`));
       for (const installer of [Installer.pip(), Installer.uv()]) {
-        const before = through();
+        const before = proxy.requests().length;
         expect(synth({ 'requirements.txt': 'withdeps==1.0\n' }, { installer }).names).toContain('withdeps/__init__.py');
-        expect(through()).toBeGreaterThan(before);
+        expect(toIndex(await proxy.requestsOnceSeen(before, r => toIndex(r).length > 0)).length).toBeGreaterThan(0);
       }
       // pip's proxy refusing its credentials is named as such: the fix is in pip's setting.
       fs.writeFileSync(conf, `[global]\nindex-url = ${local.index.url()}\nproxy = ${refusing}\n`);
