@@ -11,7 +11,7 @@ import { reportSize } from './private/bundle-wiring';
 import { forCaller } from './private/caller-errors';
 import { globalsReaching } from './private/sam/globals';
 import { applyEdits, artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from './private/sam/packaging';
-import { Artifact, knownParameters, planSamPackaging, planTemplateTree } from './private/sam/plan';
+import { Artifact, CodeArtifact, knownParameters, planSamPackaging, planTemplateTree } from './private/sam/plan';
 import { jsonWithRawNumbers, keepRawNumbers, pointerOf, rawResource, RawTemplateSections } from './private/sam/raw-template';
 import { ParsedTemplate, readTemplate } from './private/sam/template';
 
@@ -132,26 +132,31 @@ export class SamTemplatePackager extends Construct {
 
     // Code: layers first, so functions count their sizes against Lambda's limit.
     const layerBytes = new Map<string, number>();
-    for (const a of codeInBuildOrder(artifacts)) {
-      const label = `${scope.node.path}/${a.logicalId}`;
-      const bundled = PythonPipfileBundling.code(this, bundleInputFor(a, label, options, layerBytes, [templateFile]));
-      const assetScope = new Construct(scope, a.logicalId);
-      const location = bundled.code.bind(assetScope).s3Location!;
-      PythonPipfileBundling.addWarnings(assetScope, bundled);
-      for (const w of a.warnings ?? []) cdk.Annotations.of(assetScope).addWarningV2('possum-cdk:samTemplate', `${artifactLabel(name, a)}: ${w}`);
-      edits.push(locationEdit(a, { bucket: location.bucketName, key: location.objectKey }, render(templateFile, stack)));
-      const property = a.path[a.path.length - 1];
-      metadata.push({ logicalId: a.logicalId, bind: r => bundled.code.bindToResource(r, { resourceProperty: property }) });
-      const report = bundled.report;
-      if (!report) continue;
-      if (isLayer(a)) layerBytes.set(a.logicalId, report.unzippedBytes);
-      const wiring = nestedWiring(a, report, `${artifactLabel(name, a)} (${label})`);
-      if (wiring) {
-        edits.push(...wiring.edits);
-        if (wiring.warning) cdk.Annotations.of(assetScope).addWarningV2('possum-cdk:ephemeralStorageTight', wiring.warning);
-      }
-      const knownLayers = a.layerRefs.reduce((sum, ref) => sum + (layerBytes.get(ref) ?? 0), 0);
-      reportSize(assetScope, report, PythonPipfileBundling.sizeReport(report), knownLayers, options.sizeReportFile ?? false);
+    const order = codeInBuildOrder(artifacts);
+    const inputOf = (a: CodeArtifact) => bundleInputFor(a, `${scope.node.path}/${a.logicalId}`, options, layerBytes, [templateFile]);
+    // All of a group's bundles are built at once, as the possum CLI builds them; then each is staged in turn.
+    for (const group of [order.filter(isLayer), order.filter(a => !isLayer(a))]) {
+      const planned = PythonPipfileBundling.buildAtOnce(this, group.map(inputOf));
+      group.forEach((a, i) => {
+        const bundled = PythonPipfileBundling.code(this, inputOf(a), planned[i]);
+        const assetScope = new Construct(scope, a.logicalId);
+        const location = bundled.code.bind(assetScope).s3Location!;
+        PythonPipfileBundling.addWarnings(assetScope, bundled);
+        for (const w of a.warnings ?? []) cdk.Annotations.of(assetScope).addWarningV2('possum-cdk:samTemplate', `${artifactLabel(name, a)}: ${w}`);
+        edits.push(locationEdit(a, { bucket: location.bucketName, key: location.objectKey }, render(templateFile, stack)));
+        const property = a.path[a.path.length - 1];
+        metadata.push({ logicalId: a.logicalId, bind: r => bundled.code.bindToResource(r, { resourceProperty: property }) });
+        const report = bundled.report;
+        if (!report) return;
+        if (isLayer(a)) layerBytes.set(a.logicalId, report.unzippedBytes);
+        const wiring = nestedWiring(a, report, `${artifactLabel(name, a)} (${scope.node.path}/${a.logicalId})`);
+        if (wiring) {
+          edits.push(...wiring.edits);
+          if (wiring.warning) cdk.Annotations.of(assetScope).addWarningV2('possum-cdk:ephemeralStorageTight', wiring.warning);
+        }
+        const knownLayers = a.layerRefs.reduce((sum, ref) => sum + (layerBytes.get(ref) ?? 0), 0);
+        reportSize(assetScope, report, PythonPipfileBundling.sizeReport(report), knownLayers, options.sizeReportFile ?? false);
+      });
     }
     artifacts.forEach((a, i) => {
       if (a.kind === 'file') {

@@ -17,8 +17,9 @@ import { writeFileAtomic } from '../private/atomic-file';
 import { proxyFailureText, s3Connection, s3EndpointFromEnvironment } from '../private/aws-config';
 import { BundlePool } from '../private/bundle-pool';
 import { bundleRequest } from '../private/bundle-request';
-import { BundlePlan, BundleRequest, cachedReport, deliverBundle, installerForHost, planBundle, prepareUv } from '../private/bundler';
+import { BundlePlan, BundleRequest, cachedReport, deliverBundle, planBundle } from '../private/bundler';
 import { sha256File } from '../private/cache';
+import { buildInParallel, ParallelJob } from '../private/parallel-build';
 import { progress } from '../private/progress';
 import { artifactLabel, bundleInputFor, codeInBuildOrder, Edit, isLayer, LocationKind, locationEdit, nestedWiring, S3Object } from '../private/sam/packaging';
 import { CodeArtifact, ImageArtifact, knownParameters, planSamPackaging, planTemplateTree } from '../private/sam/plan';
@@ -351,33 +352,29 @@ async function buildAll(code: CodeArtifact[], templateFile: string, options: Pyt
         job.artifacts.push(a);
         jobs.set(plan.bundleKey, job);
       }
-      const cachedReports = new Map([...jobs.keys()].map(key => [key, cachedReport(jobs.get(key)!.plan)]));
-      // Workers for the bundles to build start loading now, while this process finds the
-      // interpreter and has uv learn it once for all of them.
-      const toBuild = [...jobs.values()].filter(j => !cachedReports.get(j.plan.bundleKey));
-      pool.prestart(Math.min(CONCURRENCY, toBuild.length), toBuild.some(j => j.request.remoteCache !== undefined));
-      const installing = toBuild.filter(j => j.plan.dependencyKeys);
-      if (installing.length > 1) await prepareUv(installing[0].plan);
-      const results = await inParallel([...jobs.entries()], CONCURRENCY, async ([key, job]) => {
+      // A bundle already in the cache needs no worker, and its zip is copied out (and
+      // checked against its hash) only if it has to be uploaded.
+      const byKey = new Map<string, Built>();
+      const toBuild: ParallelJob[] = [];
+      for (const [key, job] of jobs) {
         const zip = path.join(scratch, `${key}.zip`);
-        // A bundle already in the cache needs no child process, and its zip is copied out
-        // (and checked against its hash) only if it has to be uploaded.
-        const cached = cachedReports.get(key);
-        if (cached) {
-          progress(`${job.request.label}: bundle unchanged, in the cache`);
-          let copied: string | undefined;
-          const done: Built = { report: cached, zip: () => copied ??= deliverBundle(job.plan, cached.sha256, zip).output };
-          started(onBuilt(done));
-          return { job, built: done };
+        const cached = cachedReport(job.plan);
+        if (!cached) {
+          toBuild.push({ plan: job.plan, output: zip });
+          continue;
         }
-        // The host interpreter is found here once, not by each child (a pyenv shim costs a shell per call).
-        const request = job.plan.dependencyKeys ? { ...job.request, installer: installerForHost(job.plan) } : job.request;
-        const report = await pool.run({ request, output: zip });
-        const done: Built = { report, zip: () => zip };
-        started(onBuilt(done));
-        return { job, built: done };
+        progress(`${job.request.label}: bundle unchanged, in the cache`);
+        let copied: string | undefined;
+        byKey.set(key, { report: cached, zip: () => copied ??= deliverBundle(job.plan, cached.sha256, zip).output });
+        started(onBuilt(byKey.get(key)!));
+      }
+      // Each bundle is handed on (to be uploaded) as soon as it is built, while the others still build.
+      await buildInParallel(pool, toBuild, (b, report) => {
+        byKey.set(b.plan.bundleKey, { report, zip: () => b.output! });
+        started(onBuilt(byKey.get(b.plan.bundleKey)!));
       });
-      for (const { job, built: result } of results) {
+      for (const [key, job] of jobs) {
+        const result = byKey.get(key)!;
         for (const a of job.artifacts) {
           built.set(a.logicalId, result);
           if (isLayer(a)) layerBytes.set(a.logicalId, result.report.unzippedBytes);
@@ -393,36 +390,6 @@ async function buildAll(code: CodeArtifact[], templateFile: string, options: Pyt
 /** Work started now and awaited later: its failure is reported where it is awaited, not as an unhandled rejection. */
 function started(p: Promise<unknown>) {
   p.catch(() => undefined);
-}
-
-/**
- * Bundles built at once: enough to overlap downloads, few enough for a small machine. Three
- * a core, up to six: on two cores, six beat four in ten of eleven alternating cold runs of the
- * 10-function benchmark (bench/README.md), and eight lost to both (each worker is a Node.js start).
- */
-const CONCURRENCY = Math.max(3, Math.min(6, os.cpus().length * 3));
-
-/** Maps with at most `limit` calls in flight, keeping the input order in the result; stops starting calls after one fails. */
-async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failed = false;
-  const lane = async () => {
-    // After a failure nothing new starts; what is under way finishes, then the first error is thrown.
-    while (next < items.length && !failed) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  };
-  const lanes = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, lane));
-  const rejected = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
-  if (rejected) throw rejected.reason;
-  return results;
 }
 
 /**

@@ -4,7 +4,8 @@ import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { BundleInput, bundleRequest } from './bundle-request';
-import { BundlePlan, deliverBundle, ensureBundle, planBundle } from './bundler';
+import { BundlePlan, cachedReport, deliverBundle, ensureBundle, planBundle } from './bundler';
+import { buildBundlesSync } from './parallel-build';
 import { BundleSizeReport } from '../size-report';
 import { ManifestWarning } from './python/dependency-spec';
 import { ZipReport } from './zip/engine';
@@ -12,6 +13,18 @@ import { zipInThisProcess } from './zip/run-sync';
 
 // A CDK app zips in a thread of its own process: a Node.js start saved per bundle (see zipInThisProcess).
 zipInThisProcess();
+
+/** Problems with a remote cache that bundles built at once reported, each shown once per process. */
+const REMOTE_SAID = new Set<string>();
+
+/** A bundle's plan, made ahead of its `code` call (buildAtOnce). */
+export interface PlannedBundle {
+  readonly plan: BundlePlan;
+  /** Built into the cache by buildAtOnce, in this synth. */
+  readonly builtJustNow: boolean;
+  /** That build's problems with the remote cache. */
+  readonly remoteWarnings?: string[];
+}
 
 /** The asset code of a bundle, and what is known about the bundle in this synth. */
 export interface BundledCode {
@@ -37,7 +50,10 @@ export interface BundledCode {
  * cache state; CDK skips the copy when cdk.out already has that asset.
  */
 export class PythonPipfileBundling implements cdk.BundlingOptions {
-  public static code(scope: Construct, input: BundleInput): BundledCode {
+  /**
+   * @param planned the bundle's plan, when the caller made it (buildAtOnce) for this input
+   */
+  public static code(scope: Construct, input: BundleInput, planned?: PlannedBundle): BundledCode {
     // Validates the options: cheap, and done whether or not the stack is bundled.
     const request = bundleRequest(input);
     const runtime = new lambda.Runtime(input.runtime, lambda.RuntimeFamily.PYTHON);
@@ -50,16 +66,43 @@ export class PythonPipfileBundling implements cdk.BundlingOptions {
       });
       return { code, warnings: [] };
     }
-    const plan = planBundle(request);
-    const bundle = ensureBundle(plan);
+    const plan = planned?.plan ?? planBundle(request);
+    const bundle = ensureBundle(plan, { builtJustNow: planned?.builtJustNow });
     const bundling = new PythonPipfileBundling(runtime, plan, bundle.report.sha256);
     const code = lambda.Code.fromAsset(input.entry, {
       assetHashType: cdk.AssetHashType.CUSTOM,
       assetHash: bundle.report.sha256,
       bundling,
     });
-    const remote = (bundle.warnings ?? []).map(message => ({ id: 'possum-cdk:remoteCache', message }));
+    const remote = [...planned?.remoteWarnings ?? [], ...bundle.warnings ?? []].map(message => ({ id: 'possum-cdk:remoteCache', message }));
     return { code, report: bundle.report, warnings: [...plan.warnings, ...remote] };
+  }
+
+  /**
+   * Builds the bundles of several inputs that are not in the cache yet at once, as the
+   * possum CLI does (a pool of workers), rather than one after another as each construct
+   * asks for its own; then each `code` call finds its bundle in the cache. For a construct
+   * that knows all its bundles up front (SamTemplatePackager). Nothing happens for a stack
+   * CDK does not bundle, with fewer than two bundles to build, or with command hooks (they
+   * are functions, which the workers cannot receive): then `code` builds each as before.
+   * @returns per input, its plan (for `code`), or undefined where none was made
+   */
+  public static buildAtOnce(scope: Construct, inputs: readonly BundleInput[]): Array<PlannedBundle | undefined> {
+    if (!cdk.Stack.of(scope).bundlingRequired) return inputs.map(() => undefined);
+    const requests = inputs.map(bundleRequest);
+    if (requests.some(r => r.hooks)) return inputs.map(() => undefined);
+    const plans = requests.map(planBundle);
+    const missing = new Map(plans.filter(p => !cachedReport(p)).map(p => [p.bundleKey, p.request]));
+    if (missing.size < 2) return plans.map(plan => ({ plan, builtJustNow: false }));
+    const warnings = buildBundlesSync([...missing.values()]);
+    // A build's warnings go with the first input of its bundle, as when the others found it
+    // built; each worker says a remote cache is down once, and so does this process.
+    const warningsOf = new Map([...missing.keys()].map((key, i) => [key, warnings[i].filter(w => !REMOTE_SAID.has(w) && REMOTE_SAID.add(w))]));
+    return plans.map(plan => {
+      const remoteWarnings = warningsOf.get(plan.bundleKey);
+      warningsOf.delete(plan.bundleKey);
+      return { plan, builtJustNow: missing.has(plan.bundleKey), remoteWarnings };
+    });
   }
 
   /** The bundle's report, found in or built into the cache (for a layer sized on demand). */

@@ -4,6 +4,12 @@ import { compiledScript } from './compiled-script';
 import { nodeChildEnvironment } from './node-child';
 import type { ZipReport } from './zip/engine';
 
+/** A bundle a worker built (or found): its report, and its problems with the remote cache. */
+export interface PooledBundle {
+  readonly report: ZipReport;
+  readonly warnings: string[];
+}
+
 /**
  * Long-lived bundle workers (child processes), each building one bundle at a time: a job
  * goes to an idle worker, or to a new one. Each worker is a Node.js start and the loading of
@@ -25,7 +31,7 @@ export class BundlePool {
     }
   }
 
-  public run(job: BundleJob): Promise<ZipReport> {
+  public run(job: BundleJob): Promise<PooledBundle> {
     const tls = job.request.remoteCache !== undefined;
     const at = this.idle.findIndex(w => w.tls || !tls);
     let worker = at >= 0 ? this.idle.splice(at, 1)[0] : undefined;
@@ -50,7 +56,7 @@ class BundleWorker {
   public alive = true;
   private readonly child: ChildProcess;
   private pending = '';
-  private current?: { label: string; resolve: (r: ZipReport) => void; reject: (e: Error) => void };
+  private current?: { label: string; resolve: (r: PooledBundle) => void; reject: (e: Error) => void };
 
   /**
    * @param tls whether the worker talks to S3 itself (the remote cache); otherwise it starts
@@ -66,7 +72,7 @@ class BundleWorker {
     this.child.on('close', code => this.fail(new Error(`the bundler exited with code ${code} without a result.`)));
   }
 
-  public run(job: BundleJob): Promise<ZipReport> {
+  public run(job: BundleJob): Promise<PooledBundle> {
     return new Promise((resolve, reject) => {
       this.current = { label: job.request.label, resolve, reject };
       this.child.stdin!.write(JSON.stringify(job) + '\n');
@@ -92,7 +98,7 @@ class BundleWorker {
         job.reject(new Error(`${job.label}: the bundler answered something that is not a result: ${line.slice(0, 200)}`));
         continue;
       }
-      if (result.ok && result.report) job.resolve(result.report);
+      if (result.ok && result.report) job.resolve({ report: result.report, warnings: result.warnings ?? [] });
       else job.reject(new Error(result.error ?? `${job.label}: the bundler failed.`));
     }
   }

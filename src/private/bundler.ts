@@ -267,20 +267,21 @@ export function cachedReport(plan: BundlePlan): ZipReport | undefined {
  * dependencies, then zipping). Nothing reaches the cache unless it is complete; after a
  * build the cache is trimmed to its size budget.
  */
-export function ensureBundle(plan: BundlePlan): EnsuredBundle {
+export function ensureBundle(plan: BundlePlan, options: { readonly builtJustNow?: boolean } = {}): EnsuredBundle {
   try {
-    return ensureBundleIn(new BuildCache(plan.request.cacheRoot), plan);
+    return ensureBundleIn(new BuildCache(plan.request.cacheRoot), plan, options.builtJustNow ?? false);
   } catch (e: any) {
     throw labelled(cacheStorageError(e, plan.request.cacheRoot, plan.request.label) ?? e, plan.request.label);
   }
 }
 
-function ensureBundleIn(cache: BuildCache, plan: BundlePlan): EnsuredBundle {
+/** @param builtJustNow the bundle was built into the cache in this synth (its build said so): a hit is not news */
+function ensureBundleIn(cache: BuildCache, plan: BundlePlan, builtJustNow: boolean): EnsuredBundle {
   const label = plan.request.label;
   const hit = cache.lookup<ZipReport>(plan.bundleKey);
   if (hit) {
     for (const key of plan.dependencyKeys ?? []) cache.touchDependencyTree(key);
-    progress(`${label}: bundle unchanged, reused from the cache`);
+    if (!builtJustNow) progress(`${label}: bundle unchanged, reused from the cache`);
     return { zipFile: cache.zipPath(hit.sha256), report: { ...hit.report, sha256: hit.sha256 }, built: false };
   }
   // Most likely a zip is coming (a handler edit: in well under a second): its thread loads meanwhile.

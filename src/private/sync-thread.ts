@@ -18,8 +18,11 @@ export class SyncThread {
    * @param script the thread's compiled script (see compiledScript), which calls serveSync
    * @param what the thread, for errors ("The zip engine thread")
    * @param limitSeconds the longest one call may take, if any
+   * @param ownEnvironment give the thread a copy of the environment rather than the process's
+   *        own (SHARE_ENV), for a thread that is handed its caller's environment with each call
    */
-  constructor(private readonly script: () => string, private readonly what: string, private readonly limitSeconds?: number) {}
+  constructor(private readonly script: () => string, private readonly what: string, private readonly limitSeconds?: number,
+    private readonly ownEnvironment = false) {}
 
   /** Starts the thread, if it is not running, without waiting for it. */
   public prepare() {
@@ -66,8 +69,9 @@ export class SyncThread {
   private start() {
     const flags = new Int32Array(new SharedArrayBuffer(8));
     const { port1, port2 } = new MessageChannel();
-    // The process's environment is shared: a variable set later is seen by the thread too.
-    const worker = new Worker(this.script(), { workerData: { port: port2, flags }, transferList: [port2], env: SHARE_ENV });
+    // Unless the thread has its own, the process's environment is shared: a variable set later is seen by the thread too.
+    const env = this.ownEnvironment ? { ...process.env } : SHARE_ENV;
+    const worker = new Worker(this.script(), { workerData: { port: port2, flags }, transferList: [port2], env });
     worker.unref();
     port1.unref();
     return { worker, port: port1, flags };
