@@ -162,6 +162,23 @@ describe('caching across synths (each synth its own process)', () => {
     expect(sha256(path.join(outdir, `asset.${edit2.assetKey}`))).toBe(edit2.sha256);
   });
 
+  test('a handler edit over a dependency tree changed since its install: the tree is installed again, its damage never shipped', () => {
+    const entry = newFunction('cache-tree-edit');
+    const cache = path.join(tempDir('cache-tree-edit-cache'), 'c');
+    const outdir = tempDir('cache-tree-edit-out');
+    synth(entry, outdir, cache);
+    // A handler edit copies the tree's entries from the last zip: a tree changed since must not pass as the one zipped then.
+    const deps = path.join(cache, 'v2', 'deps');
+    const [depKey] = fs.readdirSync(deps);
+    fs.appendFileSync(path.join(deps, depKey, 'tree', 'greeting', '__init__.py'), 'DAMAGED = True\n');
+    fs.appendFileSync(path.join(entry, 'index.py'), '# edit\n');
+    const edit = synth(entry, outdir, cache);
+    expect([edit.installed, edit.zipped]).toEqual([true, true]);
+    // The same bytes as a build from nothing: the damaged file is in neither.
+    const fresh = synth(entry, tempDir('cache-tree-edit-fresh-out'), path.join(tempDir('cache-tree-edit-fresh'), 'c'));
+    expect(edit.assetKey).toBe(fresh.assetKey);
+  });
+
   test('two synths at once share the work: one installs, the other waits and reuses it', async () => {
     const entry = newFunction('cache-race');
     const cache = path.join(tempDir('cache-race-cache'), 'c');
