@@ -8,7 +8,7 @@ import { ALWAYS_EXCLUDED } from './path-rules';
 import { METHOD_STORE } from './zip-format';
 import { readZipIndex } from './zip-index';
 import { ZipInput, writeZip } from './zip-writer';
-import { progressPrefix } from '../progress';
+import { progress } from '../progress';
 
 /**
  * Lambda refuses a package (function code plus all its layers) whose unzipped size is
@@ -109,7 +109,7 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
   const { files, reusedEntries } = withReuse(collected, plan.reuse, level);
   const unzippedBytes = files.reduce((sum, f) => sum + f.size, 0);
   const largest = largestTopLevel(files);
-  const progress = plan.progress ? progressReporter(files.length) : undefined;
+  const onEntry = plan.progress ? progressReporter(files.length) : undefined;
 
   const output = path.resolve(plan.output);
   fs.mkdirSync(path.dirname(output), { recursive: true });
@@ -122,7 +122,7 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
           `and nesting is off. Largest: ${describeLargest(largest)}. Remove dependencies or enable the nested zip.`);
       }
       const tmp = path.join(scratch, 'flat.zip');
-      await writeZipFile(tmp, files, entryTime, level, plan.durable ?? true, progress);
+      await writeZipFile(tmp, files, entryTime, level, plan.durable ?? true, onEntry);
       return await finish(tmp, output,
         { files: files.length, unzippedBytes, nested: false, deployedUnzippedBytes: unzippedBytes, largest, reusedEntries });
     }
@@ -140,7 +140,7 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
       throw new Error(`${clash.sourcePath} has the name the nested zip needs (${paths.innerZip}); rename or exclude it.`);
     }
     const innerZip = path.join(scratch, 'inner.zip');
-    await writeZipFile(innerZip, files, entryTime, level, false, progress);
+    await writeZipFile(innerZip, files, entryTime, level, false, onEntry);
     const bundleId = (await sha256File(innerZip)).slice(0, 32);
     const loaderFile = path.join(scratch, 'loader.py');
     fs.writeFileSync(loaderFile, loaderSource(bundleId, loader));
@@ -269,9 +269,7 @@ function progressReporter(total: number): (written: number, total: number) => vo
     if (now - last >= 1000 || (written === total && printed)) {
       last = now;
       printed = true;
-      // Straight to the file descriptor: in a worker thread, process.stderr would wait for a
-      // main thread that is blocked until the zip is done (run-sync.ts).
-      fs.writeSync(2, `${progressPrefix()}zipped ${written}/${total} files\n`);
+      progress(`zipped ${written}/${total} files`);
     }
   };
 }
