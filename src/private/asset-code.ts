@@ -92,7 +92,7 @@ export class PythonPipfileBundling implements cdk.BundlingOptions {
     const requests = inputs.map(bundleRequest);
     if (requests.some(r => r.hooks)) return inputs.map(() => undefined);
     const plans = requests.map(planBundle);
-    const missing = new Map(plans.filter(p => !cachedReport(p)).map(p => [p.bundleKey, p.request]));
+    const missing = new Map(plans.filter(p => !cachedReport(p)).map(p => [p.bundleKey, p]));
     if (missing.size < 2) return plans.map(plan => ({ plan, builtJustNow: false }));
     const warnings = buildBundlesSync([...missing.values()]);
     // A build's warnings go with the first input of its bundle, as when the others found it

@@ -1,6 +1,6 @@
 import * as os from 'os';
 import { BundlePool, PooledBundle } from './bundle-pool';
-import { BundlePlan, BundleRequest, installerForHost, prepareUv } from './bundler';
+import { BundlePlan, installerForHost, prepareUv } from './bundler';
 import { compiledScript } from './compiled-script';
 import { SyncThread } from './sync-thread';
 import type { ZipReport } from './zip/engine';
@@ -62,17 +62,17 @@ export async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) 
 }
 
 /**
- * Builds the requested bundles into the cache at once, for a caller that cannot await (a
+ * Builds the planned bundles into the cache at once, for a caller that cannot await (a
  * construct): in a thread of this process, which runs buildInParallel and is waited for.
- * Requests must carry no command hooks (functions do not cross to the workers).
- * @returns per request, its problems with the remote cache
+ * Plans must carry no command hooks (functions do not cross to the workers).
+ * @returns per plan, its problems with the remote cache
  * @throws Error the first failed bundle's error, as its worker gave it
  */
-export function buildBundlesSync(requests: readonly BundleRequest[]): string[][] {
-  // JSON, as the workers receive them: a request is data, and nothing else may slip through.
+export function buildBundlesSync(plans: readonly BundlePlan[]): string[][] {
+  // JSON, as the workers receive requests: a plan is data, and nothing else may slip through.
   // The environment as the caller sees it (a test framework may give it a copy of its own):
   // the builds read it (the index's credentials, POSSUM_UV, PATH) as they would in the caller.
-  const answer = buildThread.call({ requests: JSON.stringify(requests), env: { ...process.env } });
+  const answer = buildThread.call({ plans: JSON.stringify(plans), env: { ...process.env } });
   if (!answer?.ok) throw new Error(answer?.error ?? 'The bundle build thread failed without a message.');
   return answer.warnings;
 }
