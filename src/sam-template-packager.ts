@@ -136,9 +136,10 @@ export class SamTemplatePackager extends Construct {
     const inputOf = (a: CodeArtifact) => bundleInputFor(a, `${scope.node.path}/${a.logicalId}`, options, layerBytes, [templateFile]);
     // All of a group's bundles are built at once, as the possum CLI builds them; then each is staged in turn.
     for (const group of [order.filter(isLayer), order.filter(a => !isLayer(a))]) {
-      const planned = PythonPipfileBundling.buildAtOnce(this, group.map(inputOf));
+      const inputs = group.map(inputOf);
+      const planned = PythonPipfileBundling.buildAtOnce(this, inputs);
       group.forEach((a, i) => {
-        const bundled = PythonPipfileBundling.code(this, inputOf(a), planned[i]);
+        const bundled = PythonPipfileBundling.code(this, inputs[i], planned[i]);
         const assetScope = new Construct(scope, a.logicalId);
         const location = bundled.code.bind(assetScope).s3Location!;
         PythonPipfileBundling.addWarnings(assetScope, bundled);
