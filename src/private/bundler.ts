@@ -301,6 +301,8 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan, builtJustNow: boole
         dir: tree,
         prefix: request.dependencyPrefix,
         excludes: request.excludeRuntimePackages ? RUNTIME_PROVIDED_EXCLUDES : [],
+        // The tree is checked unchanged above and never written into: its file list is kept beside it.
+        listing: path.join(path.dirname(tree), 'listings'),
       });
     }
     if (request.includeCode) sources.push({ dir: request.entry, prefix: request.codePrefix, excludes: plan.codeExcludes });

@@ -340,6 +340,57 @@ describe('zip engine (real child process)', () => {
   });
 });
 
+describe('a tree\'s file list kept for the next zip (SourceTree.listing)', () => {
+  function listed(label: string) {
+    const dir = tempDir(label);
+    const tree = path.join(dir, 'tree');
+    makeTree(tree);
+    writeTree(tree, { 'real/data.txt': 'payload\n' });
+    fs.symlinkSync('real/data.txt', path.join(tree, 'alias.txt'));
+    fs.symlinkSync('real', path.join(tree, 'linked-dir'));
+    const listing = path.join(dir, 'listings');
+    const sources = [{ dir: tree, prefix: 'python', excludes: ['/bin/'], listing }];
+    return { dir, tree, listing, sources };
+  }
+
+  test('the first zip writes it, the next reads it instead of walking the tree, and both give the walk\'s bytes', () => {
+    const { dir, tree, listing, sources } = listed('listing');
+    const walked = buildZipSync({ sources: sources.map(({ listing: _, ...s }) => s), output: path.join(dir, 'walked.zip') });
+    const first = buildZipSync({ sources, output: path.join(dir, 'first.zip') });
+    expect(first.sha256).toBe(walked.sha256);
+    expect(fs.readdirSync(listing)).toHaveLength(1);
+    // Paths are kept relative to the tree (a moved cache keeps its listings).
+    expect(fs.readFileSync(path.join(listing, fs.readdirSync(listing)[0]), 'utf8')).not.toContain(dir);
+    // The tree is promised not to change; a file added anyway shows that the list was read, not walked.
+    writeTree(tree, { 'added.py': 'A = 1\n' });
+    const second = buildZipSync({ sources, output: path.join(dir, 'second.zip') });
+    expect(second.sha256).toBe(walked.sha256);
+    expect(inspectZip(second.output).entries.map(e => e.name)).not.toContain('python/added.py');
+    // Other rules, another list: walked, so it sees the added file.
+    const other = buildZipSync({ sources: [{ ...sources[0], excludes: [] }], output: path.join(dir, 'other.zip') });
+    expect(inspectZip(other.output).entries.map(e => e.name)).toEqual(expect.arrayContaining(['python/added.py', 'python/bin/tool']));
+    expect(fs.readdirSync(listing)).toHaveLength(2);
+  });
+
+  test.each([
+    ['not JSON', () => 'not json'],
+    ['a path leaving the tree', (text: string) => text.replace('"real/data.txt"', '"../../outside.txt"')],
+    ['an absolute path', (text: string) => text.replace('"real/data.txt"', '"/etc/passwd"')],
+    ['a wrong size', (text: string) => text.replace(/("real\/data\.txt",null,)8/, '$1-1')],
+  ])('a listing that is %s is ignored: the tree is walked, and the listing written again', (_label, damage) => {
+    const { dir, listing, sources } = listed('listing-bad');
+    const first = buildZipSync({ sources, output: path.join(dir, 'first.zip') });
+    const file = path.join(listing, fs.readdirSync(listing)[0]);
+    const text = fs.readFileSync(file, 'utf8');
+    const damaged = damage(text);
+    expect(damaged).not.toBe(text);
+    fs.writeFileSync(file, damaged);
+    const again = buildZipSync({ sources, output: path.join(dir, 'again.zip') });
+    expect(again.sha256).toBe(first.sha256);
+    expect(fs.readFileSync(file, 'utf8')).toBe(text);
+  });
+});
+
 describe('symlinks', () => {
   test('a link to a file inside the tree is stored as that file', () => {
     const dir = tempDir('link-in');

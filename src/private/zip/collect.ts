@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PathRules } from './path-rules';
+import { readListing, writeListing } from './tree-listing';
 
 /** One folder whose contents go into the zip, optionally under a path prefix. */
 export interface SourceTree {
@@ -15,6 +16,12 @@ export interface SourceTree {
    * `*.pyc`, which are otherwise always left out, are what it is for.
    */
   readonly bytecode?: boolean;
+  /**
+   * A folder where this tree's file list is kept for the next zip, for a tree that never
+   * changes while the folder exists (a cached dependency tree): the tree is walked once per
+   * set of rules, not on every zip (see tree-listing.ts).
+   */
+  readonly listing?: string;
 }
 
 /** A file as it will be stored: its path in the zip and where its bytes come from. */
@@ -54,8 +61,15 @@ export function collectFiles(sources: readonly SourceTree[], excludes: readonly 
     const prefix = normalizePrefix(source.prefix);
     const observer: ExcludedObserver | undefined = onExcluded && ((rel, abs, dir, p) => onExcluded(prefix + rel, abs, dir, p));
     const own = source.bytecode ? excludes.filter(e => e !== '__pycache__/' && e !== '*.pyc') : excludes;
-    const walker = new TreeWalker(root, rootReal, new PathRules([...own, ...(source.excludes ?? [])]), observer);
-    for (const file of walker.walk()) {
+    const rules = [...own, ...(source.excludes ?? [])];
+    // An audit wants to hear about every excluded path, which only a walk sees.
+    const listing = observer ? undefined : source.listing;
+    let files = listing ? readListing(listing, root, rootReal, rules) : undefined;
+    if (!files) {
+      files = new TreeWalker(root, rootReal, new PathRules(rules), observer).walk();
+      if (listing) writeListing(listing, root, rootReal, rules, files);
+    }
+    for (const file of files) {
       const zipPath = prefix + file.zipPath;
       const existing = byZipPath.get(zipPath);
       if (existing) {
@@ -122,7 +136,8 @@ class TreeWalker {
       const st = lst.isSymbolicLink() ? fs.statSync(realPath) : lst;
       if (st.isDirectory()) {
         if (this.skip(rel, abs, true)) continue;
-        const dirReal = lst.isSymbolicLink() ? realPath : fs.realpathSync(abs);
+        // A folder that is not a link is where its parent's real path says: no need to ask.
+        const dirReal = lst.isSymbolicLink() ? realPath : path.join(realStack[realStack.length - 1], name);
         if (realStack.includes(dirReal)) {
           throw new Error(
             `Symlink ${abs} points to ${fs.readlinkSync(abs)}, a folder that contains it, so the tree would loop forever. ` +
