@@ -17,7 +17,7 @@ import { PythonTarget } from './python/target';
 import { learnInterpreter, UV_VERSION, uvExecutable } from './python/uv-tool';
 import { describeRemote, fetchBundle, publishBundle, RemoteCache } from './remote/remote-cache';
 import { collectFiles, SourceTree } from './zip/collect';
-import { ZipPlan, ZipReport } from './zip/engine';
+import { buildZipHere, ZipPlan, ZipReport } from './zip/engine';
 import { LoaderPlacement, loaderPaths } from './zip/nested-loader';
 import { ALWAYS_EXCLUDED } from './zip/path-rules';
 import { buildZipSync, prepareZipThread, startZip } from './zip/run-sync';
@@ -95,6 +95,8 @@ export interface BundlePlan {
   readonly warnings: ManifestWarning[];
   /** The interpreter that compiles .pyc files, when the request asks for them. */
   readonly bytecodePython?: BytecodePython;
+  /** The size of the entry's own files in the bundle (none for a layer), in bytes. */
+  readonly codeBytes: number;
 }
 
 const HOOK_INPUT = '/possum-cdk/input';
@@ -195,6 +197,7 @@ function planBundleOf(request: BundleRequest): BundlePlan {
     bundleKey,
     codeExcludes,
     bytecodePython: pyc,
+    codeBytes: code?.bytes ?? 0,
     warnings: [...dependencies.warnings, ...code?.warnings ?? [], ...request.includeCode ? excludedHandler(request, codeExcludes) : []],
   };
 }
@@ -284,8 +287,10 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan, builtJustNow: boole
     if (!builtJustNow) progress(`${label}: bundle unchanged, reused from the cache`);
     return { zipFile: cache.zipPath(hit.sha256), report: { ...hit.report, sha256: hit.sha256 }, built: false };
   }
-  // Most likely a zip is coming (a handler edit: in well under a second): its thread loads meanwhile.
-  prepareZipThread();
+  // A handler edit whose own files are few is zipped here (zipHere); any other zip runs in the
+  // zip thread, which loads meanwhile.
+  const treeKey = plan.dependencyKeys?.[0];
+  if (!treeKey || !zipHere(plan) || !cache.zipReference(treeKey)) prepareZipThread();
   const warnings: string[] = [];
   const result = cache.withLock(plan.bundleKey, (): EnsuredBundle => {
     const raced = cache.lookup<ZipReport>(plan.bundleKey);
@@ -310,9 +315,8 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan, builtJustNow: boole
     sources.push(...bytecodeDirs.map(dir => ({ dir, bytecode: true })));
     // A handler edit: the dependency tree is unchanged, so its entries are copied compressed from
     // the last zip built over it (same level, zlib and layout), and only the function's files are compressed.
-    const treeKey = tree ? plan.dependencyKeys![0] : undefined;
     const layout = { level: request.level, zlib: process.versions.zlib ?? '', deflate: DEFLATE_SCHEME, dependencyPrefix: request.dependencyPrefix, codePrefix: request.codePrefix };
-    const earlier = treeKey ? cache.zipReference(treeKey) : undefined;
+    const earlier = tree && treeKey ? cache.zipReference(treeKey) : undefined;
     const reuse = earlier && tree && sameLayout(earlier.ref, layout)
       ? { zipFile: earlier.zipFile, innerZip: earlier.ref.innerZip, trees: [tree, ...bytecodeDirs.filter(d => d.startsWith(path.dirname(tree)))] }
       : undefined;
@@ -332,16 +336,26 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan, builtJustNow: boole
         // Every reader of the cache checks a zip's bytes (verifiedZip, the check below).
         durable: false,
       };
-      const zipped = startZip(zipPlan);
-      // The earlier zip may share its file with an asset in cdk.out (deliverBundle), which a
-      // tool could have written into; its entries are copied as they are. Its bytes are checked
-      // here, on this thread, while the zip thread writes the new zip.
-      const intact = !reuse || holdsBytes(reuse.zipFile, earlier!.ref.sha256);
-      report = zipped();
-      if (!intact && report.reusedEntries) {
-        progress(`${label}: ${reuse!.zipFile} no longer has the bytes it was written with (damaged or written into); ` +
-          'zipping again without copying from it');
-        report = buildZipSync({ ...zipPlan, reuse: undefined });
+      const damaged = () => progress(`${label}: ${reuse!.zipFile} no longer has the bytes it was written with (damaged or written into); ` +
+        'zipping again without copying from it');
+      if (reuse && zipHere(plan)) {
+        // The earlier zip may share its file with an asset in cdk.out (deliverBundle), which a
+        // tool could have written into; its entries are copied as they are, so its bytes are checked first.
+        if (holdsBytes(reuse.zipFile, earlier!.ref.sha256)) {
+          report = buildZipHere(zipPlan);
+        } else {
+          damaged();
+          report = buildZipSync({ ...zipPlan, reuse: undefined });
+        }
+      } else {
+        const zipped = startZip(zipPlan);
+        // The same check, on this thread while the zip thread writes.
+        const intact = !reuse || holdsBytes(reuse.zipFile, earlier!.ref.sha256);
+        report = zipped();
+        if (!intact && report.reusedEntries) {
+          damaged();
+          report = buildZipSync({ ...zipPlan, reuse: undefined });
+        }
       }
     } catch (e: any) {
       cache.abandon(tmpZip);
@@ -354,7 +368,7 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan, builtJustNow: boole
     const { maxRssBytes: _rss, ...plain } = report as ZipReport & { maxRssBytes?: number };
     const { reusedEntries, ...kept } = plain;
     const committed = cache.commitBundle(plan.bundleKey, tmpZip, { ...kept, output: '' }, report.sha256);
-    if (treeKey) {
+    if (tree && treeKey) {
       const innerZip = report.nested && request.loader ? loaderPaths(request.loader).innerZip : undefined;
       cache.recordZipReference(treeKey, { sha256: committed.sha256, innerZip, ...layout });
     }
@@ -458,6 +472,18 @@ function compileBytecode(plan: BundlePlan, python: BytecodePython, cache: BuildC
     }
   }
   return dirs;
+}
+
+/**
+ * The function's own files that a handler edit compresses on the calling thread, in bytes,
+ * at most: below this, a zip thread's start (about 0.1 s of a 0.2 s edit of a 178 MB function,
+ * bench/README) costs more than the second core saves.
+ */
+const ZIP_HERE_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Whether a zip that copies the dependencies' entries from an earlier zip is written on this thread. */
+function zipHere(plan: BundlePlan): boolean {
+  return plan.codeBytes <= ZIP_HERE_MAX_BYTES;
 }
 
 function sameLayout(a: ZipReference, b: Omit<ZipReference, 'sha256' | 'innerZip'>): boolean {

@@ -40,6 +40,8 @@ export function codeExcludes(entry: string, defaults: readonly string[], manifes
 /** The bundle-key fingerprint of a function's own files, and the warnings about them. */
 export interface CodeInspection {
   readonly fingerprint: string;
+  /** The files' total size, in bytes. */
+  readonly bytes: number;
   readonly warnings: ManifestWarning[];
 }
 
@@ -96,7 +98,7 @@ export function inspectCode(entry: string, excludes: readonly string[], user: re
         `If the function reads ${certificates.length === 1 ? 'it' : 'them'} at run time, add ${certificates.slice(0, NAMED).map(rel => `'!${rel}'`).join(', ')} to \`exclude\`.`,
     });
   }
-  return { fingerprint: hash.digest('hex'), warnings };
+  return { fingerprint: hash.digest('hex'), bytes: files.reduce((sum, f) => sum + f.size, 0), warnings };
 }
 
 let secretNames: PathRules | undefined;

@@ -1,4 +1,5 @@
 import { spawn } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { run, sha256, tempDir, writeTree } from '../helpers/run';
@@ -133,8 +134,12 @@ describe('caching across synths (each synth its own process)', () => {
     expect(fs.readFileSync(path.join(out3, `asset.${reinstalled.assetKey}`)).equals(good)).toBe(true);
   });
 
-  test('the asset in cdk.out shares the cached zip\'s file; bytes written into it are never copied into the next bundle', () => {
+  test.each([
+    ['a small function (its edit zipped on the app\'s thread)', 0],
+    ['5 MB of its own files (its edit zipped in the zip thread)', 5 * 1024 * 1024],
+  ])('the asset in cdk.out shares the cached zip\'s file; bytes written into it are never copied into the next bundle: %s', (_label, dataBytes) => {
     const entry = newFunction('cache-linked');
+    if (dataBytes) fs.writeFileSync(path.join(entry, 'model.bin'), crypto.randomBytes(dataBytes));
     const cache = path.join(tempDir('cache-linked-cache'), 'c');
     const outdir = tempDir('cache-linked-out');
     synth(entry, outdir, cache);

@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
+import { buildZipHere } from '../../src/private/zip/engine';
 import { dosDateTime } from '../../src/private/zip/entry-time';
 import { INNER_ZIP_NAME } from '../../src/private/zip/nested-loader';
 import { buildZipSync } from '../../src/private/zip/run-sync';
@@ -340,6 +341,56 @@ describe('zip engine (real child process)', () => {
   });
 });
 
+describe('zipping on the calling thread (a handler edit\'s zip)', () => {
+  test('gives the bytes of the engine in its own process, plain, nested, stored and at level 9, with and without reuse', () => {
+    const dir = tempDir('here');
+    const deps = path.join(dir, 'deps');
+    makeTree(deps);
+    const unit = Buffer.concat([crypto.randomBytes(3000), Buffer.from('PyObject_GetAttrString\0'.repeat(40))]);
+    writeTree(deps, {
+      'numpy/core.so': Buffer.concat(Array.from({ length: 1200 }, () => unit)).subarray(0, 3 * 1024 * 1024 + 17), // deflated in pieces
+      'numpy/rand.so': crypto.randomBytes(3 * 1024 * 1024), // streamed, stored
+      'numpy/mid.py': Buffer.from('y = 2\n'.repeat(30_000)), // deflated in the pool, in the other mode
+      'numpy/small.bin': crypto.randomBytes(1000),
+    });
+    const code = path.join(dir, 'code');
+    writeTree(code, { 'app.py': 'def handler(e, c):\n    return 1\n' });
+    const sources = [{ dir: deps }, { dir: code, prefix: 'fn' }];
+    const shapes = {
+      plain: {},
+      nested: { loader: { kind: 'handler' as const }, nestThresholdBytes: 1000 },
+      stored: { level: 0 },
+      level9: { level: 9 },
+    };
+    for (const [label, shape] of Object.entries(shapes)) {
+      const before = buildZipSync({ sources, output: path.join(dir, `${label}-child.zip`), ...shape });
+      const here = buildZipHere({ sources, output: path.join(dir, `${label}-here.zip`), ...shape });
+      expect([label, here.sha256]).toEqual([label, before.sha256]);
+      expect(sha256(here.output)).toBe(before.sha256);
+      fs.writeFileSync(path.join(code, 'app.py'), `def handler(e, c):\n    return "${label}"\n`);
+      const innerZip = label === 'nested' ? INNER_ZIP_NAME : undefined;
+      const reuse = { zipFile: before.output, innerZip, trees: [deps] };
+      const child = buildZipSync({ sources, output: path.join(dir, `${label}-edit-child.zip`), ...shape, reuse });
+      const edit = buildZipHere({ sources, output: path.join(dir, `${label}-edit-here.zip`), ...shape, reuse });
+      expect(edit.reusedEntries).toBeGreaterThan(10);
+      expect([label, edit.sha256]).toEqual([label, child.sha256]);
+      expect(sha256(edit.output)).toBe(child.sha256);
+    }
+    expect(run(PYTHON, ['-m', 'zipfile', '-t', path.join(dir, 'plain-edit-here.zip')]).status).toBe(0);
+  });
+
+  test('an error is thrown as it is, and nothing is written', () => {
+    const dir = tempDir('here-error');
+    writeTree(path.join(dir, 'src'), { 'big.bin': crypto.randomBytes(2048) });
+    const output = path.join(dir, 'out', 'a.zip');
+    expect(() => buildZipHere({ sources: [{ dir: path.join(dir, 'src') }], output, limitBytes: 1000 })).toThrow(/not below Lambda's limit of 1000 bytes/);
+    fs.symlinkSync('/etc/passwd', path.join(dir, 'src', 'evil'));
+    expect(() => buildZipHere({ sources: [{ dir: path.join(dir, 'src') }], output })).toThrow(/outside the folder/);
+    expect(fs.existsSync(output)).toBe(false);
+    expect(fs.readdirSync(path.join(dir, 'out'))).toEqual([]);
+  });
+});
+
 describe('a tree\'s file list kept for the next zip (SourceTree.listing)', () => {
   function listed(label: string) {
     const dir = tempDir(label);
@@ -363,7 +414,7 @@ describe('a tree\'s file list kept for the next zip (SourceTree.listing)', () =>
     expect(fs.readFileSync(path.join(listing, fs.readdirSync(listing)[0]), 'utf8')).not.toContain(dir);
     // The tree is promised not to change; a file added anyway shows that the list was read, not walked.
     writeTree(tree, { 'added.py': 'A = 1\n' });
-    const second = buildZipSync({ sources, output: path.join(dir, 'second.zip') });
+    const second = buildZipHere({ sources, output: path.join(dir, 'second.zip') });
     expect(second.sha256).toBe(walked.sha256);
     expect(inspectZip(second.output).entries.map(e => e.name)).not.toContain('python/added.py');
     // Other rules, another list: walked, so it sees the added file.
@@ -385,7 +436,7 @@ describe('a tree\'s file list kept for the next zip (SourceTree.listing)', () =>
     const damaged = damage(text);
     expect(damaged).not.toBe(text);
     fs.writeFileSync(file, damaged);
-    const again = buildZipSync({ sources, output: path.join(dir, 'again.zip') });
+    const again = buildZipHere({ sources, output: path.join(dir, 'again.zip') });
     expect(again.sha256).toBe(first.sha256);
     expect(fs.readFileSync(file, 'utf8')).toBe(text);
   });

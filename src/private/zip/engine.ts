@@ -1,4 +1,3 @@
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CollectedFile, SourceTree, collectFiles, compareZipPaths } from './collect';
@@ -7,7 +6,8 @@ import { LoaderPlacement, loaderPaths, loaderSource } from './nested-loader';
 import { ALWAYS_EXCLUDED } from './path-rules';
 import { METHOD_STORE } from './zip-format';
 import { readZipIndex } from './zip-index';
-import { ZipInput, writeZip } from './zip-writer';
+import { runSteps, runStepsSync, Steps, ZipInput, writeZipSteps } from './zip-writer';
+import { sha256File } from '../cache';
 import { progress } from '../progress';
 
 /**
@@ -97,7 +97,20 @@ export interface ZipReport {
 const TOP_LEVEL_REPORTED = 10;
 
 /** Builds the zip the plan describes. On any failure nothing is left at `plan.output`. */
-export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
+export function buildZip(plan: ZipPlan): Promise<ZipReport> {
+  return runSteps(buildZipSteps(plan, false));
+}
+
+/**
+ * buildZip on this thread, the same bytes: every entry is compressed in turn, on one core.
+ * For a zip with little to compress, such as a handler edit's, whose other entries are
+ * copied from an earlier zip: no thread to start and wait for.
+ */
+export function buildZipHere(plan: ZipPlan): ZipReport {
+  return runStepsSync(buildZipSteps(plan, true));
+}
+
+function* buildZipSteps(plan: ZipPlan, sync: boolean): Steps<ZipReport> {
   const entryTime = resolveEntryTime(plan.sourceDateEpoch);
   const level = plan.level ?? 6;
   if (!Number.isInteger(level) || level < 0 || level > 9) {
@@ -122,8 +135,8 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
           `and nesting is off. Largest: ${describeLargest(largest)}. Remove dependencies or enable the nested zip.`);
       }
       const tmp = path.join(scratch, 'flat.zip');
-      await writeZipFile(tmp, files, entryTime, level, plan.durable ?? true, onEntry);
-      return await finish(tmp, output,
+      yield* writeZipFile(tmp, files, entryTime, level, plan.durable ?? true, sync, onEntry);
+      return finish(tmp, output,
         { files: files.length, unzippedBytes, nested: false, deployedUnzippedBytes: unzippedBytes, largest, reusedEntries });
     }
 
@@ -140,8 +153,8 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
       throw new Error(`${clash.sourcePath} has the name the nested zip needs (${paths.innerZip}); rename or exclude it.`);
     }
     const innerZip = path.join(scratch, 'inner.zip');
-    await writeZipFile(innerZip, files, entryTime, level, false, onEntry);
-    const bundleId = (await sha256File(innerZip)).slice(0, 32);
+    yield* writeZipFile(innerZip, files, entryTime, level, false, sync, onEntry);
+    const bundleId = sha256File(innerZip).slice(0, 32);
     const loaderFile = path.join(scratch, 'loader.py');
     fs.writeFileSync(loaderFile, loaderSource(bundleId, loader));
     const innerSize = fs.statSync(innerZip).size;
@@ -158,8 +171,8 @@ export async function buildZip(plan: ZipPlan): Promise<ZipReport> {
       { zipPath: paths.innerZip, sourcePath: innerZip, size: innerSize, executable: false },
     ].sort((a, b) => compareZipPaths(a.zipPath, b.zipPath));
     const tmp = path.join(scratch, 'outer.zip');
-    await writeZipFile(tmp, outer.map(f => ({ ...f, store: f.zipPath === paths.innerZip })), entryTime, level, plan.durable ?? true);
-    return await finish(tmp, output, { files: files.length, unzippedBytes, nested: true, deployedUnzippedBytes, largest, reusedEntries });
+    yield* writeZipFile(tmp, outer.map(f => ({ ...f, store: f.zipPath === paths.innerZip })), entryTime, level, plan.durable ?? true, sync);
+    return finish(tmp, output, { files: files.length, unzippedBytes, nested: true, deployedUnzippedBytes, largest, reusedEntries });
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
@@ -186,37 +199,24 @@ function withReuse(files: CollectedFile[], reuse: ZipReuse | undefined, level: n
   return { files: out, reusedEntries };
 }
 
-async function writeZipFile(file: string, inputs: readonly ZipInput[], entryTime: number, level: number, durable: boolean,
-  onEntry?: (written: number, total: number) => void) {
+function* writeZipFile(file: string, inputs: readonly ZipInput[], entryTime: number, level: number, durable: boolean, sync: boolean,
+  onEntry?: (written: number, total: number) => void): Steps<void> {
   const fd = fs.openSync(file, 'wx', 0o644);
   try {
-    await writeZip(fd, inputs, { entryTime, level, onEntry });
+    yield* writeZipSteps(fd, inputs, { entryTime, level, onEntry }, sync);
     if (durable) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
 }
 
-async function finish(tmp: string, output: string, report: Omit<ZipReport, 'output' | 'sha256' | 'zippedBytes'>): Promise<ZipReport> {
-  const sha256 = await sha256File(tmp);
+function finish(tmp: string, output: string, report: Omit<ZipReport, 'output' | 'sha256' | 'zippedBytes'>): ZipReport {
+  const sha256 = sha256File(tmp);
   const zippedBytes = fs.statSync(tmp).size;
   // The scratch folder sits beside the output, so this rename stays on one file system.
   fs.chmodSync(tmp, 0o644);
   fs.renameSync(tmp, output);
   return { output, sha256, zippedBytes, ...report };
-}
-
-/** The sha256 of a file, read through one reused buffer (a fresh chunk per read adds up on a large zip). */
-export async function sha256File(file: string): Promise<string> {
-  const hash = crypto.createHash('sha256');
-  const buffer = Buffer.allocUnsafe(256 * 1024);
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0;) hash.update(buffer.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
 }
 
 /** Groups sizes by top-level name, folding `foo-1.0.dist-info`, `foo.libs` and `foo.py` into `foo`. */

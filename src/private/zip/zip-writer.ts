@@ -13,6 +13,11 @@ import {
  * timestamp. Deflate runs in libuv's thread pool for several files at once (bounded
  * by count and bytes in flight), and for several pieces of one large file at once,
  * while entries are written strictly in order.
+ *
+ * The same steps also run synchronously, on the calling thread, with every piece deflated
+ * in turn (writeZipSync): the bytes are the same. That is for a zip with little to compress
+ * (a handler edit copies the rest from an earlier zip), where starting a thread to wait on
+ * would cost more than the work.
  */
 
 export interface ZipInput {
@@ -96,18 +101,61 @@ interface PreparedEntry {
 }
 
 /**
+ * The steps of an operation that waits on the thread pool: each yields a promise and is
+ * resumed with its value (or its error thrown in). Run synchronously, a step never waits:
+ * it yields nothing asynchronous.
+ */
+export type Steps<T> = Generator<unknown, T, any>;
+
+/** Runs the steps, awaiting what they wait on. */
+export async function runSteps<T>(steps: Steps<T>): Promise<T> {
+  let next = steps.next();
+  while (!next.done) {
+    let value: unknown;
+    try {
+      value = await next.value;
+    } catch (e) {
+      next = steps.throw(e);
+      continue;
+    }
+    next = steps.next(value);
+  }
+  return next.value;
+}
+
+/** Runs steps made to be synchronous, to their end, on this thread. */
+export function runStepsSync<T>(steps: Steps<T>): T {
+  let next = steps.next();
+  while (!next.done) {
+    if (next.value instanceof Promise) throw new Error('The zip engine waited on the thread pool while zipping synchronously.');
+    next = steps.next(next.value);
+  }
+  return next.value;
+}
+
+/**
  * Writes `inputs`, in the order given, as a zip to the open file descriptor `fd`
  * (positioned at 0, empty). The caller owns the file: it creates, flushes and renames it.
  */
-export async function writeZip(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions): Promise<ZipWriteResult> {
+export function writeZip(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions): Promise<ZipWriteResult> {
+  return runSteps(writeZipSteps(fd, inputs, options, false));
+}
+
+/** writeZip on this thread: the same bytes, with every entry compressed in turn. */
+export function writeZipSync(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions): ZipWriteResult {
+  return runStepsSync(writeZipSteps(fd, inputs, options, true));
+}
+
+/** The steps of writeZip; with `sync`, nothing is handed to the thread pool. */
+export function* writeZipSteps(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions, sync: boolean): Steps<ZipWriteResult> {
   try {
-    return await writeEntries(fd, inputs, options);
+    return yield* writeEntries(fd, inputs, options, sync);
   } finally {
     closeRawFiles();
   }
 }
 
-async function writeEntries(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions): Promise<ZipWriteResult> {
+function* writeEntries(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions, sync: boolean): Steps<ZipWriteResult> {
   const { time, date } = dosDateTime(options.entryTime);
   const writer = new PositionalWriter(fd);
   const central: CentralRecord[] = [];
@@ -123,7 +171,7 @@ async function writeEntries(fd: number, inputs: readonly ZipInput[], options: Zi
       const input = inputs[next];
       if (input.size <= STREAM_THRESHOLD && !input.raw) {
         bytesInFlight += input.size;
-        const task = prepareInMemory(input, options.level);
+        const task = prepareInMemory(input, options.level, sync);
         // Awaited in order below; this only keeps an early failure from counting as unhandled.
         if (task instanceof Promise) task.catch(() => undefined);
         pending[next] = task;
@@ -144,7 +192,7 @@ async function writeEntries(fd: number, inputs: readonly ZipInput[], options: Zi
     const task = pending[i];
     let record: CentralRecord;
     if (task) {
-      const prepared = await task;
+      const prepared: PreparedEntry = task instanceof Promise ? yield task : task;
       pending[i] = undefined;
       bytesInFlight -= input.size;
       checkSize(input, prepared.size);
@@ -154,7 +202,7 @@ async function writeEntries(fd: number, inputs: readonly ZipInput[], options: Zi
     } else if (input.raw) {
       record = copyRaw(writer, input, input.raw, name, time, date, mode, offset);
     } else {
-      record = await writeStreamed(writer, input, name, options.level, time, date, mode, offset);
+      record = yield* writeStreamed(writer, input, name, options.level, sync, time, date, mode, offset);
     }
     if (writer.position > MAX_U32) {
       throw new Error(`The zip grew past 4 GiB while adding ${input.zipPath}; that is far beyond what Lambda can deploy.`);
@@ -185,9 +233,9 @@ function checkSize(input: ZipInput, actual: number) {
 /**
  * Reads and compresses one entry that fits in memory. Small files are done inline: for
  * them a round trip through the thread pool costs more than the work. Larger ones are
- * deflated in the pool so that several compress at once on several cores.
+ * deflated in the pool so that several compress at once on several cores (unless `sync`).
  */
-function prepareInMemory(input: ZipInput, level: number): PreparedEntry | Promise<PreparedEntry> {
+function prepareInMemory(input: ZipInput, level: number, sync: boolean): PreparedEntry | Promise<PreparedEntry> {
   if (input.store || level === 0) {
     const raw = fs.readFileSync(input.sourcePath);
     return { method: METHOD_STORE, crc: zlib.crc32(raw), data: raw, size: raw.length };
@@ -201,7 +249,7 @@ function prepareInMemory(input: ZipInput, level: number): PreparedEntry | Promis
   const choose = (deflated: Buffer): PreparedEntry =>
     deflated.length >= raw.length ? stored() : { method: METHOD_DEFLATE, crc, data: deflated, size: raw.length };
   if (raw.length === 0) return stored();
-  if (raw.length <= INLINE_THRESHOLD) {
+  if (raw.length <= INLINE_THRESHOLD || sync) {
     return choose(zlib.deflateRawSync(raw, { level }));
   }
   return new Promise<PreparedEntry>((resolve, reject) =>
@@ -258,16 +306,16 @@ function closeRawFiles() {
 }
 
 /** Writes one large entry: header placeholder, its data in chunks, then the header patched in place. */
-async function writeStreamed(
-  writer: PositionalWriter, input: ZipInput, name: Buffer, level: number,
-  time: number, date: number, mode: number, offset: number): Promise<CentralRecord> {
+function* writeStreamed(
+  writer: PositionalWriter, input: ZipInput, name: Buffer, level: number, sync: boolean,
+  time: number, date: number, mode: number, offset: number): Steps<CentralRecord> {
   const method = input.store || level === 0 ? METHOD_STORE : METHOD_DEFLATE;
   writer.append(localHeader(name, method, time, date, 0, 0, 0));
   const dataStart = writer.position;
   const fd = fs.openSync(input.sourcePath, 'r');
   let sums: { crc: number; size: number };
   try {
-    sums = method === METHOD_STORE ? copyStored(fd, writer) : await deflateInChunks(fd, writer, level);
+    sums = method === METHOD_STORE ? copyStored(fd, writer) : yield* deflateInChunks(fd, writer, level, sync);
   } finally {
     fs.closeSync(fd);
   }
@@ -298,18 +346,19 @@ function copyStored(fd: number, writer: PositionalWriter): { crc: number; size: 
  * last chunk finishes the stream. The pieces join into one ordinary deflate stream, as small
  * as a single pass (within 0.1% on real shared libraries), and a 25 MB library no longer holds
  * one core busy while the other waits. The cuts are at fixed offsets, so the bytes are the
- * same on every machine; DEFLATE_SCHEME names this layout for the caches.
+ * same on every machine (and whether the chunks are deflated at once or, with `sync`, in
+ * turn); DEFLATE_SCHEME names this layout for the caches.
  */
-async function deflateInChunks(fd: number, writer: PositionalWriter, level: number): Promise<{ crc: number; size: number }> {
+function* deflateInChunks(fd: number, writer: PositionalWriter, level: number, sync: boolean): Steps<{ crc: number; size: number }> {
   let crc = 0;
   let size = 0;
   const free: Buffer[] = [];
-  const inFlight: Array<{ input: Buffer; output: Promise<Buffer> }> = [];
-  const writeOldest = async () => {
+  const inFlight: Array<{ input: Buffer; output: Buffer | Promise<Buffer> }> = [];
+  function* writeOldest(): Steps<void> {
     const oldest = inFlight.shift()!;
-    writer.append(await oldest.output);
+    writer.append(oldest.output instanceof Promise ? yield oldest.output : oldest.output);
     free.push(oldest.input);
-  };
+  }
   const read = (): Buffer => {
     const buffer = free.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
     let n = 0;
@@ -329,18 +378,24 @@ async function deflateInChunks(fd: number, writer: PositionalWriter, level: numb
       // zlib copies the dictionary when the stream is set up, before deflateRaw returns.
       if (previous) options.dictionary = previous.subarray(previous.length - DICTIONARY_BYTES);
       const input = current;
-      const output = new Promise<Buffer>((resolve, reject) => zlib.deflateRaw(input, options, (err, out) => err ? reject(err) : resolve(out)));
-      output.catch(() => undefined); // awaited in order; a failure is reported there
+      let output: Buffer | Promise<Buffer>;
+      if (sync) {
+        output = zlib.deflateRawSync(input, options);
+      } else {
+        output = new Promise<Buffer>((resolve, reject) => zlib.deflateRaw(input, options, (err, out) => err ? reject(err) : resolve(out)));
+        output.catch(() => undefined); // awaited in order; a failure is reported there
+      }
       inFlight.push({ input: Buffer.from(input.buffer, input.byteOffset, CHUNK_BYTES), output });
       if (last) break;
       previous = current;
       current = following;
-      if (inFlight.length >= CHUNKS_IN_FLIGHT) await writeOldest();
+      if (inFlight.length >= CHUNKS_IN_FLIGHT) yield* writeOldest();
     }
-    while (inFlight.length > 0) await writeOldest();
+    while (inFlight.length > 0) yield* writeOldest();
   } finally {
     // On a failure the remaining chunks are still being deflated; they are not written.
-    await Promise.allSettled(inFlight.map(c => c.output));
+    const pending = inFlight.map(c => c.output).filter(o => o instanceof Promise);
+    if (pending.length > 0) yield Promise.allSettled(pending);
   }
   return { crc, size };
 }
