@@ -20,7 +20,7 @@ import { collectFiles, SourceTree } from './zip/collect';
 import { buildZipHere, ZipPlan, ZipReport } from './zip/engine';
 import { LoaderPlacement, loaderPaths } from './zip/nested-loader';
 import { ALWAYS_EXCLUDED } from './zip/path-rules';
-import { buildZipSync, prepareZipThread, startZip } from './zip/run-sync';
+import { buildZipSync, prepareZipThread } from './zip/run-sync';
 import { DEFLATE_SCHEME } from './zip/zip-writer';
 
 /** Bumped when the layout or meaning of a bundle changes, so old cache entries are not reused. */
@@ -336,26 +336,14 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan, builtJustNow: boole
         // Every reader of the cache checks a zip's bytes (verifiedZip, the check below).
         durable: false,
       };
-      const damaged = () => progress(`${label}: ${reuse!.zipFile} no longer has the bytes it was written with (damaged or written into); ` +
-        'zipping again without copying from it');
-      if (reuse && zipHere(plan)) {
-        // The earlier zip may share its file with an asset in cdk.out (deliverBundle), which a
-        // tool could have written into; its entries are copied as they are, so its bytes are checked first.
-        if (holdsBytes(reuse.zipFile, earlier!.ref.sha256)) {
-          report = buildZipHere(zipPlan);
-        } else {
-          damaged();
-          report = buildZipSync({ ...zipPlan, reuse: undefined });
-        }
-      } else {
-        const zipped = startZip(zipPlan);
-        // The same check, on this thread while the zip thread writes.
-        const intact = !reuse || holdsBytes(reuse.zipFile, earlier!.ref.sha256);
-        report = zipped();
-        if (!intact && report.reusedEntries) {
-          damaged();
-          report = buildZipSync({ ...zipPlan, reuse: undefined });
-        }
+      report = reuse && zipHere(plan) ? buildZipHere(zipPlan) : buildZipSync(zipPlan);
+      // The earlier zip may share its file with an asset in cdk.out (deliverBundle), which a tool
+      // could have written into, and its entries were copied as they are: the sum of its bytes as
+      // read while copying must be the one recorded when it was written.
+      if (report.reusedEntries && report.reusedZipCrc32 !== earlier!.ref.crc32) {
+        progress(`${label}: ${reuse!.zipFile} no longer has the bytes it was written with (damaged or written into); ` +
+          'zipping again without copying from it');
+        report = buildZipSync({ ...zipPlan, reuse: undefined });
       }
     } catch (e: any) {
       cache.abandon(tmpZip);
@@ -366,11 +354,11 @@ function ensureBundleIn(cache: BuildCache, plan: BundlePlan, builtJustNow: boole
     }
     // The cached report must not name this build's temporary path.
     const { maxRssBytes: _rss, ...plain } = report as ZipReport & { maxRssBytes?: number };
-    const { reusedEntries, ...kept } = plain;
+    const { reusedEntries, reusedZipCrc32: _read, crc32, ...kept } = plain;
     const committed = cache.commitBundle(plan.bundleKey, tmpZip, { ...kept, output: '' }, report.sha256);
     if (tree && treeKey) {
       const innerZip = report.nested && request.loader ? loaderPaths(request.loader).innerZip : undefined;
-      cache.recordZipReference(treeKey, { sha256: committed.sha256, innerZip, ...layout });
+      if (crc32 !== undefined) cache.recordZipReference(treeKey, { sha256: committed.sha256, crc32, innerZip, ...layout });
     }
     const copied = reusedEntries ? `; ${reusedEntries} entries copied compressed from the previous zip of these dependencies` : '';
     progress(`${label}: bundled ${report.files} files, ${report.unzippedBytes} bytes unzipped${report.nested ? ' (nested zip)' : ''}${copied}`);
@@ -486,8 +474,9 @@ function zipHere(plan: BundlePlan): boolean {
   return plan.codeBytes <= ZIP_HERE_MAX_BYTES;
 }
 
-function sameLayout(a: ZipReference, b: Omit<ZipReference, 'sha256' | 'innerZip'>): boolean {
-  return a.level === b.level && a.zlib === b.zlib && a.deflate === b.deflate
+function sameLayout(a: ZipReference, b: Omit<ZipReference, 'sha256' | 'crc32' | 'innerZip'>): boolean {
+  // A reference recorded before there was a CRC-32 cannot be checked: not copied from.
+  return typeof a.crc32 === 'number' && a.level === b.level && a.zlib === b.zlib && a.deflate === b.deflate
     && a.dependencyPrefix === b.dependencyPrefix && a.codePrefix === b.codePrefix;
 }
 
@@ -519,8 +508,9 @@ export function deliverBundle(plan: BundlePlan, sha256: string, outputZip: strin
  * cdk.out writes it all again, which measured as much as the rest of the edit (bench/README).
  * A link shares the cache's file instead. The cache never writes into a zip it has stored;
  * whatever else writes into the shared file is caught where the bytes are next used: a
- * copy-out checks them against the sha256 (verifiedZip), and so does a handler edit that
- * copies entries from them (ensureBundleIn), zipping again without them when they changed.
+ * copy-out checks them against the sha256 (verifiedZip), and a handler edit that copies
+ * entries from them checks the CRC-32 of what it read (ensureBundleIn), zipping again without
+ * them when they changed.
  */
 function linkOrCopy(from: string, to: string) {
   // Never write into an existing file: it may be a link to a cached zip.
@@ -530,15 +520,6 @@ function linkOrCopy(from: string, to: string) {
   } catch {
     // Another file system or device, links not allowed (a cache owned by another user), ...
     fs.copyFileSync(from, to);
-  }
-}
-
-/** Does `file` hold the bytes whose sha256 is `sha256`? (False when it cannot be read.) */
-function holdsBytes(file: string, sha256: string): boolean {
-  try {
-    return sha256File(file) === sha256;
-  } catch {
-    return false;
   }
 }
 

@@ -108,6 +108,11 @@ interface TreeEntry {
 export interface ZipReference {
   /** The zip's sha256 (its name in zips/). */
   readonly sha256: string;
+  /**
+   * The CRC-32 of the zip's bytes: a later zip checks the bytes it copies by it, in the pass
+   * that copies them (see EarlierZip). Absent in references recorded before it was.
+   */
+  readonly crc32?: number;
   /** The inner zip's name when that bundle was nested. */
   readonly innerZip?: string;
   /** What decides the compressed bytes besides the files: all must match for a copy. */

@@ -242,6 +242,9 @@ describe('zip engine (real child process)', () => {
       expect(reused.reusedEntries).toBe(inspectZip(path.join(dir, 'plain-scratch.zip')).entries.filter(e => !e.name.startsWith('fn/')).length);
       expect(reused.sha256).toBe(scratch.sha256);
       expect(fs.readFileSync(reused.output).equals(fs.readFileSync(scratch.output))).toBe(true);
+      // The earlier zip's bytes, read while copying, sum to what its own report recorded: the whole file's CRC-32.
+      expect(before.crc32).toBe(zlib.crc32(fs.readFileSync(before.output)));
+      expect(reused.reusedZipCrc32).toBe(before.crc32);
       // From a flat zip into a nested one, and the reverse: entries are found by name.
       const other = label === 'nested' ? path.join(dir, 'plain-before.zip') : undefined;
       if (other) {
@@ -260,7 +263,7 @@ describe('zip engine (real child process)', () => {
     expect(buildZipSync({ sources, output: path.join(dir, 'm.zip'), reuse: { zipFile: path.join(dir, 'missing.zip'), trees: [deps] } }).reusedEntries).toBe(0);
   });
 
-  test('reuse copies an earlier zip\'s compressed bytes as they are: the caller must check them (the bundler does)', () => {
+  test('reuse copies an earlier zip\'s compressed bytes as they are, and reports the CRC-32 of what it read for the caller to check (the bundler does)', () => {
     const dir = tempDir('reuse-damaged');
     const deps = path.join(dir, 'deps');
     writeTree(deps, { 'numpy/big.py': Buffer.from('x = 1\n'.repeat(200_000)), 'numpy/__init__.py': 'N = 1\n' });
@@ -283,6 +286,10 @@ describe('zip engine (real child process)', () => {
     const after = buildZipSync({ sources, output: path.join(dir, 'after.zip'), reuse: { zipFile: before.output, trees: [deps] } });
     expect(after.reusedEntries).toBe(2);
     expect(after.sha256).not.toBe(scratch.sha256);
+    expect(after.reusedZipCrc32).toBe(zlib.crc32(fs.readFileSync(before.output)));
+    expect(after.reusedZipCrc32).not.toBe(before.crc32);
+    // On the calling thread, the same.
+    expect(buildZipHere({ sources, output: path.join(dir, 'here.zip'), reuse: { zipFile: before.output, trees: [deps] } }).reusedZipCrc32).toBe(after.reusedZipCrc32);
   });
 
   test('always strips __pycache__, .pyc/.pyo, RECORD, direct_url.json and uv\'s uv_cache.json; callers add patterns', () => {

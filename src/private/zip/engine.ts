@@ -1,13 +1,14 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { CollectedFile, SourceTree, collectFiles, compareZipPaths } from './collect';
 import { resolveEntryTime } from './entry-time';
 import { LoaderPlacement, loaderPaths, loaderSource } from './nested-loader';
 import { ALWAYS_EXCLUDED } from './path-rules';
 import { METHOD_STORE } from './zip-format';
 import { readZipIndex } from './zip-index';
-import { runSteps, runStepsSync, Steps, ZipInput, writeZipSteps } from './zip-writer';
-import { sha256File } from '../cache';
+import { runSteps, runStepsSync, Steps, ZipInput, ZipWriteResult, writeZipSteps } from './zip-writer';
 import { progress } from '../progress';
 
 /**
@@ -58,8 +59,9 @@ export interface ZipPlan {
 export interface ZipReuse {
   /**
    * The earlier zip. Its compressed bytes are copied as they are, never inflated or checked
-   * here: the caller answers for them (the bundler checks the zip's sha256 meanwhile, and
-   * zips again without it when they changed).
+   * here: the report gives the CRC-32 of the zip as read (reusedZipCrc32), and the caller
+   * compares it with the one recorded when it was written (the bundler zips again without
+   * copying when they differ).
    */
   readonly zipFile: string;
   /** The inner zip's name when the earlier bundle was nested. */
@@ -92,6 +94,13 @@ export interface ZipReport {
   readonly largest: TopLevelSize[];
   /** Entries copied compressed from an earlier zip (see ZipPlan.reuse). */
   readonly reusedEntries?: number;
+  /** The CRC-32 of the zip file written, for a later zip that copies from it to check it by. */
+  readonly crc32?: number;
+  /**
+   * When entries were copied: the CRC-32 of the earlier zip's bytes as they were read while
+   * copying (see EarlierZip), for the caller to compare with the one recorded when it was written.
+   */
+  readonly reusedZipCrc32?: number;
 }
 
 const TOP_LEVEL_REPORTED = 10;
@@ -135,9 +144,9 @@ function* buildZipSteps(plan: ZipPlan, sync: boolean): Steps<ZipReport> {
           `and nesting is off. Largest: ${describeLargest(largest)}. Remove dependencies or enable the nested zip.`);
       }
       const tmp = path.join(scratch, 'flat.zip');
-      yield* writeZipFile(tmp, files, entryTime, level, plan.durable ?? true, sync, onEntry);
+      const written = yield* writeZipFile(tmp, files, entryTime, level, plan.durable ?? true, sync, onEntry);
       return finish(tmp, output,
-        { files: files.length, unzippedBytes, nested: false, deployedUnzippedBytes: unzippedBytes, largest, reusedEntries });
+        { files: files.length, unzippedBytes, nested: false, deployedUnzippedBytes: unzippedBytes, largest, ...reused(written) });
     }
 
     const loader = plan.loader;
@@ -153,8 +162,8 @@ function* buildZipSteps(plan: ZipPlan, sync: boolean): Steps<ZipReport> {
       throw new Error(`${clash.sourcePath} has the name the nested zip needs (${paths.innerZip}); rename or exclude it.`);
     }
     const innerZip = path.join(scratch, 'inner.zip');
-    yield* writeZipFile(innerZip, files, entryTime, level, false, sync, onEntry);
-    const bundleId = sha256File(innerZip).slice(0, 32);
+    const written = yield* writeZipFile(innerZip, files, entryTime, level, false, sync, onEntry);
+    const bundleId = digestFile(innerZip).sha256.slice(0, 32);
     const loaderFile = path.join(scratch, 'loader.py');
     fs.writeFileSync(loaderFile, loaderSource(bundleId, loader));
     const innerSize = fs.statSync(innerZip).size;
@@ -172,9 +181,14 @@ function* buildZipSteps(plan: ZipPlan, sync: boolean): Steps<ZipReport> {
     ].sort((a, b) => compareZipPaths(a.zipPath, b.zipPath));
     const tmp = path.join(scratch, 'outer.zip');
     yield* writeZipFile(tmp, outer.map(f => ({ ...f, store: f.zipPath === paths.innerZip })), entryTime, level, plan.durable ?? true, sync);
-    return finish(tmp, output, { files: files.length, unzippedBytes, nested: true, deployedUnzippedBytes, largest, reusedEntries });
+    return finish(tmp, output, { files: files.length, unzippedBytes, nested: true, deployedUnzippedBytes, largest, ...reused(written) });
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
+  }
+
+  function reused(written: ZipWriteResult): Pick<ZipReport, 'reusedEntries' | 'reusedZipCrc32'> {
+    if (!reusedEntries || !plan.reuse) return { reusedEntries };
+    return { reusedEntries, reusedZipCrc32: written.rawSourceCrc32s[plan.reuse.zipFile] };
   }
 }
 
@@ -200,24 +214,44 @@ function withReuse(files: CollectedFile[], reuse: ZipReuse | undefined, level: n
 }
 
 function* writeZipFile(file: string, inputs: readonly ZipInput[], entryTime: number, level: number, durable: boolean, sync: boolean,
-  onEntry?: (written: number, total: number) => void): Steps<void> {
+  onEntry?: (written: number, total: number) => void): Steps<ZipWriteResult> {
   const fd = fs.openSync(file, 'wx', 0o644);
   try {
-    yield* writeZipSteps(fd, inputs, { entryTime, level, onEntry }, sync);
+    const written = yield* writeZipSteps(fd, inputs, { entryTime, level, onEntry }, sync);
     if (durable) fs.fsyncSync(fd);
+    return written;
   } finally {
     fs.closeSync(fd);
   }
 }
 
 function finish(tmp: string, output: string, report: Omit<ZipReport, 'output' | 'sha256' | 'zippedBytes'>): ZipReport {
-  const sha256 = sha256File(tmp);
+  const { sha256, crc32 } = digestFile(tmp);
   const zippedBytes = fs.statSync(tmp).size;
   // The scratch folder sits beside the output, so this rename stays on one file system.
   fs.chmodSync(tmp, 0o644);
   fs.renameSync(tmp, output);
-  return { output, sha256, zippedBytes, ...report };
+  return { output, sha256, zippedBytes, crc32, ...report };
 }
+
+/** The sha256 and CRC-32 of a file, in one pass through one reused buffer. */
+function digestFile(file: string): { sha256: string; crc32: number } {
+  const hash = crypto.createHash('sha256');
+  let crc32 = 0;
+  const buffer = digestBuffer ??= Buffer.allocUnsafe(1024 * 1024);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0;) {
+      const piece = buffer.subarray(0, n);
+      hash.update(piece);
+      crc32 = zlib.crc32(piece, crc32);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { sha256: hash.digest('hex'), crc32: crc32 >>> 0 };
+}
+let digestBuffer: Buffer | undefined;
 
 /** Groups sizes by top-level name, folding `foo-1.0.dist-info`, `foo.libs` and `foo.py` into `foo`. */
 export function largestTopLevel(files: readonly CollectedFile[], count = TOP_LEVEL_REPORTED): TopLevelSize[] {

@@ -13,24 +13,7 @@ import type { WorkerResult } from './worker';
  * prints on stdout.
  */
 export function buildZipSync(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
-  return startZip(plan)();
-}
-
-/**
- * Starts the zip the plan describes and returns the wait for its report (which throws what
- * buildZipSync would). In a zip thread (zipInThisProcess) the caller works on while it zips;
- * in a child process the zip is done before this returns.
- */
-export function startZip(plan: ZipPlan): () => ZipReport & { readonly maxRssBytes: number } {
-  if (inThisProcess) return startZipInThread(plan);
-  try {
-    const report = buildZipInChild(plan);
-    return () => report;
-  } catch (e) {
-    return () => {
-      throw e;
-    };
-  }
+  return inThisProcess ? buildZipInThread(plan) : buildZipInChild(plan);
 }
 
 function buildZipInChild(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
@@ -92,25 +75,13 @@ export function prepareZipThread() {
 /** The zip engine's thread in this process (in-process mode only). */
 const zipThread = new SyncThread(() => compiledScript(__dirname, 'thread.js', 'The zip engine thread'), 'The zip engine thread');
 
-function startZipInThread(plan: ZipPlan): () => ZipReport & { readonly maxRssBytes: number } {
-  const failed = (e: any) => new Error(`${e.message}. Nothing was written to ${plan.output}.`);
-  let wait: () => any;
+function buildZipInThread(plan: ZipPlan): ZipReport & { readonly maxRssBytes: number } {
+  let answer: any;
   try {
-    wait = zipThread.begin(plan);
+    answer = zipThread.call(plan);
   } catch (e: any) {
-    const error = failed(e);
-    return () => {
-      throw error;
-    };
+    throw new Error(`${e.message}. Nothing was written to ${plan.output}.`);
   }
-  return () => {
-    let answer: any;
-    try {
-      answer = wait();
-    } catch (e: any) {
-      throw failed(e);
-    }
-    if (!answer?.ok || !answer.report) throw new Error(answer?.error ?? 'The zip engine failed without a message.');
-    return { ...answer.report, maxRssBytes: 0 };
-  };
+  if (!answer?.ok || !answer.report) throw new Error(answer?.error ?? 'The zip engine failed without a message.');
+  return { ...answer.report, maxRssBytes: 0 };
 }

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as zlib from 'zlib';
+import { EarlierZip } from './earlier-zip';
 import { dosDateTime } from './entry-time';
 import {
   FLAG_UTF8, MADE_BY, METHOD_DEFLATE, METHOD_STORE, SIG_CENTRAL, SIG_EOCD, SIG_LOCAL, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, UNIX_HOST, VERSION_DEFAULT,
@@ -57,6 +58,11 @@ export interface ZipWriteOptions {
 export interface ZipWriteResult {
   readonly entries: number;
   readonly zippedBytes: number;
+  /**
+   * For each file that raw entries were copied from, the CRC-32 of all its bytes as read
+   * (see EarlierZip); a file not read front to back is absent.
+   */
+  readonly rawSourceCrc32s: Record<string, number>;
 }
 
 const VERSION_ZIP64 = 45;
@@ -148,14 +154,22 @@ export function writeZipSync(fd: number, inputs: readonly ZipInput[], options: Z
 
 /** The steps of writeZip; with `sync`, nothing is handed to the thread pool. */
 export function* writeZipSteps(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions, sync: boolean): Steps<ZipWriteResult> {
+  const earlier = new Map<string, EarlierZip>();
   try {
-    return yield* writeEntries(fd, inputs, options, sync);
+    const written = yield* writeEntries(fd, inputs, options, sync, earlier);
+    const rawSourceCrc32s: Record<string, number> = {};
+    for (const [file, zip] of earlier) {
+      const crc = zip.finish();
+      if (crc !== undefined) rawSourceCrc32s[file] = crc;
+    }
+    return { ...written, rawSourceCrc32s };
   } finally {
-    closeRawFiles();
+    for (const zip of earlier.values()) zip.close();
   }
 }
 
-function* writeEntries(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions, sync: boolean): Steps<ZipWriteResult> {
+function* writeEntries(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions, sync: boolean,
+  earlier: Map<string, EarlierZip>): Steps<Omit<ZipWriteResult, 'rawSourceCrc32s'>> {
   const { time, date } = dosDateTime(options.entryTime);
   const writer = new PositionalWriter(fd);
   const central: CentralRecord[] = [];
@@ -200,7 +214,9 @@ function* writeEntries(fd: number, inputs: readonly ZipInput[], options: ZipWrit
       writer.append(prepared.data);
       record = { name, method: prepared.method, crc: prepared.crc, compressedSize: prepared.data.length, size: prepared.size, mode, offset };
     } else if (input.raw) {
-      record = copyRaw(writer, input, input.raw, name, time, date, mode, offset);
+      let from = earlier.get(input.raw.file);
+      if (!from) earlier.set(input.raw.file, from = new EarlierZip(input.raw.file));
+      record = copyRaw(writer, from, input, input.raw, name, time, date, mode, offset);
     } else {
       record = yield* writeStreamed(writer, input, name, options.level, sync, time, date, mode, offset);
     }
@@ -263,7 +279,7 @@ function prepareInMemory(input: ZipInput, level: number, sync: boolean): Prepare
  * the buffer is read whole so the check sees its real size.
  */
 const smallBuffer = Buffer.allocUnsafe(INLINE_THRESHOLD + 1);
-/** The read buffer of stored large entries and copied raw entries (one at a time: entries are written in order). */
+/** The read buffer of stored large entries (one at a time: entries are written in order). */
 const streamBuffer = Buffer.allocUnsafe(256 * 1024);
 function readSmall(input: ZipInput): Buffer {
   const fd = fs.openSync(input.sourcePath, 'r');
@@ -276,33 +292,14 @@ function readSmall(input: ZipInput): Buffer {
   }
 }
 
-/** Writes one entry whose compressed bytes come from an earlier zip, through the streaming buffer. */
-function copyRaw(writer: PositionalWriter, input: ZipInput, raw: RawSource, name: Buffer, time: number, date: number, mode: number,
-  offset: number): CentralRecord {
+/** Writes one entry whose compressed bytes come from an earlier zip. */
+function copyRaw(writer: PositionalWriter, from: EarlierZip, input: ZipInput, raw: RawSource, name: Buffer, time: number, date: number,
+  mode: number, offset: number): CentralRecord {
   writer.append(localHeader(name, raw.method, time, date, raw.crc, raw.compressedSize, input.size));
-  const fd = rawFile(raw.file);
-  for (let done = 0; done < raw.compressedSize;) {
-    const n = fs.readSync(fd, streamBuffer, 0, Math.min(streamBuffer.length, raw.compressedSize - done), raw.dataOffset + done);
-    if (n === 0) throw new Error(`${raw.file} ended before the compressed bytes of ${input.zipPath}; it changed while this zip was written.`);
-    writer.append(streamBuffer.subarray(0, n));
-    done += n;
+  if (!from.copy(raw.dataOffset, raw.compressedSize, piece => writer.append(piece))) {
+    throw new Error(`${raw.file} ended before the compressed bytes of ${input.zipPath}; it changed while this zip was written.`);
   }
   return { name, method: raw.method, crc: raw.crc, compressedSize: raw.compressedSize, size: input.size, mode, offset };
-}
-
-/** One open descriptor per earlier zip for the whole write (entries are copied one by one). */
-const rawFiles = new Map<string, number>();
-function rawFile(file: string): number {
-  let fd = rawFiles.get(file);
-  if (fd === undefined) {
-    fd = fs.openSync(file, 'r');
-    rawFiles.set(file, fd);
-  }
-  return fd;
-}
-function closeRawFiles() {
-  for (const fd of rawFiles.values()) fs.closeSync(fd);
-  rawFiles.clear();
 }
 
 /** Writes one large entry: header placeholder, its data in chunks, then the header patched in place. */
