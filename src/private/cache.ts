@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { writeFileAtomic } from './atomic-file';
 import { progress } from './progress';
+import { compareZipPaths } from './zip/collect';
 
 /**
  * The user-level build cache, shared by every app and surviving `cdk.out` deletions.
@@ -545,7 +546,7 @@ function sweepDeadScratch(tmp: string) {
 export function treeStamp(root: string): string {
   const hash = crypto.createHash('sha256');
   const walk = (dir: string, rel: string) => {
-    const names = fs.readdirSync(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const names = fs.readdirSync(dir).sort(compareZipPaths);
     for (const name of names) {
       const abs = path.join(dir, name);
       const relPath = rel ? `${rel}/${name}` : name;
@@ -564,7 +565,7 @@ export function treeDigest(root: string): { digest: string; files: number; bytes
   let files = 0;
   let bytes = 0;
   const walk = (dir: string, rel: string) => {
-    const names = fs.readdirSync(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const names = fs.readdirSync(dir).sort(compareZipPaths);
     for (const name of names) {
       const abs = path.join(dir, name);
       const relPath = rel ? `${rel}/${name}` : name;

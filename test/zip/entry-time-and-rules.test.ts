@@ -102,4 +102,18 @@ describe('zip path order', () => {
     const names = ['b', '\u{1F600}', 'B', 'a/b', 'a', '\uFF5E', 'a-b', 'é'];
     expect([...names].sort(compareZipPaths)).toEqual(['B', 'a', 'a-b', 'a/b', 'b', 'é', '\uFF5E', '\u{1F600}']);
   });
+
+  test('compares as Buffer.compare of the UTF-8 bytes would, for any pair of valid names', () => {
+    // Units that meet at the edges: ASCII, Latin-1, the last units below and above the surrogates, and code points above U+FFFF.
+    const alphabet = ['a', 'B', '/', '-', '\u00e9', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uff5e', '\uffff', '\u{10000}', '\u{1f600}', '\u{10ffff}'];
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const name = () => Array.from({ length: 1 + Math.floor(random() * 4) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    const sign = (n: number) => Math.sign(n);
+    for (let i = 0; i < 20_000; i++) {
+      const a = name();
+      const b = random() < 0.3 ? a + name() : name();
+      expect([a, b, sign(compareZipPaths(a, b))]).toEqual([a, b, sign(Buffer.compare(Buffer.from(a), Buffer.from(b)))]);
+    }
+  });
 });
