@@ -16,7 +16,7 @@ import {
  * while entries are written strictly in order.
  *
  * The same steps also run synchronously, on the calling thread, with every piece deflated
- * in turn (writeZipSync): the bytes are the same. That is for a zip with little to compress
+ * in turn (runStepsSync): the bytes are the same. That is for a zip with little to compress
  * (a handler edit copies the rest from an earlier zip), where starting a thread to wait on
  * would cost more than the work.
  */
@@ -141,18 +141,9 @@ export function runStepsSync<T>(steps: Steps<T>): T {
 
 /**
  * Writes `inputs`, in the order given, as a zip to the open file descriptor `fd`
- * (positioned at 0, empty). The caller owns the file: it creates, flushes and renames it.
+ * (positioned at 0, empty), run by runSteps, or by runStepsSync with `sync` (nothing is then
+ * handed to the thread pool). The caller owns the file: it creates, flushes and renames it.
  */
-export function writeZip(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions): Promise<ZipWriteResult> {
-  return runSteps(writeZipSteps(fd, inputs, options, false));
-}
-
-/** writeZip on this thread: the same bytes, with every entry compressed in turn. */
-export function writeZipSync(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions): ZipWriteResult {
-  return runStepsSync(writeZipSteps(fd, inputs, options, true));
-}
-
-/** The steps of writeZip; with `sync`, nothing is handed to the thread pool. */
 export function* writeZipSteps(fd: number, inputs: readonly ZipInput[], options: ZipWriteOptions, sync: boolean): Steps<ZipWriteResult> {
   const earlier = new Map<string, EarlierZip>();
   try {
