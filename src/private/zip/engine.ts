@@ -238,7 +238,7 @@ function finish(tmp: string, output: string, report: Omit<ZipReport, 'output' | 
 function digestFile(file: string): { sha256: string; crc32: number } {
   const hash = crypto.createHash('sha256');
   let crc32 = 0;
-  const buffer = digestBuffer ??= Buffer.allocUnsafe(1024 * 1024);
+  const buffer = digestBuffer ??= Buffer.allocUnsafe(256 * 1024);
   const fd = fs.openSync(file, 'r');
   try {
     for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0;) {
