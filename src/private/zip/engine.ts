@@ -42,9 +42,10 @@ export interface ZipPlan {
   readonly progress?: boolean;
   /**
    * Flush the zip to disk before it takes its name, so that a power cut leaves the old file
-   * or the whole new one. The build cache turns it off: it checks a zip's bytes against its
-   * sha256 wherever it reads them, and the flush (about 0.02 s for a 54 MB zip here, more
-   * while other writes are queued) is a tenth of what a handler edit may cost. @default true
+   * or the whole new one. The build cache turns it off: it checks a zip's bytes wherever it
+   * reads them (against its sha256, or the CRC-32 recorded with it when a handler edit copies
+   * from it), and the flush (about 0.02 s for a 54 MB zip here, more while other writes are
+   * queued) is a fifth of what a handler edit may cost. @default true
    */
   readonly durable?: boolean;
   /**
