@@ -34,36 +34,25 @@ export class SyncThread {
    * @throws Error when the thread cannot be started, stops answering, or answers nothing
    */
   public call(request: unknown): any {
-    return this.begin(request)();
-  }
-
-  /**
-   * Sends `request` and returns the wait for its answer, so that the caller can work while
-   * the thread does. The wait must be called, once, before the next request.
-   * @throws Error (from the wait) when the thread stops answering or answers nothing
-   */
-  public begin(request: unknown): () => any {
     const t = this.thread ??= this.start();
     // [0]: set to 1 when the answer is on the port; [1]: the thread's last heartbeat, in seconds.
     Atomics.store(t.flags, 0, 0);
     const started = Date.now() / 1000;
     Atomics.store(t.flags, 1, Math.floor(started));
     t.port.postMessage(request);
-    return () => {
-      while (Atomics.wait(t.flags, 0, 0, 1000) === 'timed-out') {
-        const now = Date.now() / 1000;
-        if (now - Atomics.load(t.flags, 1) > 60 || (this.limitSeconds !== undefined && now - started > this.limitSeconds)) {
-          this.stop();
-          throw new Error(`${this.what} stopped answering`);
-        }
-      }
-      const answer = receiveMessageOnPort(t.port);
-      if (!answer) {
+    while (Atomics.wait(t.flags, 0, 0, 1000) === 'timed-out') {
+      const now = Date.now() / 1000;
+      if (now - Atomics.load(t.flags, 1) > 60 || (this.limitSeconds !== undefined && now - started > this.limitSeconds)) {
         this.stop();
-        throw new Error(`${this.what} answered nothing`);
+        throw new Error(`${this.what} stopped answering`);
       }
-      return answer.message;
-    };
+    }
+    const answer = receiveMessageOnPort(t.port);
+    if (!answer) {
+      this.stop();
+      throw new Error(`${this.what} answered nothing`);
+    }
+    return answer.message;
   }
 
   private start() {
